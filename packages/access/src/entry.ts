@@ -1,0 +1,157 @@
+/**
+ * Signing and verifying OrbitDB oplog entries with a DID's own key.
+ *
+ * An entry carries `identity` (the writer DID), `key` (the signer's key, as the multibase
+ * part of a did:key) and `sig`. A replica accepts it only if the signature verifies with
+ * `key` AND `key` is the key of `identity`: OrbitDB alone checks neither binding.
+ */
+import * as dagCbor from '@ipld/dag-cbor'
+import { base64url } from 'multiformats/bases/base64'
+import { publicKeyOfDid } from './did.js'
+import { verify as ed25519Verify } from './ed25519.js'
+import { EntryRejectedError } from './errors.js'
+
+const DID_KEY_PREFIX = 'did:key:'
+
+/** The fields of an entry that its signature covers, in OrbitDB 4's order. */
+export interface SignedEntryFields {
+  id: string
+  payload: unknown
+  next: string[]
+  refs: string[]
+  clock: { id: string, time: number }
+  v: number
+}
+
+export interface EntryLike extends SignedEntryFields {
+  key: string
+  identity: string
+  sig: string
+  hash?: string
+}
+
+export function signerKeyOf (did: string): string {
+  return did.slice(DID_KEY_PREFIX.length)
+}
+
+export function publicKeyOfSignerKey (key: string): Uint8Array {
+  return publicKeyOfDid(`${DID_KEY_PREFIX}${key}`)
+}
+
+export function encodeSignature (sig: Uint8Array): string {
+  return base64url.baseEncode(sig)
+}
+
+function decodeSignature (sig: string): Uint8Array | undefined {
+  try {
+    return base64url.baseDecode(sig)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Signatures this process made or already checked, with the bytes they cover. OrbitDB
+ * verifies every entry again after our access check; this keeps that second check cheap.
+ */
+const checked = new Map<string, { key: string, bytes: Uint8Array }>()
+const MAX_CHECKED = 8192
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+export function rememberSignature (sig: string, key: string, bytes: Uint8Array): void {
+  if (checked.size >= MAX_CHECKED) checked.delete(checked.keys().next().value as string)
+  checked.set(sig, { key, bytes })
+}
+
+/** Verify `sig` over `bytes` with a signer key string. Never throws. */
+export async function verifySignature (sig: string, key: string, bytes: Uint8Array): Promise<boolean> {
+  if (typeof sig !== 'string' || typeof key !== 'string') return false
+  const known = checked.get(sig)
+  if (known !== undefined && known.key === key && sameBytes(known.bytes, bytes)) return true
+  const signature = decodeSignature(sig)
+  if (signature === undefined) return false
+  let publicKey: Uint8Array
+  try {
+    publicKey = publicKeyOfSignerKey(key)
+  } catch {
+    return false
+  }
+  const ok = await ed25519Verify(publicKey, bytes, signature)
+  if (ok) rememberSignature(sig, key, bytes)
+  return ok
+}
+
+export function signedBytes (entry: SignedEntryFields): Uint8Array {
+  return dagCbor.encode({
+    id: entry.id,
+    payload: entry.payload,
+    next: entry.next,
+    refs: entry.refs,
+    clock: entry.clock,
+    v: entry.v
+  })
+}
+
+function isStringArray (value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string')
+}
+
+function isEntryLike (value: unknown): value is EntryLike {
+  if (typeof value !== 'object' || value === null) return false
+  const e = value as Record<string, unknown>
+  const clock = e.clock as Record<string, unknown> | undefined
+  return typeof e.id === 'string' &&
+    typeof e.key === 'string' &&
+    typeof e.identity === 'string' &&
+    typeof e.sig === 'string' &&
+    e.payload !== undefined &&
+    isStringArray(e.next) &&
+    isStringArray(e.refs) &&
+    typeof clock === 'object' && clock !== null &&
+    typeof clock.id === 'string' && typeof clock.time === 'number' &&
+    e.v === 2
+}
+
+/**
+ * Check that an entry is well formed, names a valid DID, is signed by that DID's key,
+ * and that the signature covers its content. Returns the writer DID or throws
+ * `EntryRejectedError` with the reason.
+ */
+export async function verifyEntry (entry: unknown): Promise<string> {
+  const hash = typeof (entry as { hash?: unknown })?.hash === 'string' ? (entry as { hash: string }).hash : '(unhashed)'
+  if (!isEntryLike(entry)) {
+    const claimed = (entry as { identity?: unknown })?.identity
+    throw new EntryRejectedError(hash, typeof claimed === 'string' ? claimed : '(none)', 'malformed-entry', 'not an OrbitDB v2 entry')
+  }
+  const did = entry.identity
+  let didKey: Uint8Array
+  try {
+    didKey = publicKeyOfDid(did)
+  } catch (err) {
+    throw new EntryRejectedError(hash, did, 'invalid-did', (err as Error).message)
+  }
+  let signerKey: Uint8Array
+  try {
+    signerKey = publicKeyOfSignerKey(entry.key)
+  } catch {
+    throw new EntryRejectedError(hash, did, 'signer-mismatch', 'the signing key is not an Ed25519 key')
+  }
+  if (!sameBytes(didKey, signerKey)) {
+    throw new EntryRejectedError(hash, did, 'signer-mismatch', 'the entry is signed by a key that is not the key of the DID it claims')
+  }
+  let bytes: Uint8Array
+  try {
+    bytes = signedBytes(entry)
+  } catch (err) {
+    throw new EntryRejectedError(hash, did, 'malformed-entry', `content is not dag-cbor: ${(err as Error).message}`)
+  }
+  if (!(await verifySignature(entry.sig, entry.key, bytes))) {
+    throw new EntryRejectedError(hash, did, 'bad-signature', 'the signature does not verify with the writer\'s key')
+  }
+  return did
+}

@@ -1,0 +1,66 @@
+/** A string is not a DID this package can use (malformed, or a method it cannot verify). */
+export class InvalidDidError extends Error {
+  static override name = 'InvalidDidError'
+  override name = 'InvalidDidError'
+  readonly did: string
+
+  constructor (did: string, why: string) {
+    super(`Invalid DID ${JSON.stringify(did.length > 120 ? `${did.slice(0, 120)}…` : did)}: ${why}`)
+    this.did = did
+  }
+}
+
+/** A seed or key of the wrong shape was given for an identity. */
+export class InvalidKeyError extends Error {
+  static override name = 'InvalidKeyError'
+  override name = 'InvalidKeyError'
+}
+
+/** The database's policy does not let this DID write. Nothing was signed or written. */
+export class AccessDeniedError extends Error {
+  static override name = 'AccessDeniedError'
+  override name = 'AccessDeniedError'
+  readonly did: string
+  readonly address: string
+
+  constructor (did: string, address: string, why = 'is not a writer of this database') {
+    super(`${did} ${why} (${address}); ask an admin of the database for access`)
+    this.did = did
+    this.address = address
+  }
+}
+
+/** A policy block is missing, does not match its CID, or is not a policy this package knows. */
+export class InvalidPolicyError extends Error {
+  static override name = 'InvalidPolicyError'
+  override name = 'InvalidPolicyError'
+}
+
+/** Why a replica refused an entry. Stable strings: apps may branch on them. */
+export type RejectionReason =
+  | 'malformed-entry'
+  | 'invalid-did'
+  | 'signer-mismatch'
+  | 'bad-signature'
+  | 'not-a-writer'
+  | 'wrong-database'
+  | 'unavailable'
+
+/**
+ * Thrown by an access check on a replica when it refuses an entry. The SDK turns it
+ * into an `entry:rejected` event; it never reaches the application as an exception.
+ */
+export class EntryRejectedError extends Error {
+  static override name = 'EntryRejectedError'
+  override name = 'EntryRejectedError'
+  readonly hash: string
+  readonly did: string
+  readonly reason: RejectionReason
+
+  constructor (hash: string, did: string, reason: RejectionReason, detail: string) {
+    super(`entry ${hash} from ${did} rejected (${reason}): ${detail}`)
+    this.hash = hash
+    this.did = did
+    this.reason = reason
+  }
+}

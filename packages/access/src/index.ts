@@ -1,0 +1,50 @@
+/**
+ * @packageDocumentation
+ *
+ * DID identities and DID access control for OrbitDB 4.
+ *
+ * - `did:key` Ed25519 identities, generated or from a seed, persisted with mode 0600.
+ * - An OrbitDB identities layer that signs every entry with the DID's own key and binds
+ *   the signing key to the writer DID on verification.
+ * - Access controllers that every replica builds from the content-addressed manifest.
+ *
+ * @example
+ * ```ts
+ * import { createDidKeyIdentity, Did } from '@didbase/access'
+ *
+ * const alice = createDidKeyIdentity()
+ * Did.is(alice.did) // true
+ * ```
+ */
+export { Did, didOfPublicKey, publicKeyOfDid } from './did.js'
+export { verify as verifyEd25519 } from './ed25519.js'
+export { verifyEntry } from './entry.js'
+export {
+  AccessDeniedError,
+  EntryRejectedError,
+  InvalidDidError,
+  InvalidKeyError,
+  InvalidPolicyError,
+  type RejectionReason
+} from './errors.js'
+export {
+  createDidKeyIdentity,
+  type DidIdentity,
+  type DidKeyIdentity,
+  type DidKeyInit,
+  decodeSeed,
+  encodeSeed
+} from './identity.js'
+export { IDENTITY_FILE, loadOrCreateIdentity } from './keyfile.js'
+export { type OrbitIdentityLayer, orbitIdentityLayer } from './orbit-identity.js'
+export {
+  ANYONE,
+  type DidAccessController,
+  type DidWritersInit,
+  didWriters,
+  isDidAccessController,
+  WRITERS_TYPE,
+  type WritePolicy,
+  type WritersPolicy
+} from './writers.js'
+export { getBlock, putBlock, type BlockstoreLike } from './blocks.js'

@@ -1,0 +1,227 @@
+import {
+  type Did,
+  type DidIdentity,
+  didWriters,
+  isDidAccessController,
+  loadOrCreateIdentity,
+  orbitIdentityLayer,
+  createDidKeyIdentity,
+  type BlockstoreLike
+} from '@didbase/access'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { createOrbitDB, Documents, Events, KeyValueIndexed, type OrbitDB, type Database } from '@orbitdb/core'
+import type { Helia } from 'helia'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { DatabaseHandle, HandleContext } from './database.js'
+import { DocumentsDatabase } from './documents.js'
+import { ClosedError, InvalidValueError, WrongDatabaseTypeError } from './errors.js'
+import { EventLogDatabase } from './eventlog.js'
+import { KeyValueDatabase } from './keyvalue.js'
+import { type DatabaseType, type DidbaseMeta, parseAddress, readManifest } from './manifest.js'
+import { createNode, DEFAULT_LISTEN } from './node.js'
+
+export interface DidbaseInit {
+  /** Where identity, blocks and databases live. Default `./.didbase`. */
+  directory?: string
+  /**
+   * Keep blocks and the libp2p datastore in memory, and OrbitDB's small per-database state
+   * in a temporary directory removed on close. For tests and throwaway peers.
+   */
+  memory?: boolean
+  /** Sign as this identity instead of the one kept in `directory`. */
+  identity?: DidIdentity
+  /** Multiaddrs to listen on. Default: TCP on 127.0.0.1, any port. Add `/ws` addresses for browsers. */
+  listen?: string[]
+  /** Peers to dial at start and keep connected. */
+  bootstrap?: string[]
+  /** How long `open` waits for a manifest from peers, in ms. Default 30 000. */
+  openTimeout?: number
+}
+
+export interface OpenOptions {
+  signal?: AbortSignal
+}
+
+export interface CreateOptions extends OpenOptions {
+  /** DIDs that may write to a new database; `'*'` for anyone. Default: only this node's DID. */
+  writers?: string[]
+}
+
+export interface DocumentsOptions extends CreateOptions {
+  /** Field that holds each document's key. Default `_id`. */
+  indexBy?: string
+}
+
+export type AnyDatabase = KeyValueDatabase | DocumentsDatabase | EventLogDatabase
+
+/** A running didbase node: one DID, one Helia + libp2p node, many databases. */
+export interface Didbase extends AsyncDisposable {
+  /** The DID every write from this node is signed by. */
+  readonly did: Did
+  /** The libp2p peer id of this node. */
+  readonly peerId: string
+  /** Addresses other peers can dial, with `/p2p/<peerId>`. */
+  readonly multiaddrs: string[]
+  /** The underlying Helia node, for advanced use. */
+  readonly helia: Helia
+  dial: (address: string | Multiaddr, options?: OpenOptions) => Promise<void>
+  keyValue: <T = unknown>(nameOrAddress: string, options?: CreateOptions) => Promise<KeyValueDatabase<T>>
+  documents: <T extends Record<string, unknown> = Record<string, unknown>>(nameOrAddress: string, options?: DocumentsOptions) => Promise<DocumentsDatabase<T>>
+  eventLog: <T = unknown>(nameOrAddress: string, options?: CreateOptions) => Promise<EventLogDatabase<T>>
+  /** Open any didbase database by address; its type comes from the manifest. */
+  open: (address: string, options?: OpenOptions) => Promise<AnyDatabase>
+  /** Close every database and stop the node. Idempotent. */
+  close: () => Promise<void>
+}
+
+const DEFAULT_INDEX_BY = '_id'
+
+class DidbaseNode implements Didbase {
+  readonly did: Did
+  readonly helia: Helia
+  readonly #orbitdb: OrbitDB
+  readonly #openTimeout: number
+  readonly #tempDir: string | undefined
+  readonly #handles = new Map<string, AnyDatabase>()
+  #closing: Promise<void> | undefined
+
+  constructor (did: Did, helia: Helia, orbitdb: OrbitDB, openTimeout: number, tempDir: string | undefined) {
+    this.did = did
+    this.helia = helia
+    this.#orbitdb = orbitdb
+    this.#openTimeout = openTimeout
+    this.#tempDir = tempDir
+  }
+
+  get peerId (): string {
+    return this.helia.libp2p.peerId.toString()
+  }
+
+  get multiaddrs (): string[] {
+    return this.helia.libp2p.getMultiaddrs().map((ma) => ma.toString())
+  }
+
+  async dial (address: string | Multiaddr, options: OpenOptions = {}): Promise<void> {
+    this.#assertOpen()
+    options.signal?.throwIfAborted()
+    await this.helia.libp2p.dial(typeof address === 'string' ? multiaddr(address) : address, options)
+  }
+
+  async keyValue<T = unknown> (nameOrAddress: string, options: CreateOptions = {}): Promise<KeyValueDatabase<T>> {
+    return (await this.#open('keyvalue', nameOrAddress, options)) as KeyValueDatabase<T>
+  }
+
+  async documents<T extends Record<string, unknown> = Record<string, unknown>> (nameOrAddress: string, options: DocumentsOptions = {}): Promise<DocumentsDatabase<T>> {
+    return (await this.#open('documents', nameOrAddress, options)) as unknown as DocumentsDatabase<T>
+  }
+
+  async eventLog<T = unknown> (nameOrAddress: string, options: CreateOptions = {}): Promise<EventLogDatabase<T>> {
+    return (await this.#open('events', nameOrAddress, options)) as EventLogDatabase<T>
+  }
+
+  async open (address: string, options: OpenOptions = {}): Promise<AnyDatabase> {
+    return this.#open(undefined, address, options)
+  }
+
+  async #open (wanted: DatabaseType | undefined, nameOrAddress: string, options: DocumentsOptions): Promise<AnyDatabase> {
+    this.#assertOpen()
+    options.signal?.throwIfAborted()
+    const cid = parseAddress(nameOrAddress)
+    let type: DatabaseType
+    let meta: DidbaseMeta
+    if (cid !== undefined) {
+      const signal = AbortSignal.any([AbortSignal.timeout(this.#openTimeout), ...(options.signal ? [options.signal] : [])])
+      const manifest = await readManifest(this.helia.blockstore as unknown as BlockstoreLike, cid, signal)
+      if (wanted !== undefined && manifest.type !== wanted) {
+        throw new WrongDatabaseTypeError(`${nameOrAddress} is a ${manifest.type} database, not ${wanted}; open it with didbase.open() or the matching method`)
+      }
+      if (options.indexBy !== undefined && options.indexBy !== (manifest.meta.indexBy ?? DEFAULT_INDEX_BY)) {
+        throw new WrongDatabaseTypeError(`${nameOrAddress} indexes documents by "${manifest.meta.indexBy}", not "${options.indexBy}"`)
+      }
+      type = manifest.type
+      meta = manifest.meta
+    } else {
+      if (wanted === undefined) throw new InvalidValueError('open() takes an address; use keyValue(), documents() or eventLog() to create by name')
+      type = wanted
+      meta = type === 'documents' ? { didbase: 1, indexBy: options.indexBy ?? DEFAULT_INDEX_BY } : { didbase: 1 }
+    }
+    const db = await this.#orbitdb.open(nameOrAddress, {
+      type,
+      meta: { ...meta },
+      Database: databaseType(type, meta),
+      ...(cid === undefined ? { AccessController: didWriters(options.writers !== undefined ? { writers: options.writers } : {}) } : {})
+    })
+    return this.#handleFor(db, type, meta)
+  }
+
+  #handleFor (db: Database, type: DatabaseType, meta: DidbaseMeta): AnyDatabase {
+    const existing = this.#handles.get(db.address)
+    if (existing !== undefined) return existing
+    if (!isDidAccessController(db.access)) throw new Error(`${db.address} has no didbase access controller`)
+    const ctx: HandleContext = { db, policy: db.access, did: this.did, onClose: () => this.#handles.delete(db.address) }
+    const handle = type === 'keyvalue'
+      ? new KeyValueDatabase(ctx)
+      : type === 'documents' ? new DocumentsDatabase(ctx, meta.indexBy ?? DEFAULT_INDEX_BY) : new EventLogDatabase(ctx)
+    this.#handles.set(db.address, handle)
+    return handle
+  }
+
+  #assertOpen (): void {
+    if (this.#closing !== undefined) throw new ClosedError('this didbase node is closed')
+  }
+
+  async close (): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.allSettled([...this.#handles.values()].map(async (h) => (h as DatabaseHandle).close()))
+      await this.#orbitdb.stop()
+      await this.helia.stop()
+      if (this.#tempDir !== undefined) await rm(this.#tempDir, { recursive: true, force: true })
+    })()
+    return this.#closing
+  }
+
+  async [Symbol.asyncDispose] (): Promise<void> {
+    await this.close()
+  }
+}
+
+function databaseType (type: DatabaseType, meta: DidbaseMeta): (params: Record<string, unknown>) => Promise<Database> {
+  if (type === 'keyvalue') return KeyValueIndexed()
+  if (type === 'documents') return Documents({ indexBy: meta.indexBy ?? DEFAULT_INDEX_BY })
+  return Events()
+}
+
+/**
+ * Start a didbase node: an embedded Helia + libp2p node with OrbitDB on top, signing as a DID.
+ *
+ * @example
+ * ```ts
+ * import { createDidbase } from '@didbase/sdk'
+ *
+ * await using didbase = await createDidbase({ directory: './.didbase' })
+ * const todos = await didbase.keyValue<{ title: string }>('todos')
+ * await todos.put('1', { title: 'write docs' })
+ * ```
+ */
+export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
+  const memory = init.memory === true
+  const tempDir = memory && init.directory === undefined ? await mkdtemp(join(tmpdir(), 'didbase-')) : undefined
+  const directory = tempDir ?? init.directory ?? './.didbase'
+  const identity = init.identity ?? (memory ? createDidKeyIdentity() : await loadOrCreateIdentity(directory))
+  const helia = await createNode({
+    directory,
+    memory,
+    listen: init.listen ?? DEFAULT_LISTEN,
+    bootstrap: init.bootstrap ?? []
+  })
+  try {
+    const { identity: orbitIdentity, identities } = orbitIdentityLayer(identity)
+    const orbitdb = await createOrbitDB({ ipfs: helia, identity: orbitIdentity, identities, directory: join(directory, 'orbitdb') })
+    return new DidbaseNode(identity.did, helia, orbitdb, init.openTimeout ?? 30_000, tempDir)
+  } catch (err) {
+    await helia.stop()
+    throw err
+  }
+}

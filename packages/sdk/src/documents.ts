@@ -1,0 +1,67 @@
+import type { DocumentsDatabase as OrbitDocuments } from '@orbitdb/core'
+import { assertKey, DatabaseHandle, type HandleContext, type Signed } from './database.js'
+import { InvalidValueError } from './errors.js'
+
+export interface DocumentRecord<T> extends Signed<T> {
+  key: string
+}
+
+/** A document database: JSON-like documents keyed by the field named `indexBy`. */
+export class DocumentsDatabase<T extends Record<string, unknown> = Record<string, unknown>> extends DatabaseHandle {
+  readonly type = 'documents' as const
+  /** The field that holds each document's key. Fixed when the database is created. */
+  readonly indexBy: string
+
+  constructor (ctx: HandleContext, indexBy: string) {
+    super(ctx)
+    this.indexBy = indexBy
+  }
+
+  private get docs (): OrbitDocuments {
+    return this.db as OrbitDocuments
+  }
+
+  /** Insert or replace a document. Resolves to the entry hash. */
+  async put (doc: T): Promise<string> {
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new InvalidValueError('a document must be an object')
+    }
+    assertKey(doc[this.indexBy], `document field "${this.indexBy}"`)
+    return this.write(doc, async () => this.docs.put(doc))
+  }
+
+  /** Delete the document with `key`. Resolves to the entry hash. */
+  async del (key: string): Promise<string> {
+    assertKey(key)
+    if ((await this.get(key)) === undefined) {
+      throw new InvalidValueError(`no document with ${this.indexBy} = ${JSON.stringify(key)} in ${this.address}`)
+    }
+    return this.write(null, async () => this.docs.del(key))
+  }
+
+  async get (key: string): Promise<T | undefined> {
+    assertKey(key)
+    for await (const record of this.entries()) {
+      if (record.key === key) return record.value
+    }
+    return undefined
+  }
+
+  /** Documents for which `predicate` is true. */
+  async * query (predicate: (doc: T) => boolean): AsyncGenerator<T> {
+    for await (const { value } of this.entries()) {
+      if (predicate(value)) yield value
+    }
+  }
+
+  /** Every live document with its writer, newest write first. */
+  async * entries (): AsyncGenerator<DocumentRecord<T>> {
+    const seen = new Set<string>()
+    for await (const entry of this.db.log.iterator()) {
+      const { op, key, value } = entry.payload as { op: string, key: string, value: T }
+      if (seen.has(key)) continue
+      seen.add(key)
+      if (op === 'PUT') yield { key, value, hash: entry.hash, writer: entry.identity }
+    }
+  }
+}

@@ -1,0 +1,37 @@
+export { AccessDeniedError, InvalidDidError, InvalidKeyError, InvalidPolicyError } from '@didbase/access'
+
+/** A string that looks like a database address but is not a valid one. */
+export class InvalidAddressError extends Error {
+  static override name = 'InvalidAddressError'
+  override name = 'InvalidAddressError'
+}
+
+/** No peer and no local store had the database's manifest before the deadline. */
+export class UnknownDatabaseError extends Error {
+  static override name = 'UnknownDatabaseError'
+  override name = 'UnknownDatabaseError'
+}
+
+/** The address names a database of another type than the one asked for. */
+export class WrongDatabaseTypeError extends Error {
+  static override name = 'WrongDatabaseTypeError'
+  override name = 'WrongDatabaseTypeError'
+}
+
+/** The address names an OrbitDB database that was not made by didbase (its policy is unknown). */
+export class UnsupportedDatabaseError extends Error {
+  static override name = 'UnsupportedDatabaseError'
+  override name = 'UnsupportedDatabaseError'
+}
+
+/** A value that cannot be stored: not serialisable as dag-cbor, or a bad key. Nothing was written. */
+export class InvalidValueError extends Error {
+  static override name = 'InvalidValueError'
+  override name = 'InvalidValueError'
+}
+
+/** The database handle or the node was closed. */
+export class ClosedError extends Error {
+  static override name = 'ClosedError'
+  override name = 'ClosedError'
+}

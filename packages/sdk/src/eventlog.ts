@@ -1,0 +1,36 @@
+import type { EventsDatabase as OrbitEvents } from '@orbitdb/core'
+import { DatabaseHandle, type Signed } from './database.js'
+
+export interface EventLogReadOptions {
+  /** At most this many events, newest first. */
+  limit?: number
+}
+
+/** An append-only event log. */
+export class EventLogDatabase<T = unknown> extends DatabaseHandle {
+  readonly type = 'events' as const
+
+  private get events (): OrbitEvents {
+    return this.db as OrbitEvents
+  }
+
+  /** Append `value`. Resolves to the entry hash. */
+  async add (value: T): Promise<string> {
+    return this.write(value, async () => this.events.add(value))
+  }
+
+  /** The event with entry hash `hash`, if this replica has it. */
+  async get (hash: string): Promise<Signed<T> | undefined> {
+    const entry = await this.db.log.get(hash)
+    if (entry === undefined) return undefined
+    return { value: (entry.payload as { value: T }).value, hash, writer: entry.identity }
+  }
+
+  /** Events, newest first. */
+  async * entries (options: EventLogReadOptions = {}): AsyncGenerator<Signed<T>> {
+    const amount = options.limit ?? -1
+    for await (const entry of this.db.log.iterator({ amount })) {
+      yield { value: (entry.payload as { value: T }).value, hash: entry.hash, writer: entry.identity }
+    }
+  }
+}

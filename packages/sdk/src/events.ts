@@ -1,0 +1,26 @@
+import type { RejectionReason } from '@didbase/access'
+
+/** A write was applied, locally or from a replica. */
+export interface UpdateDetail {
+  /** DID of the writer. */
+  did: string
+  /** Hash (CID) of the oplog entry. */
+  hash: string
+}
+
+/** A replica refused an entry. It was not applied and nothing that links to it will be. */
+export interface RejectedDetail {
+  hash: string
+  /** The DID the entry claims as writer (not trusted: it was rejected). */
+  did: string
+  reason: RejectionReason
+  message: string
+}
+
+export interface DatabaseEvents {
+  update: CustomEvent<UpdateDetail>
+  'entry:rejected': CustomEvent<RejectedDetail>
+  'peer:join': CustomEvent<{ peerId: string }>
+  /** Replication trouble that is not about one entry (a peer timed out, a stream broke). */
+  'sync:error': CustomEvent<Error>
+}

@@ -1,0 +1,40 @@
+/**
+ * @packageDocumentation
+ *
+ * DID-authenticated peer-to-peer databases: OrbitDB key-value, document and event-log
+ * databases on Helia and libp2p, where every write is signed by a DID and checked by
+ * every replica against the database's policy.
+ *
+ * @example
+ * ```ts
+ * import { createDidbase } from '@didbase/sdk'
+ *
+ * await using didbase = await createDidbase()
+ * const log = await didbase.eventLog<string>('journal')
+ * await log.add('hello')
+ * for await (const { value, writer } of log.entries()) console.log(writer, value)
+ * ```
+ */
+import { useAccessController } from '@orbitdb/core'
+import { didWriters } from '@didbase/access'
+
+// A replica builds the controller named in a manifest from this registry, with no options.
+useAccessController(didWriters as never)
+
+export { type Did, type DidIdentity, createDidKeyIdentity, EntryRejectedError, type RejectionReason } from '@didbase/access'
+export type { Signed } from './database.js'
+export {
+  type AnyDatabase,
+  type CreateOptions,
+  createDidbase,
+  type Didbase,
+  type DidbaseInit,
+  type DocumentsOptions,
+  type OpenOptions
+} from './didbase.js'
+export { type DocumentRecord, DocumentsDatabase } from './documents.js'
+export * from './errors.js'
+export { EventLogDatabase, type EventLogReadOptions } from './eventlog.js'
+export type { DatabaseEvents, RejectedDetail, UpdateDetail } from './events.js'
+export { type KeyValueRecord, KeyValueDatabase } from './keyvalue.js'
+export type { DatabaseType } from './manifest.js'

@@ -1,0 +1,83 @@
+/** The embedded Helia + libp2p node under a didbase instance. */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bitswap } from '@helia/block-brokers'
+import { bootstrap } from '@libp2p/bootstrap'
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import type { PrivateKey } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { MemoryBlockstore } from 'blockstore-core'
+import { LevelBlockstore } from 'blockstore-level'
+import { MemoryDatastore } from 'datastore-core'
+import { LevelDatastore } from 'datastore-level'
+import { createHelia, type Helia } from 'helia'
+import { createLibp2p } from 'libp2p'
+import { chmod, mkdir, open, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
+const PEER_KEY_FILE = 'peer.key'
+
+export interface NodeInit {
+  directory: string
+  memory: boolean
+  listen: string[]
+  bootstrap: string[]
+}
+
+/** The libp2p key is kept beside the data so a restarted node keeps its PeerId. */
+async function loadOrCreatePeerKey (directory: string): Promise<PrivateKey> {
+  const path = join(directory, PEER_KEY_FILE)
+  try {
+    return privateKeyFromProtobuf(await readFile(path))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const key = await generateKeyPair('Ed25519')
+  const file = await open(path, 'wx', 0o600)
+  try {
+    await file.writeFile(privateKeyToProtobuf(key))
+    await file.sync()
+  } finally {
+    await file.close()
+  }
+  await chmod(path, 0o600)
+  return key
+}
+
+export async function createNode (init: NodeInit): Promise<Helia> {
+  await mkdir(init.directory, { recursive: true })
+  const privateKey = init.memory ? await generateKeyPair('Ed25519') : await loadOrCreatePeerKey(init.directory)
+  const datastore = init.memory ? new MemoryDatastore() : new LevelDatastore(join(init.directory, 'datastore'))
+  const blockstore = init.memory ? new MemoryBlockstore() : new LevelBlockstore(join(init.directory, 'blocks'))
+  if (!init.memory) {
+    await (datastore as LevelDatastore).open()
+    await (blockstore as LevelBlockstore).open()
+  }
+  const libp2p = await createLibp2p({
+    // The peer store stays in memory: peers are re-learnt on start, and libp2p 3 pins
+    // another interface-datastore major than the Level store Helia uses.
+    privateKey,
+    addresses: { listen: init.listen },
+    transports: [tcp(), webSockets()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery: init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap })] : [],
+    services: {
+      identify: identify(),
+      // OrbitDB publishes to a database's topic before any peer joins it.
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false })
+    }
+  })
+  return createHelia({
+    libp2p,
+    datastore,
+    blockstore,
+    // Blocks come from connected peers only: no public gateways or routers.
+    blockBrokers: [bitswap()],
+    routers: []
+  })
+}
