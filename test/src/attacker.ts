@@ -1,0 +1,52 @@
+/**
+ * Craft oplog entries outside didbase's write path and push them straight to a replica
+ * over gossipsub, the way a hostile peer would.
+ */
+import { createDidKeyIdentity, type DidIdentity } from '@didbase/access'
+import type { Didbase } from '@didbase/sdk'
+import { Entry } from '@orbitdb/core'
+import { base64url } from 'multiformats/bases/base64'
+import { waitFor } from './peers.js'
+
+interface PubSub {
+  publish: (topic: string, data: Uint8Array) => Promise<unknown>
+  getSubscribers: (topic: string) => Array<{ toString: () => string }>
+}
+
+function pubsubOf (node: Didbase): PubSub {
+  return (node.helia.libp2p.services as { pubsub: PubSub }).pubsub
+}
+
+/**
+ * Sign an entry with `signer` while claiming to be `claimedDid`. With the same DID for
+ * both, this is an honest entry from a DID the database may or may not allow.
+ */
+export async function craftEntry (opts: {
+  address: string
+  payload: unknown
+  signer: DidIdentity
+  claimedDid?: string
+  next?: string[]
+  time?: number
+}): Promise<{ hash: string, bytes: Uint8Array }> {
+  const claimed = opts.claimedDid ?? opts.signer.did
+  const identity = {
+    id: claimed,
+    hash: claimed,
+    publicKey: opts.signer.did.slice('did:key:'.length),
+    sign: async (_: unknown, data: Uint8Array) => base64url.baseEncode(await opts.signer.sign(data))
+  }
+  const entry = await Entry.create(identity as never, opts.address, opts.payload, undefined, { id: identity.publicKey, time: opts.time ?? 1 }, opts.next ?? [], [])
+  return Entry.encode(entry)
+}
+
+export function stranger (): DidIdentity {
+  return createDidKeyIdentity()
+}
+
+/** Publish raw entry bytes on the database's topic once `target` is a known subscriber. */
+export async function push (from: Didbase, target: Didbase, address: string, bytes: Uint8Array): Promise<void> {
+  const pubsub = pubsubOf(from)
+  await waitFor(() => pubsub.getSubscribers(address).some((p) => p.toString() === target.peerId), 'the replica to subscribe to the database topic')
+  await pubsub.publish(address, bytes)
+}
