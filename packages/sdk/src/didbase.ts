@@ -20,7 +20,7 @@ import { ClosedError, InvalidValueError, WrongDatabaseTypeError } from './errors
 import { EventLogDatabase } from './eventlog.js'
 import { KeyValueDatabase } from './keyvalue.js'
 import { type DatabaseType, type DidbaseMeta, parseAddress, readManifest } from './manifest.js'
-import { createNode, DEFAULT_LISTEN } from './node.js'
+import { createNode, DEFAULT_LISTEN, type Node } from './node.js'
 
 export interface DidbaseInit {
   /** Where identity, blocks and databases live. Default `./.didbase`. */
@@ -81,15 +81,17 @@ const DEFAULT_INDEX_BY = '_id'
 class DidbaseNode implements Didbase {
   readonly did: Did
   readonly helia: Helia
+  readonly #node: Node
   readonly #orbitdb: OrbitDB
   readonly #openTimeout: number
   readonly #tempDir: string | undefined
   readonly #handles = new Map<string, AnyDatabase>()
   #closing: Promise<void> | undefined
 
-  constructor (did: Did, helia: Helia, orbitdb: OrbitDB, openTimeout: number, tempDir: string | undefined) {
+  constructor (did: Did, node: Node, orbitdb: OrbitDB, openTimeout: number, tempDir: string | undefined) {
     this.did = did
-    this.helia = helia
+    this.#node = node
+    this.helia = node.helia
     this.#orbitdb = orbitdb
     this.#openTimeout = openTimeout
     this.#tempDir = tempDir
@@ -176,7 +178,7 @@ class DidbaseNode implements Didbase {
     this.#closing ??= (async () => {
       await Promise.allSettled([...this.#handles.values()].map(async (h) => (h as DatabaseHandle).close()))
       await this.#orbitdb.stop()
-      await this.helia.stop()
+      await this.#node.stop()
       if (this.#tempDir !== undefined) await rm(this.#tempDir, { recursive: true, force: true })
     })()
     return this.#closing
@@ -210,7 +212,7 @@ export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
   const tempDir = memory && init.directory === undefined ? await mkdtemp(join(tmpdir(), 'didbase-')) : undefined
   const directory = tempDir ?? init.directory ?? './.didbase'
   const identity = init.identity ?? (memory ? createDidKeyIdentity() : await loadOrCreateIdentity(directory))
-  const helia = await createNode({
+  const node = await createNode({
     directory,
     memory,
     listen: init.listen ?? DEFAULT_LISTEN,
@@ -218,10 +220,10 @@ export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
   })
   try {
     const { identity: orbitIdentity, identities } = orbitIdentityLayer(identity)
-    const orbitdb = await createOrbitDB({ ipfs: helia, identity: orbitIdentity, identities, directory: join(directory, 'orbitdb') })
-    return new DidbaseNode(identity.did, helia, orbitdb, init.openTimeout ?? 30_000, tempDir)
+    const orbitdb = await createOrbitDB({ ipfs: node.helia, identity: orbitIdentity, identities, directory: join(directory, 'orbitdb') })
+    return new DidbaseNode(identity.did, node, orbitdb, init.openTimeout ?? 30_000, tempDir)
   } catch (err) {
-    await helia.stop()
+    await node.stop()
     throw err
   }
 }

@@ -48,15 +48,41 @@ async function loadOrCreatePeerKey (directory: string): Promise<PrivateKey> {
   return key
 }
 
-export async function createNode (init: NodeInit): Promise<Helia> {
+export interface Node {
+  helia: Helia
+  /** Stop Helia and libp2p, then close the stores (Helia does not close stores it was given). */
+  stop: () => Promise<void>
+}
+
+export async function createNode (init: NodeInit): Promise<Node> {
   await mkdir(init.directory, { recursive: true })
   const privateKey = init.memory ? await generateKeyPair('Ed25519') : await loadOrCreatePeerKey(init.directory)
   const datastore = init.memory ? new MemoryDatastore() : new LevelDatastore(join(init.directory, 'datastore'))
   const blockstore = init.memory ? new MemoryBlockstore() : new LevelBlockstore(join(init.directory, 'blocks'))
+  const closeStores = async (): Promise<void> => {
+    if (init.memory) return
+    await Promise.allSettled([(datastore as LevelDatastore).close(), (blockstore as LevelBlockstore).close()])
+  }
   if (!init.memory) {
     await (datastore as LevelDatastore).open()
     await (blockstore as LevelBlockstore).open()
   }
+  try {
+    const helia = await startHelia(init, privateKey, datastore, blockstore)
+    return {
+      helia,
+      stop: async () => {
+        await helia.stop()
+        await closeStores()
+      }
+    }
+  } catch (err) {
+    await closeStores()
+    throw err
+  }
+}
+
+async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: LevelDatastore | MemoryDatastore, blockstore: LevelBlockstore | MemoryBlockstore): Promise<Helia> {
   const libp2p = await createLibp2p({
     // The peer store stays in memory: peers are re-learnt on start, and libp2p 3 pins
     // another interface-datastore major than the Level store Helia uses.
