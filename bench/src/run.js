@@ -1,0 +1,110 @@
+// didbase against raw OrbitDB 4 in the same run, on the same Helia and storage.
+// Usage: npm run bench [-- --quick]
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { createDidbase } from '@didbase/sdk'
+import { createOrbitDB } from '@orbitdb/core'
+
+const quick = process.argv.includes('--quick')
+const N = quick ? 100 : 1000
+const dirs = []
+
+async function host () {
+  const directory = await mkdtemp(join(tmpdir(), 'didbase-bench-'))
+  dirs.push(directory)
+  return { directory, didbase: await createDidbase({ directory }) }
+}
+
+/** One side of the comparison: how to open a database and write to it. */
+const sides = {
+  didbase: {
+    open: async (h, nameOrAddress) => h.didbase.eventLog(nameOrAddress),
+    openKv: async (h, name) => h.didbase.keyValue(name),
+    put: (db, i) => db.put(`k${i}`, { n: i }),
+    add: (db, i) => db.add({ n: i }),
+    count: async (db) => db.size()
+  },
+  orbitdb: {
+    orbit: async (h) => {
+      h.orbitdb ??= await createOrbitDB({ ipfs: h.didbase.helia, directory: join(h.directory, 'raw-orbitdb') })
+      return h.orbitdb
+    },
+    open: async (h, nameOrAddress) => (await sides.orbitdb.orbit(h)).open(nameOrAddress, { type: 'events' }),
+    openKv: async (h, name) => (await sides.orbitdb.orbit(h)).open(name, { type: 'keyvalue' }),
+    put: (db, i) => db.put(`k${i}`, { n: i }),
+    add: (db, i) => db.add({ n: i }),
+    count: async (db) => {
+      let n = 0
+      for await (const _ of db.log.iterator()) n++
+      return n
+    }
+  }
+}
+
+async function localWrites (side) {
+  const h = await host()
+  try {
+    const db = await side.openKv(h, 'writes')
+    const start = performance.now()
+    for (let i = 0; i < N; i++) await side.put(db, i)
+    const ms = performance.now() - start
+    return { opsPerSec: (N / ms) * 1000, ms }
+  } finally {
+    await closeHost(h)
+  }
+}
+
+async function catchUp (side) {
+  const a = await host()
+  const b = await host()
+  try {
+    const src = await side.open(a, 'catch-up')
+    for (let i = 0; i < N; i++) await side.add(src, i)
+    await b.didbase.dial(a.didbase.multiaddrs[0])
+    const start = performance.now()
+    const dst = await side.open(b, src.address)
+    while ((await side.count(dst)) < N) {
+      if (performance.now() - start > 300_000) throw new Error('catch-up did not finish in 300 s')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const ms = performance.now() - start
+    return { entriesPerSec: (N / ms) * 1000, ms }
+  } finally {
+    await closeHost(a)
+    await closeHost(b)
+  }
+}
+
+async function closeHost (h) {
+  if (h.orbitdb) await h.orbitdb.stop()
+  await h.didbase.close()
+}
+
+function row (name, unit, ours, theirs, higherIsBetter = true) {
+  const ratio = higherIsBetter ? ours / theirs : theirs / ours
+  return { name, unit, didbase: Number(ours.toFixed(1)), orbitdb: Number(theirs.toFixed(1)), ratio: Number(ratio.toFixed(2)) }
+}
+
+const results = []
+try {
+  process.stderr.write(`bench: N = ${N}${quick ? ' (quick)' : ''}\n`)
+  process.stderr.write('  local key-value writes…\n')
+  const wd = await localWrites(sides.didbase)
+  const wo = await localWrites(sides.orbitdb)
+  results.push(row(`key-value put x${N}`, 'ops/s', wd.opsPerSec, wo.opsPerSec))
+  process.stderr.write('  catch-up of a fresh replica…\n')
+  const cd = await catchUp(sides.didbase)
+  const co = await catchUp(sides.orbitdb)
+  results.push(row(`catch-up ${N} entries`, 'entries/s', cd.entriesPerSec, co.entriesPerSec))
+} finally {
+  await Promise.allSettled(dirs.map((d) => rm(d, { recursive: true, force: true })))
+}
+
+console.table(results)
+const machine = { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, platform: process.platform }
+const file = join(import.meta.dirname, '..', 'results', `${new Date().toISOString().replaceAll(':', '-')}${quick ? '-quick' : ''}.json`)
+await mkdir(join(import.meta.dirname, '..', 'results'), { recursive: true })
+await writeFile(file, `${JSON.stringify({ machine, n: N, results }, null, 2)}\n`)
+console.log(`ratio = didbase / raw OrbitDB (higher is better for didbase); written to ${file}`)
