@@ -1,1 +1,6 @@
-export {}
+/**
+ * @packageDocumentation
+ *
+ * IPLD schemas for didbase databases. Not implemented yet; see the package README.
+ */
+export const SCHEMAS_VERSION = 0
