@@ -9,7 +9,7 @@ import {
   type BlockstoreLike
 } from '@didbase/access'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { createOrbitDB, Documents, Events, KeyValueIndexed, type OrbitDB, type Database } from '@orbitdb/core'
+import { createOrbitDB, type Database, Documents, Events, KeyValueIndexed, type OrbitDB, useAccessController } from '@orbitdb/core'
 import type { Helia } from 'helia'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -77,6 +77,9 @@ export interface Didbase extends AsyncDisposable {
 }
 
 const DEFAULT_INDEX_BY = '_id'
+
+// A replica builds the controller a manifest names from OrbitDB's registry, with no options.
+useAccessController(didWriters as never)
 
 class DidbaseNode implements Didbase {
   readonly did: Did

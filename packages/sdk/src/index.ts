@@ -15,12 +15,6 @@
  * for await (const { value, writer } of log.entries()) console.log(writer, value)
  * ```
  */
-import { useAccessController } from '@orbitdb/core'
-import { didWriters } from '@didbase/access'
-
-// A replica builds the controller named in a manifest from this registry, with no options.
-useAccessController(didWriters as never)
-
 export { type Did, type DidIdentity, createDidKeyIdentity, EntryRejectedError, type RejectionReason } from '@didbase/access'
 export type { Signed } from './database.js'
 export {
