@@ -35,7 +35,7 @@ export {
   decodeSeed,
   encodeSeed
 } from './identity.js'
-export { IDENTITY_FILE, loadOrCreateIdentity } from './keyfile.js'
+export { IDENTITY_FILE, loadOrCreateIdentity, writeSecretFile } from './keyfile.js'
 export { type OrbitIdentityLayer, orbitIdentityLayer } from './orbit-identity.js'
 export {
   ANYONE,

@@ -27,16 +27,24 @@ export async function loadOrCreateIdentity (directory: string, init: { seed?: Ui
   const identity = createDidKeyIdentity(init)
   await mkdir(directory, { recursive: true })
   const body: IdentityFile = { did: identity.did, seed: encodeSeed(identity.seed) }
-  // 'wx' fails if another process created the file meanwhile: never overwrite a key.
+  await writeSecretFile(path, `${JSON.stringify(body, null, 2)}\n`)
+  return identity
+}
+
+/**
+ * Create a file only its owner can read (mode 0600) and flush it to disk. Fails if the
+ * file exists, so a key is never overwritten, even by a concurrent process.
+ */
+export async function writeSecretFile (path: string, data: string | Uint8Array): Promise<void> {
   const file = await open(path, 'wx', 0o600)
   try {
-    await file.writeFile(`${JSON.stringify(body, null, 2)}\n`)
+    await file.writeFile(data)
     await file.sync()
   } finally {
     await file.close()
   }
+  // The umask may have narrowed the mode at creation; make it exactly 0600.
   await chmod(path, 0o600)
-  return identity
 }
 
 async function readIdentityFile (path: string): Promise<DidKeyIdentity | undefined> {

@@ -1,5 +1,6 @@
 /** The embedded Helia + libp2p node under a didbase instance. */
 import { noise } from '@chainsafe/libp2p-noise'
+import { writeSecretFile } from '@didbase/access'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bitswap } from '@helia/block-brokers'
 import { bootstrap } from '@libp2p/bootstrap'
@@ -15,7 +16,7 @@ import { MemoryDatastore } from 'datastore-core'
 import { LevelDatastore } from 'datastore-level'
 import { createHelia, type Helia } from 'helia'
 import { createLibp2p } from 'libp2p'
-import { chmod, mkdir, open, readFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -37,14 +38,7 @@ async function loadOrCreatePeerKey (directory: string): Promise<PrivateKey> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
   const key = await generateKeyPair('Ed25519')
-  const file = await open(path, 'wx', 0o600)
-  try {
-    await file.writeFile(privateKeyToProtobuf(key))
-    await file.sync()
-  } finally {
-    await file.close()
-  }
-  await chmod(path, 0o600)
+  await writeSecretFile(path, privateKeyToProtobuf(key))
   return key
 }
 
