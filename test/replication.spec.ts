@@ -35,6 +35,6 @@ describe.each(kinds)('$name replication between two peers', (kind) => {
     }, `${N} ${kind.name} records after catch-up`)
     expect(rows).toEqual(await src.rows())
     expect(rows.every((r) => r.writer === a.did)).toBe(true)
-    expect(dst.db.canWrite()).toBe(false)
+    expect(await dst.db.canWrite()).toBe(false)
   })
 })

@@ -16,17 +16,46 @@ export class InvalidKeyError extends Error {
   override name = 'InvalidKeyError'
 }
 
-/** The database's policy does not let this DID write. Nothing was signed or written. */
+/** The database's policy does not let this DID make this write. Nothing was signed or written. */
 export class AccessDeniedError extends Error {
   static override name = 'AccessDeniedError'
   override name = 'AccessDeniedError'
   readonly did: string
   readonly address: string
+  /** The same reason a replica would give for refusing the entry. */
+  readonly reason: RejectionReason
 
-  constructor (did: string, address: string, why = 'is not a writer of this database') {
-    super(`${did} ${why} (${address}); ask an admin of the database for access`)
+  constructor (did: string, address: string, why = 'is not a writer of this database', reason: RejectionReason = 'not-a-writer') {
+    super(`${did} ${why} (${address})`)
     this.did = did
     this.address = address
+    this.reason = reason
+  }
+}
+
+/** An invite token is not valid for this database, this DID or this role. Nothing was written. */
+export class InvalidInviteError extends Error {
+  static override name = 'InvalidInviteError'
+  override name = 'InvalidInviteError'
+  readonly reason: RejectionReason
+
+  constructor (message: string, reason: RejectionReason = 'invalid-invite', options?: ErrorOptions) {
+    super(message, options)
+    this.reason = reason
+  }
+}
+
+/** An invite is past its `exp` (or before its `nbf`). Ask its issuer for a new one. */
+export class InviteExpiredError extends Error {
+  static override name = 'InviteExpiredError'
+  override name = 'InviteExpiredError'
+  readonly reason: RejectionReason = 'invite-expired'
+  /** When the invite expired, in ms since the epoch. */
+  readonly expiredAt: number
+
+  constructor (message: string, expiredAt: number) {
+    super(message)
+    this.expiredAt = expiredAt
   }
 }
 
@@ -45,6 +74,14 @@ export type RejectionReason =
   | 'not-a-writer'
   | 'wrong-database'
   | 'unavailable'
+  | 'not-an-admin'
+  | 'not-the-owner'
+  | 'invalid-operation'
+  | 'invalid-clock'
+  | 'invalid-invite'
+  | 'invite-expired'
+  | 'invite-cancelled'
+  | 'rejected-past'
 
 /**
  * Thrown by an access check on a replica when it refuses an entry. The SDK turns it
@@ -56,11 +93,14 @@ export class EntryRejectedError extends Error {
   readonly hash: string
   readonly did: string
   readonly reason: RejectionReason
+  /** What was wrong, without the hash and DID. */
+  readonly detail: string
 
   constructor (hash: string, did: string, reason: RejectionReason, detail: string) {
     super(`entry ${hash} from ${did} rejected (${reason}): ${detail}`)
     this.hash = hash
     this.did = did
     this.reason = reason
+    this.detail = detail
   }
 }

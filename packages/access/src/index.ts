@@ -6,7 +6,9 @@
  * - `did:key` Ed25519 identities, generated or from a seed, persisted with mode 0600.
  * - An OrbitDB identities layer that signs every entry with the DID's own key and binds
  *   the signing key to the writer DID on verification.
- * - Access controllers that every replica builds from the content-addressed manifest.
+ * - Access controllers that every replica builds from the content-addressed manifest: a
+ *   fixed writer set, or admins and writers changed by signed operations and invites, with
+ *   optional per-record ownership, each entry judged against its own causal past.
  *
  * @example
  * ```ts
@@ -23,7 +25,9 @@ export {
   AccessDeniedError,
   EntryRejectedError,
   InvalidDidError,
+  InvalidInviteError,
   InvalidKeyError,
+  InviteExpiredError,
   InvalidPolicyError,
   type RejectionReason
 } from './errors.js'
@@ -38,13 +42,20 @@ export {
 export { IDENTITY_FILE, loadOrCreateIdentity, writeSecretFile } from './keyfile.js'
 export { type OrbitIdentityLayer, orbitIdentityLayer } from './orbit-identity.js'
 export {
+  ACCESS_TYPES,
+  ACL_TYPE,
   ANYONE,
+  type AccessPolicy,
   type DidAccessController,
+  type DidAclInit,
   type DidWritersInit,
+  didAcl,
   didWriters,
   isDidAccessController,
-  WRITERS_TYPE,
-  type WritePolicy,
-  type WritersPolicy
-} from './writers.js'
+  type PolicyBlock,
+  WRITERS_TYPE
+} from './controller.js'
+export type { AclState, Genesis } from './acl-state.js'
+export { createInvite, type CreateInviteOptions, decodeInvite, type InviteClaims, verifyInvite, type VerifyInviteOptions } from './invite.js'
+export { type AclOperation, aclPayload, isRole, type Operation, parseOperation, type Role, ROLES } from './operations.js'
 export { getBlock, putBlock, type BlockstoreLike } from './blocks.js'

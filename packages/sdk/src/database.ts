@@ -1,5 +1,18 @@
 /** What the three database handles share: policy checks, events, rejection reports, close. */
-import { AccessDeniedError, EntryRejectedError, type RejectionReason, type WritePolicy } from '@didbase/access'
+import {
+  type AccessPolicy,
+  AccessDeniedError,
+  aclPayload,
+  createInvite,
+  decodeInvite,
+  type DidIdentity,
+  Did,
+  EntryRejectedError,
+  InvalidInviteError,
+  isRole,
+  type RejectionReason,
+  type Role
+} from '@didbase/access'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
@@ -18,9 +31,27 @@ export interface Signed<T> {
 
 export interface HandleContext {
   db: Database
-  policy: WritePolicy
-  did: string
+  policy: AccessPolicy
+  identity: DidIdentity
   onClose: () => void
+}
+
+/** Who holds which role, as seen by a new write from this replica. */
+export interface Roles {
+  admins: string[]
+  /** Writers besides the admins (admins may always write); `['*']` when anyone may. */
+  writers: string[]
+}
+
+export interface InviteOptions {
+  /** Default `writer`. */
+  role?: Role
+  /** How long the invite stays valid, in ms. Default 7 days. */
+  expiresIn?: number
+  /** When it expires, in ms since the epoch (instead of `expiresIn`). */
+  expiresAt?: number
+  /** Not valid before, in ms since the epoch. */
+  notBefore?: number
 }
 
 function reasonOf (err: unknown): { hash?: string, did?: string, reason: RejectionReason, message: string } {
@@ -38,7 +69,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   readonly address: string
   readonly name: string
   protected readonly db: Database
-  readonly #policy: WritePolicy
+  readonly #policy: AccessPolicy
+  readonly #identity: DidIdentity
   readonly #did: string
   readonly #onClose: () => void
   #closing: Promise<void> | undefined
@@ -49,19 +81,95 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.address = ctx.db.address
     this.name = ctx.db.name
     this.#policy = ctx.policy
-    this.#did = ctx.did
+    this.#identity = ctx.identity
+    this.#did = ctx.identity.did
+    this.#policy.bind(this.address)
     this.#onClose = ctx.onClose
     this.#watch()
   }
 
-  /** DIDs that may write, or `['*']` for anyone. */
-  get writers (): readonly string[] {
-    return this.#policy.writers
+  /** `'acl'` when admins can change who writes; `'writers'` for a fixed set. */
+  get policy (): 'acl' | 'writers' {
+    return this.#policy.mutable ? 'acl' : 'writers'
   }
 
-  /** Whether `did` (default: this node's DID) may write here. */
-  canWrite (did: string = this.#did): boolean {
-    return this.#policy.canWrite(did)
+  /** Whether records may be changed only by their creator (or an admin). */
+  get ownership (): boolean {
+    return this.#policy.ownership
+  }
+
+  /** Admins and writers in force for the next write from this replica. */
+  async roles (): Promise<Roles> {
+    const state = await this.#policy.state(await this.#heads())
+    return { admins: [...state.admins].sort(), writers: [...state.writers].sort() }
+  }
+
+  /** Whether `did` (default: this node's DID) may write new records here now. */
+  async canWrite (did: string = this.#did): Promise<boolean> {
+    const state = await this.#policy.state(await this.#heads())
+    return state.admins.has(did) || state.writers.has('*') || state.writers.has(did)
+  }
+
+  /** Whether `did` (default: this node's DID) is an admin here now. */
+  async isAdmin (did: string = this.#did): Promise<boolean> {
+    return (await this.#policy.state(await this.#heads())).admins.has(did)
+  }
+
+  /** Give `did` a role. Admins only; `did` may be `'*'` for the writer role. Resolves to the entry hash. */
+  async grant (role: Role, did: string): Promise<string> {
+    return this.#access('grant', role, did)
+  }
+
+  /**
+   * Take a role from `did`. Entries `did` wrote before (and concurrently with) the
+   * revocation stay valid; entries that link to it are rejected. See docs/access.md.
+   */
+  async revoke (role: Role, did: string): Promise<string> {
+    return this.#access('revoke', role, did)
+  }
+
+  /**
+   * Issue an invite for `did` (a did-jwt JWS signed by this node's DID). Nothing is written;
+   * give the token to the invitee, who calls `redeem` (or `didbase.accept`).
+   */
+  async invite (did: string, options: InviteOptions = {}): Promise<string> {
+    this.#assertOpen()
+    Did.parse(did)
+    if (!this.#policy.mutable) throw new AccessDeniedError(this.#did, this.address, 'cannot invite: this database has a fixed set of writers', 'invalid-operation')
+    if (!(await this.isAdmin())) throw new AccessDeniedError(this.#did, this.address, 'is not an admin of this database, so cannot invite', 'not-an-admin')
+    return createInvite(this.#identity, { address: this.address, audience: did, ...options })
+  }
+
+  /** Withdraw an invite (token or id) before it is redeemed. Admins only. */
+  async cancelInvite (tokenOrId: string): Promise<string> {
+    const id = tokenOrId.includes('.') ? decodeInvite(tokenOrId).id : tokenOrId
+    return this.#append({ action: 'cancel-invite', id, at: Date.now() })
+  }
+
+  /** Redeem an invite addressed to this node's DID; afterwards this node may write. */
+  async redeem (token: string): Promise<string> {
+    const claims = decodeInvite(token)
+    if (claims.address !== this.address) throw new InvalidInviteError(`the invite is for ${claims.address}, not ${this.address}`)
+    return this.#append({ action: 'redeem', token, at: Date.now() })
+  }
+
+  async #access (action: 'grant' | 'revoke', role: Role, did: string): Promise<string> {
+    if (!isRole(role)) throw new InvalidValueError(`unknown role ${JSON.stringify(role)}; use "admin" or "writer"`)
+    if (!(did === '*' && role === 'writer')) Did.parse(did)
+    return this.#append({ action, role, did, at: Date.now() })
+  }
+
+  async #append (acl: Parameters<typeof aclPayload>[0]): Promise<string> {
+    const payload = aclPayload(acl)
+    return this.write(payload, async () => this.db.addOperation(payload))
+  }
+
+  async #heads (): Promise<string[]> {
+    return (await this.db.log.heads()).map((e) => e.hash)
+  }
+
+  #assertOpen (): void {
+    if (this.#closing !== undefined) throw new ClosedError(`${this.address} is closed`)
   }
 
   /** Number of entries in the local copy of the log. */
@@ -99,12 +207,22 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     }
   }
 
-  /** Run a local write after the checks that must pass before anything is signed. */
-  protected async write (value: unknown, op: () => Promise<string>): Promise<string> {
-    if (this.#closing !== undefined) throw new ClosedError(`${this.address} is closed`)
-    if (!this.#policy.canWrite(this.#did)) throw new AccessDeniedError(this.#did, this.address)
-    assertEncodable(value)
-    return op()
+  /**
+   * Run a local write after the checks that must pass before anything is signed: the
+   * value is storable and the policy allows `payload` (exactly what OrbitDB will append).
+   */
+  protected async write (payload: unknown, op: () => Promise<string>): Promise<string> {
+    this.#assertOpen()
+    assertEncodable(payload)
+    await this.#policy.check(this.#did, payload, await this.#heads())
+    try {
+      return await op()
+    } catch (err) {
+      // The heads moved between the check and the append (a revocation arrived, say):
+      // OrbitDB's own check refused the entry before storing it.
+      if (err instanceof EntryRejectedError) throw new AccessDeniedError(this.#did, this.address, err.detail, err.reason)
+      throw err
+    }
   }
 
   protected async writerOf (hash: string): Promise<string> {

@@ -1,6 +1,8 @@
 import {
   type Did,
   type DidIdentity,
+  decodeInvite,
+  didAcl,
   didWriters,
   isDidAccessController,
   loadOrCreateIdentity,
@@ -45,8 +47,20 @@ export interface OpenOptions {
 }
 
 export interface CreateOptions extends OpenOptions {
-  /** DIDs that may write to a new database; `'*'` for anyone. Default: only this node's DID. */
+  /**
+   * DIDs that may write to a new database; `'*'` for anyone. Default: only this node's DID
+   * (with `acl`: no one besides the admins).
+   */
   writers?: string[]
+  /**
+   * Let admins change who may write after creation (grant, revoke, invites) without
+   * changing the address. Implied by `admins`. Default false: a fixed set of writers.
+   */
+  acl?: boolean
+  /** Admins of a new ACL database. Default: this node's DID. */
+  admins?: string[]
+  /** Only a record's creator (or an admin) may change or delete it. Key-value and documents. */
+  ownership?: boolean
 }
 
 export interface DocumentsOptions extends CreateOptions {
@@ -72,6 +86,8 @@ export interface Didbase extends AsyncDisposable {
   eventLog: <T = unknown>(nameOrAddress: string, options?: CreateOptions) => Promise<EventLogDatabase<T>>
   /** Open any didbase database by address; its type comes from the manifest. */
   open: (address: string, options?: OpenOptions) => Promise<AnyDatabase>
+  /** Open the database an invite is for and redeem it; then this node may write there. */
+  accept: (token: string, options?: OpenOptions) => Promise<AnyDatabase>
   /** Close every database and stop the node. Idempotent. */
   close: () => Promise<void>
 }
@@ -80,10 +96,20 @@ const DEFAULT_INDEX_BY = '_id'
 
 // A replica builds the controller a manifest names from OrbitDB's registry, with no options.
 useAccessController(didWriters as never)
+useAccessController(didAcl as never)
+
+function accessControllerFor (options: CreateOptions): ReturnType<typeof didWriters> {
+  const ownership = options.ownership === true
+  if (options.acl === true || options.admins !== undefined) {
+    return didAcl({ ...(options.admins ? { admins: options.admins } : {}), ...(options.writers ? { writers: options.writers } : {}), ownership })
+  }
+  return didWriters({ ...(options.writers ? { writers: options.writers } : {}), ownership })
+}
 
 class DidbaseNode implements Didbase {
   readonly did: Did
   readonly helia: Helia
+  readonly #identity: DidIdentity
   readonly #node: Node
   readonly #orbitdb: OrbitDB
   readonly #openTimeout: number
@@ -91,8 +117,9 @@ class DidbaseNode implements Didbase {
   readonly #handles = new Map<string, AnyDatabase>()
   #closing: Promise<void> | undefined
 
-  constructor (did: Did, node: Node, orbitdb: OrbitDB, openTimeout: number, tempDir: string | undefined) {
-    this.did = did
+  constructor (identity: DidIdentity, node: Node, orbitdb: OrbitDB, openTimeout: number, tempDir: string | undefined) {
+    this.#identity = identity
+    this.did = identity.did
     this.#node = node
     this.helia = node.helia
     this.#orbitdb = orbitdb
@@ -130,6 +157,12 @@ class DidbaseNode implements Didbase {
     return this.#open(undefined, address, options)
   }
 
+  async accept (token: string, options: OpenOptions = {}): Promise<AnyDatabase> {
+    const db = await this.open(decodeInvite(token).address, options)
+    await db.redeem(token)
+    return db
+  }
+
   async #open (wanted: DatabaseType | undefined, nameOrAddress: string, options: DocumentsOptions): Promise<AnyDatabase> {
     this.#assertOpen()
     options.signal?.throwIfAborted()
@@ -156,7 +189,7 @@ class DidbaseNode implements Didbase {
       type,
       meta: { ...meta },
       Database: databaseType(type, meta),
-      ...(cid === undefined ? { AccessController: didWriters(options.writers !== undefined ? { writers: options.writers } : {}) } : {})
+      ...(cid === undefined ? { AccessController: accessControllerFor(options) } : {})
     })
     return this.#handleFor(db, type, meta)
   }
@@ -165,7 +198,7 @@ class DidbaseNode implements Didbase {
     const existing = this.#handles.get(db.address)
     if (existing !== undefined) return existing
     if (!isDidAccessController(db.access)) throw new Error(`${db.address} has no didbase access controller`)
-    const ctx: HandleContext = { db, policy: db.access, did: this.did, onClose: () => this.#handles.delete(db.address) }
+    const ctx: HandleContext = { db, policy: db.access, identity: this.#identity, onClose: () => this.#handles.delete(db.address) }
     const handle = type === 'keyvalue'
       ? new KeyValueDatabase(ctx)
       : type === 'documents' ? new DocumentsDatabase(ctx, meta.indexBy ?? DEFAULT_INDEX_BY) : new EventLogDatabase(ctx)
@@ -224,7 +257,7 @@ export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
   try {
     const { identity: orbitIdentity, identities } = orbitIdentityLayer(identity)
     const orbitdb = await createOrbitDB({ ipfs: node.helia, identity: orbitIdentity, identities, directory: join(directory, 'orbitdb') })
-    return new DidbaseNode(identity.did, node, orbitdb, init.openTimeout ?? 30_000, tempDir)
+    return new DidbaseNode(identity, node, orbitdb, init.openTimeout ?? 30_000, tempDir)
   } catch (err) {
     await node.stop()
     throw err

@@ -27,7 +27,7 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
       throw new InvalidValueError('a document must be an object')
     }
     assertKey(doc[this.indexBy], `document field "${this.indexBy}"`)
-    return this.write(doc, async () => this.docs.put(doc))
+    return this.write({ op: 'PUT', key: doc[this.indexBy], value: doc }, async () => this.docs.put(doc))
   }
 
   /** Delete the document with `key`. Resolves to the entry hash. */
@@ -36,7 +36,7 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
     if ((await this.get(key)) === undefined) {
       throw new InvalidValueError(`no document with ${this.indexBy} = ${JSON.stringify(key)} in ${this.address}`)
     }
-    return this.write(null, async () => this.docs.del(key))
+    return this.write({ op: 'DEL', key, value: null }, async () => this.docs.del(key))
   }
 
   async get (key: string): Promise<T | undefined> {
@@ -59,6 +59,7 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
     const seen = new Set<string>()
     for await (const entry of this.db.log.iterator()) {
       const { op, key, value } = entry.payload as { op: string, key: string, value: T }
+      if (op !== 'PUT' && op !== 'DEL') continue
       if (seen.has(key)) continue
       seen.add(key)
       if (op === 'PUT') yield { key, value, hash: entry.hash, writer: entry.identity }

@@ -16,21 +16,25 @@ export class EventLogDatabase<T = unknown> extends DatabaseHandle {
 
   /** Append `value`. Resolves to the entry hash. */
   async add (value: T): Promise<string> {
-    return this.write(value, async () => this.events.add(value))
+    return this.write({ op: 'ADD', key: null, value }, async () => this.events.add(value))
   }
 
   /** The event with entry hash `hash`, if this replica has it. */
   async get (hash: string): Promise<Signed<T> | undefined> {
     const entry = await this.db.log.get(hash)
-    if (entry === undefined) return undefined
+    if (entry === undefined || (entry.payload as { op?: unknown }).op !== 'ADD') return undefined
     return { value: (entry.payload as { value: T }).value, hash, writer: entry.identity }
   }
 
   /** Events, newest first. */
   async * entries (options: EventLogReadOptions = {}): AsyncGenerator<Signed<T>> {
-    const amount = options.limit ?? -1
-    for await (const entry of this.db.log.iterator({ amount })) {
+    let left = options.limit ?? Number.POSITIVE_INFINITY
+    if (left <= 0) return
+    for await (const entry of this.db.log.iterator()) {
+      // Access operations (grants, invites) share the log; they are not events.
+      if ((entry.payload as { op?: unknown }).op !== 'ADD') continue
       yield { value: (entry.payload as { value: T }).value, hash: entry.hash, writer: entry.identity }
+      if (--left <= 0) return
     }
   }
 }

@@ -15,8 +15,17 @@
  * for await (const { value, writer } of log.entries()) console.log(writer, value)
  * ```
  */
-export { type Did, type DidIdentity, createDidKeyIdentity, EntryRejectedError, type RejectionReason } from '@didbase/access'
-export type { Signed } from './database.js'
+export {
+  type Did,
+  type DidIdentity,
+  createDidKeyIdentity,
+  decodeInvite,
+  EntryRejectedError,
+  type InviteClaims,
+  type RejectionReason,
+  type Role
+} from '@didbase/access'
+export type { InviteOptions, Roles, Signed } from './database.js'
 export {
   type AnyDatabase,
   type CreateOptions,

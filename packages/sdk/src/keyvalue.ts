@@ -16,13 +16,13 @@ export class KeyValueDatabase<T = unknown> extends DatabaseHandle {
   /** Set `key` to `value`. Resolves to the entry hash. */
   async put (key: string, value: T): Promise<string> {
     assertKey(key)
-    return this.write(value, async () => this.kv.put(key, value))
+    return this.write({ op: 'PUT', key, value }, async () => this.kv.put(key, value))
   }
 
   /** Remove `key`. Resolves to the entry hash. */
   async del (key: string): Promise<string> {
     assertKey(key)
-    return this.write(null, async () => this.kv.del(key))
+    return this.write({ op: 'DEL', key, value: null }, async () => this.kv.del(key))
   }
 
   async get (key: string): Promise<T | undefined> {

@@ -1,5 +1,5 @@
 /** Database addresses and manifests: what a replica learns before it opens a database. */
-import { type BlockstoreLike, getBlock, WRITERS_TYPE } from '@didbase/access'
+import { ACCESS_TYPES, type BlockstoreLike, getBlock } from '@didbase/access'
 import { isValidAddress } from '@orbitdb/core'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
@@ -22,7 +22,6 @@ export interface Manifest {
 }
 
 const ADDRESS_PREFIX = '/orbitdb/'
-const ACCESS_TYPES = new Set([WRITERS_TYPE])
 
 /**
  * Tell an address from a name. Returns the manifest CID for an address, `undefined` for a
@@ -62,7 +61,7 @@ export async function readManifest (blockstore: BlockstoreLike, cid: CID, signal
     throw new UnsupportedDatabaseError(`${address} is not an OrbitDB database manifest`)
   }
   const acType = m.accessController.split('/', 2).pop() ?? ''
-  if (!ACCESS_TYPES.has(acType) || (m.meta as Partial<DidbaseMeta> | undefined)?.didbase !== 1) {
+  if (!ACCESS_TYPES.includes(acType) || (m.meta as Partial<DidbaseMeta> | undefined)?.didbase !== 1) {
     throw new UnsupportedDatabaseError(`${address} was not created by didbase (access controller "${acType}"); its writers cannot be verified by DID`)
   }
   if (!DATABASE_TYPES.includes(m.type as DatabaseType)) {

@@ -1,0 +1,250 @@
+/**
+ * didbase's OrbitDB access controllers. The policy is a content-addressed block named in
+ * the manifest, so the database address commits to it and every replica, which builds the
+ * controller from the manifest alone, enforces the same policy.
+ *
+ * - `didWriters`: a fixed set of writer DIDs (or anyone).
+ * - `didAcl`: admins and writers that admins change with signed operations in the log,
+ *   plus invites; the address never changes.
+ * Either may add per-record ownership.
+ */
+import type { AccessControllerFactory, AccessControllerInstance, LogEntry } from '@orbitdb/core'
+import { base58btc } from 'multiformats/bases/base58'
+import type { AclState, Genesis } from './acl-state.js'
+import { type BlockstoreLike, getBlock, parseCid, putBlock } from './blocks.js'
+import { Did } from './did.js'
+import { type EntryLike, verifyEntry } from './entry.js'
+import { AccessDeniedError, EntryRejectedError, InvalidInviteError, InvalidPolicyError, InviteExpiredError } from './errors.js'
+import { type Denial, Judge, type LoadedEntry } from './judge.js'
+import { parseOperation } from './operations.js'
+
+export const WRITERS_TYPE = 'didbase-writers'
+export const ACL_TYPE = 'didbase-acl'
+export const ACCESS_TYPES: readonly string[] = [WRITERS_TYPE, ACL_TYPE]
+export const ANYONE = '*'
+const MAX_DIDS = 10_000
+const FETCH_TIMEOUT = 30_000
+
+/** The policy block, as stored. `ownership` is left out when false, so older addresses stay valid. */
+export interface PolicyBlock {
+  type: typeof WRITERS_TYPE | typeof ACL_TYPE
+  /** Sorted, unique DIDs; `['*']` for anyone. */
+  writers: string[]
+  /** Sorted, unique DIDs (ACL policies only). */
+  admins?: string[]
+  ownership?: true
+}
+
+export interface DidWritersInit {
+  /** DIDs allowed to write; `'*'` for anyone. Default: the creator's DID. */
+  writers?: string[]
+  /** Only a record's creator may change or delete it. Default false. */
+  ownership?: boolean
+}
+
+export interface DidAclInit {
+  /** Default: the creator's DID. */
+  admins?: string[]
+  /** Writers at creation (admins write too); `'*'` for anyone. Default: none besides admins. */
+  writers?: string[]
+  /** Only a record's creator (or an admin) may change or delete it. Default false. */
+  ownership?: boolean
+}
+
+/** What the SDK asks a didbase controller, before it signs a local write and to show roles. */
+export interface AccessPolicy {
+  readonly type: string
+  readonly mutable: boolean
+  readonly ownership: boolean
+  /** Admins and writers the database was created with. */
+  readonly genesis: Genesis
+  /** Tell the controller the address of its database, before any local check. */
+  bind: (databaseAddress: string) => void
+  /** Throw the typed error a local write of `payload` by `did` on top of `heads` would earn. */
+  check: (did: string, payload: unknown, heads: readonly string[]) => Promise<void>
+  /** Roles in force for an entry written on top of `heads`. */
+  state: (heads: readonly string[]) => Promise<AclState>
+}
+
+export type DidAccessController = AccessControllerInstance & AccessPolicy
+
+export function isDidAccessController (ac: unknown): ac is DidAccessController {
+  return typeof (ac as DidAccessController)?.check === 'function' && typeof (ac as DidAccessController)?.state === 'function'
+}
+
+function normalise (dids: unknown, what: string, allowAnyone: boolean, allowEmpty: boolean): string[] {
+  if (!Array.isArray(dids) || (dids.length === 0 && !allowEmpty)) {
+    throw new InvalidPolicyError(`${what} must be a non-empty list of DIDs${allowAnyone ? ' or "*"' : ''}`)
+  }
+  if (dids.length > MAX_DIDS) throw new InvalidPolicyError(`at most ${MAX_DIDS} ${what}`)
+  for (const d of dids) {
+    if (d === ANYONE && allowAnyone) continue
+    Did.parse(d as string)
+  }
+  const set = [...new Set(dids as string[])].sort()
+  return set.includes(ANYONE) ? [ANYONE] : set
+}
+
+function policyBlock (value: unknown, where: string): PolicyBlock {
+  const p = value as Partial<PolicyBlock> | null
+  if (p?.type === WRITERS_TYPE) {
+    return { type: WRITERS_TYPE, writers: normalise(p.writers, 'writers', true, false), ...(p.ownership === true ? { ownership: true } : {}) }
+  }
+  if (p?.type === ACL_TYPE) {
+    return {
+      type: ACL_TYPE,
+      admins: normalise(p.admins, 'admins', false, false),
+      writers: normalise(p.writers, 'writers', true, true),
+      ...(p.ownership === true ? { ownership: true } : {})
+    }
+  }
+  throw new InvalidPolicyError(`${where} is not a didbase policy`)
+}
+
+async function loadPolicy (blockstore: BlockstoreLike, address: string): Promise<PolicyBlock> {
+  const [, type, hash] = address.split('/')
+  const cid = hash === undefined ? undefined : parseCid(hash)
+  if (type === undefined || !ACCESS_TYPES.includes(type) || cid === undefined) {
+    throw new InvalidPolicyError(`${address} is not a didbase policy address`)
+  }
+  let value: unknown
+  try {
+    value = await getBlock(blockstore, cid, { signal: AbortSignal.timeout(FETCH_TIMEOUT) })
+  } catch (cause) {
+    throw new InvalidPolicyError(`policy block ${hash} could not be read or does not match its CID`, { cause })
+  }
+  const policy = policyBlock(value, `policy block ${hash}`)
+  if (policy.type !== type) throw new InvalidPolicyError(`policy block ${hash} is a ${policy.type} policy, not ${type}`)
+  return policy
+}
+
+function entryLoader (blockstore: BlockstoreLike): (hash: string) => Promise<LoadedEntry> {
+  return async (hash) => {
+    const cid = parseCid(hash)
+    if (cid === undefined) throw new Error(`${JSON.stringify(hash)} is not an entry hash`)
+    const value = await getBlock(blockstore, cid, { signal: AbortSignal.timeout(FETCH_TIMEOUT) })
+    if (typeof value !== 'object' || value === null) throw new Error(`block ${hash} is not an entry`)
+    return { ...(value as EntryLike), hash }
+  }
+}
+
+/** The typed error a local write gets for what a replica would reject it for. */
+function deniedError (did: string, address: string, denial: Denial): Error {
+  switch (denial.reason) {
+    case 'invite-expired':
+      return denial.cause instanceof InviteExpiredError ? denial.cause : new InvalidInviteError(denial.detail, denial.reason)
+    case 'invalid-invite':
+    case 'invite-cancelled':
+      return new InvalidInviteError(denial.detail, denial.reason)
+    case 'not-an-admin':
+      return new AccessDeniedError(did, address, 'is not an admin of this database', denial.reason)
+    case 'not-the-owner':
+      return new AccessDeniedError(did, address, `may not change this record: ${denial.detail}`, denial.reason)
+    case 'not-a-writer':
+      return new AccessDeniedError(did, address, 'is not a writer of this database; ask an admin for an invite', denial.reason)
+    default:
+      return new AccessDeniedError(did, address, denial.detail, denial.reason)
+  }
+}
+
+function createController (policy: PolicyBlock, address: string, blockstore: BlockstoreLike): DidAccessController {
+  const mutable = policy.type === ACL_TYPE
+  const ownership = policy.ownership === true
+  const genesis: Genesis = { admins: policy.admins ?? [], writers: policy.writers }
+  // The controller is built before the database address exists (the manifest names the
+  // controller), so the judge learns the address from `bind` or from the first entry that
+  // OrbitDB hands over, whose id OrbitDB has already checked against its own log id.
+  let judge: Judge | undefined
+  const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, { ...genesis, mutable, ownership }, entryLoader(blockstore)))
+  const bound = (): Judge => {
+    if (judge === undefined) throw new Error('the access controller is not bound to a database yet')
+    return judge
+  }
+
+  // A fixed writer set without ownership needs no causal past: the entry alone decides.
+  const simple = !mutable && !ownership
+  const writers = new Set(genesis.writers)
+  const isWriter = (did: string): boolean => writers.has(ANYONE) || writers.has(did)
+  const simpleDenial = (did: string, payload: unknown): Denial | undefined => {
+    const op = parseOperation(payload)
+    if (typeof op === 'string') return { reason: 'invalid-operation', detail: op }
+    if (op.kind === 'acl') return { reason: 'invalid-operation', detail: 'this database has a fixed set of writers; its access cannot change' }
+    if (!isWriter(did)) return { reason: 'not-a-writer', detail: 'the DID is not a writer of this database' }
+    return undefined
+  }
+
+  return {
+    type: policy.type,
+    address,
+    mutable,
+    ownership,
+    genesis,
+    bind: (databaseAddress) => { judgeFor(databaseAddress) },
+    check: async (did, payload, heads) => {
+      const denial = simple ? simpleDenial(did, payload) : await bound().check(did, payload, heads)
+      if (denial !== undefined) throw deniedError(did, judge?.address ?? address, denial)
+    },
+    state: async (heads) => {
+      if (simple) return { admins: new Set(), writers, cancelledInvites: new Set(), latestAt: 0 }
+      return bound().stateAt(heads)
+    },
+    canAppend: async (entry: LogEntry) => {
+      const hash = entry.hash ?? '(unhashed)'
+      if (!simple) {
+        await judgeFor(entry.id).judge({ ...(entry as unknown as EntryLike), hash })
+        return true
+      }
+      const did = await verifyEntry(entry)
+      const denial = simpleDenial(did, entry.payload)
+      if (denial !== undefined) throw new EntryRejectedError(hash, did, denial.reason, denial.detail)
+      return true
+    }
+  }
+}
+
+function factory (type: PolicyBlock['type'], build: (creator: string) => PolicyBlock): AccessControllerFactory {
+  return async (params) => {
+    const blockstore = params.orbitdb.ipfs.blockstore as BlockstoreLike
+    let address = params.address
+    let policy: PolicyBlock
+    if (address !== undefined) {
+      policy = await loadPolicy(blockstore, address)
+    } else {
+      policy = build(params.orbitdb.identity.id)
+      const cid = await putBlock(blockstore, policy)
+      address = `/${type}/${cid.toString(base58btc)}`
+    }
+    return createController(policy, address, blockstore)
+  }
+}
+
+/**
+ * An OrbitDB access controller that lets a fixed set of DIDs write.
+ *
+ * @example
+ * ```ts
+ * await orbitdb.open('board', { AccessController: didWriters({ writers: [alice, bob] }) })
+ * ```
+ */
+export function didWriters (init: DidWritersInit = {}): AccessControllerFactory {
+  return factory(WRITERS_TYPE, (creator) => ({
+    type: WRITERS_TYPE,
+    writers: normalise(init.writers ?? [creator], 'writers', true, false),
+    ...(init.ownership === true ? { ownership: true } : {})
+  }))
+}
+didWriters.type = WRITERS_TYPE
+
+/**
+ * An OrbitDB access controller with admins and writers that admins change in the log
+ * (grant, revoke, invites), judged on every replica against each entry's causal past.
+ */
+export function didAcl (init: DidAclInit = {}): AccessControllerFactory {
+  return factory(ACL_TYPE, (creator) => ({
+    type: ACL_TYPE,
+    admins: normalise(init.admins ?? [creator], 'admins', false, false),
+    writers: normalise(init.writers ?? [], 'writers', true, true),
+    ...(init.ownership === true ? { ownership: true } : {})
+  }))
+}
+didAcl.type = ACL_TYPE

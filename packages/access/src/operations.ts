@@ -1,0 +1,75 @@
+/**
+ * What an oplog entry asks for, read from its payload. Data operations are OrbitDB's own
+ * (`PUT`/`DEL` for key-value and documents, `ADD` for event logs); access operations are
+ * didbase's, appended to the same log so that every entry's causal past holds the policy
+ * changes its writer had seen.
+ */
+import { Did } from './did.js'
+
+export const ROLES = ['admin', 'writer'] as const
+export type Role = typeof ROLES[number]
+export const ACL_OP = 'ACL'
+
+export type AclOperation =
+  /** Give `did` the role. `did` may be `'*'` for the writer role (anyone may write). */
+  | { action: 'grant', role: Role, did: string, at: number }
+  /** Take the role from `did`: removes every grant of it the revoker had seen. */
+  | { action: 'revoke', role: Role, did: string, at: number }
+  /** Join with an invite issued by an admin; the signer must be the invite's audience. */
+  | { action: 'redeem', token: string, at: number }
+  /** Withdraw an invite that has not been redeemed yet. */
+  | { action: 'cancel-invite', id: string, at: number }
+
+export type Operation =
+  | { kind: 'data', op: 'PUT' | 'DEL' | 'ADD', key: string | null }
+  | { kind: 'acl', acl: AclOperation }
+
+export function isRole (value: unknown): value is Role {
+  return value === 'admin' || value === 'writer'
+}
+
+const MAX_TOKEN = 4096
+
+function aclOperation (value: unknown): AclOperation | string {
+  if (typeof value !== 'object' || value === null) return 'an access operation must be an object'
+  const v = value as Record<string, unknown>
+  if (typeof v.at !== 'number' || !Number.isSafeInteger(v.at) || v.at < 0) return 'an access operation needs a time `at` in ms'
+  switch (v.action) {
+    case 'grant':
+    case 'revoke': {
+      if (!isRole(v.role)) return `unknown role ${JSON.stringify(v.role)} (roles: ${ROLES.join(', ')})`
+      if (v.did === '*' && v.role === 'writer') return { action: v.action, role: v.role, did: v.did, at: v.at }
+      if (!Did.is(v.did)) return `${JSON.stringify(v.did)} is not a DID this database can verify`
+      return { action: v.action, role: v.role, did: v.did, at: v.at }
+    }
+    case 'redeem':
+      if (typeof v.token !== 'string' || v.token.length > MAX_TOKEN) return 'a redeem operation needs an invite token'
+      return { action: 'redeem', token: v.token, at: v.at }
+    case 'cancel-invite':
+      if (typeof v.id !== 'string' || v.id.length === 0 || v.id.length > 256) return 'cancel-invite needs an invite id'
+      return { action: 'cancel-invite', id: v.id, at: v.at }
+    default:
+      return `unknown access action ${JSON.stringify(v.action)}`
+  }
+}
+
+/** Read an entry payload. Returns a string saying what is wrong when it is not an operation. */
+export function parseOperation (payload: unknown): Operation | string {
+  if (typeof payload !== 'object' || payload === null) return 'the payload is not an operation'
+  const p = payload as Record<string, unknown>
+  if (p.op === ACL_OP) {
+    const acl = aclOperation(p.value)
+    return typeof acl === 'string' ? acl : { kind: 'acl', acl }
+  }
+  if (p.op === 'PUT' || p.op === 'DEL') {
+    if (typeof p.key !== 'string' || p.key.length === 0) return `${p.op} needs a non-empty string key`
+    return { kind: 'data', op: p.op, key: p.key }
+  }
+  if (p.op === 'ADD') return { kind: 'data', op: 'ADD', key: null }
+  return `unknown operation ${JSON.stringify(p.op)}`
+}
+
+/** The payload of an access operation, as written to the log. */
+export function aclPayload (acl: AclOperation): { op: typeof ACL_OP, key: null, value: AclOperation } {
+  return { op: ACL_OP, key: null, value: acl }
+}
