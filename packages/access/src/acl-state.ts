@@ -92,9 +92,9 @@ export class AclFold {
     const tags = new Map<string, Set<string>>()
     const tag = (role: Role, did: string, t: string): void => {
       const key = `${role} ${did}`
-      let s = tags.get(key)
-      if (s === undefined) tags.set(key, s = new Set())
-      s.add(t)
+      const held = tags.get(key) ?? new Set<string>()
+      held.add(t)
+      tags.set(key, held)
     }
     for (const did of this.#genesis.admins) tag('admin', did, GENESIS_TAG)
     for (const did of this.#genesis.writers) tag('writer', did, GENESIS_TAG)
