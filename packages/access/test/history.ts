@@ -1,0 +1,70 @@
+/**
+ * Signed oplog entries built in memory, with real Ed25519 signatures and real content
+ * hashes, for judging without a network. `History.judge` gives a fresh replica's judge that
+ * loads what it is missing from the history, as a replica fetches blocks from peers.
+ */
+import * as dagCbor from '@ipld/dag-cbor'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { encodeSignature, signedBytes, signerKeyOf } from '../src/entry.js'
+import type { DidIdentity } from '../src/identity.js'
+import { Judge, type JudgeRules, type LoadedEntry } from '../src/judge.js'
+import { type AclOperation, aclPayload } from '../src/operations.js'
+
+export class History {
+  readonly address: string
+  readonly entries = new Map<string, LoadedEntry>()
+  #at = 1_700_000_000_000
+
+  constructor (address = '/orbitdb/zdpuAccessTestDatabase') {
+    this.address = address
+  }
+
+  async write (author: DidIdentity, payload: unknown, parents: readonly string[] = [], options: { time?: number } = {}): Promise<LoadedEntry> {
+    const times = parents.map((h) => this.entries.get(h)?.clock.time ?? 0)
+    const fields = {
+      id: this.address,
+      payload,
+      next: [...parents],
+      refs: [],
+      clock: { id: signerKeyOf(author.did), time: options.time ?? Math.max(0, ...times) + 1 },
+      v: 2
+    }
+    const sig = encodeSignature(await author.sign(signedBytes(fields)))
+    const body = { ...fields, key: signerKeyOf(author.did), identity: author.did, sig }
+    const digest = await sha256.digest(dagCbor.encode(body))
+    const hash = CID.create(1, dagCbor.code, digest).toString(base58btc)
+    const entry = { ...body, hash }
+    this.entries.set(hash, entry)
+    return entry
+  }
+
+  /** An access operation; `at` defaults to a clock that moves forward one second per call. */
+  async acl (author: DidIdentity, op: Omit<AclOperation, 'at'> & { at?: number }, parents: readonly string[] = []): Promise<LoadedEntry> {
+    this.#at += 1000
+    return this.write(author, aclPayload({ ...op, at: op.at ?? this.#at } as AclOperation), parents)
+  }
+
+  async put (author: DidIdentity, key: string, value: unknown, parents: readonly string[] = []): Promise<LoadedEntry> {
+    return this.write(author, { op: 'PUT', key, value }, parents)
+  }
+
+  judge (rules: JudgeRules): Judge {
+    return new Judge(this.address, rules, async (hash) => {
+      const entry = this.entries.get(hash)
+      if (entry === undefined) throw new Error(`no block ${hash}`)
+      return entry
+    })
+  }
+}
+
+/** 'accepted', or the rejection reason. */
+export async function verdict (judge: Judge, entry: LoadedEntry): Promise<string> {
+  try {
+    await judge.judge(entry)
+    return 'accepted'
+  } catch (err) {
+    return (err as { reason?: string }).reason ?? `error: ${(err as Error).message}`
+  }
+}

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest'
+import { createInvite } from '../src/invite.js'
+import { createDidKeyIdentity } from '../src/identity.js'
+import type { JudgeRules } from '../src/judge.js'
+import { History, verdict } from './history.js'
+
+const admin = createDidKeyIdentity()
+const admin2 = createDidKeyIdentity()
+const alice = createDidKeyIdentity()
+const bob = createDidKeyIdentity()
+
+const acl = (extra: Partial<JudgeRules> = {}): JudgeRules => ({ admins: [admin.did, admin2.did], writers: [], mutable: true, ownership: false, ...extra })
+
+describe('judging against the causal past', () => {
+  it('accepts a writer granted in the past and rejects one who was not', async () => {
+    const h = new History()
+    const grant = await h.acl(admin, { action: 'grant', role: 'writer', did: alice.did })
+    const byAlice = await h.put(alice, 'k', 1, [grant.hash])
+    const byBob = await h.put(bob, 'k', 2, [grant.hash])
+    const aliceBlind = await h.put(alice, 'k', 3) // does not link to the grant
+    const judge = h.judge(acl())
+    expect(await verdict(judge, byAlice)).toBe('accepted')
+    expect(await verdict(judge, byBob)).toBe('not-a-writer')
+    expect(await verdict(judge, aliceBlind)).toBe('not-a-writer')
+  })
+
+  it('refuses grants by a non-admin and access operations on a fixed writer set', async () => {
+    const h = new History()
+    const selfGrant = await h.acl(alice, { action: 'grant', role: 'admin', did: alice.did })
+    expect(await verdict(h.judge(acl()), selfGrant)).toBe('not-an-admin')
+    expect(await verdict(h.judge({ ...acl(), mutable: false, writers: [alice.did] }), selfGrant)).toBe('invalid-operation')
+  })
+
+  it('revocation: entries linking to it are rejected, earlier and concurrent ones stay valid', async () => {
+    const h = new History()
+    const grant = await h.acl(admin, { action: 'grant', role: 'writer', did: alice.did })
+    const before = await h.put(alice, 'k', 'before', [grant.hash])
+    const revoke = await h.acl(admin, { action: 'revoke', role: 'writer', did: alice.did }, [before.hash])
+    const concurrent = await h.put(alice, 'k', 'concurrent', [before.hash])
+    const after = await h.put(alice, 'k', 'after', [revoke.hash])
+    const merged = await h.put(alice, 'k', 'merged', [concurrent.hash, revoke.hash])
+
+    // A fresh replica that syncs only after the revocation still accepts the history before it.
+    const fresh = h.judge(acl())
+    expect(await verdict(fresh, after)).toBe('not-a-writer')
+    expect(await verdict(fresh, before)).toBe('accepted')
+    expect(await verdict(fresh, concurrent)).toBe('accepted')
+    expect(await verdict(fresh, merged)).toBe('not-a-writer')
+  })
+
+  it('keeps both of two concurrent grants by different admins', async () => {
+    const h = new History()
+    const g1 = await h.acl(admin, { action: 'grant', role: 'writer', did: alice.did })
+    const g2 = await h.acl(admin2, { action: 'grant', role: 'writer', did: bob.did })
+    const judge = h.judge(acl())
+    const state = await judge.stateAt([g1.hash, g2.hash])
+    expect([...state.writers].sort()).toEqual([alice.did, bob.did].sort())
+  })
+
+  it('a revoke removes only the grants its author had seen (a concurrent re-grant survives)', async () => {
+    const h = new History()
+    const g1 = await h.acl(admin, { action: 'grant', role: 'writer', did: alice.did })
+    const revoke = await h.acl(admin2, { action: 'revoke', role: 'writer', did: alice.did }, [g1.hash])
+    const g2 = await h.acl(admin, { action: 'grant', role: 'writer', did: alice.did }, [g1.hash])
+    const judge = h.judge(acl())
+    expect((await judge.stateAt([revoke.hash])).writers.has(alice.did)).toBe(false)
+    expect((await judge.stateAt([revoke.hash, g2.hash])).writers.has(alice.did)).toBe(true)
+  })
+
+  it('revoking an admin stops their grants', async () => {
+    const h = new History()
+    const demote = await h.acl(admin, { action: 'revoke', role: 'admin', did: admin2.did })
+    const grant = await h.acl(admin2, { action: 'grant', role: 'writer', did: bob.did }, [demote.hash])
+    expect(await verdict(h.judge(acl()), grant)).toBe('not-an-admin')
+  })
+
+  it('rejects a clock that does not move forward, and everything linking to a rejected entry', async () => {
+    const h = new History()
+    const first = await h.put(admin, 'k', 1)
+    const stale = await h.write(admin, { op: 'PUT', key: 'k', value: 2 }, [first.hash], { time: first.clock.time })
+    const child = await h.put(admin, 'k', 3, [stale.hash])
+    const judge = h.judge(acl())
+    expect(await verdict(judge, stale)).toBe('invalid-clock')
+    expect(await verdict(judge, child)).toBe('rejected-past')
+  })
+
+  it('rejects an access operation dated before one it follows', async () => {
+    const h = new History()
+    const grant = await h.acl(admin, { action: 'grant', role: 'writer', did: alice.did })
+    const backdated = await h.acl(admin, { action: 'revoke', role: 'writer', did: alice.did, at: 1000 }, [grant.hash])
+    expect(await verdict(h.judge(acl()), backdated)).toBe('invalid-clock')
+  })
+
+  it('reports an entry whose past cannot be loaded as unavailable, and judges it once it can', async () => {
+    const h = new History()
+    const first = await h.put(admin, 'k', 1)
+    const second = await h.put(admin, 'k', 2, [first.hash])
+    h.entries.delete(first.hash)
+    const judge = h.judge(acl())
+    expect(await verdict(judge, second)).toBe('unavailable')
+    h.entries.set(first.hash, first)
+    expect(await verdict(judge, second)).toBe('accepted')
+  })
+})
+
+describe('per-record ownership', () => {
+  const rules = acl({ ownership: true, writers: [alice.did, bob.did] })
+
+  it('lets the creator and admins change a record, and no other writer', async () => {
+    const h = new History()
+    const created = await h.put(alice, 'note', 'by alice')
+    const edit = await h.put(alice, 'note', 'edited', [created.hash])
+    const takeover = await h.put(bob, 'note', 'by bob', [edit.hash])
+    const deleteByBob = await h.write(bob, { op: 'DEL', key: 'note', value: null }, [edit.hash])
+    const moderated = await h.put(admin, 'note', 'moderated', [edit.hash])
+    const own = await h.put(bob, 'other', 'bob\'s', [edit.hash])
+    const judge = h.judge(rules)
+    expect(await verdict(judge, edit)).toBe('accepted')
+    expect(await verdict(judge, takeover)).toBe('not-the-owner')
+    expect(await verdict(judge, deleteByBob)).toBe('not-the-owner')
+    expect(await verdict(judge, moderated)).toBe('accepted')
+    expect(await verdict(judge, own)).toBe('accepted')
+  })
+
+  it('a record created concurrently by two DIDs can then be changed by admins only', async () => {
+    const h = new History()
+    const a = await h.put(alice, 'race', 'alice')
+    const b = await h.put(bob, 'race', 'bob')
+    const aliceAgain = await h.put(alice, 'race', 'alice 2', [a.hash, b.hash])
+    const adminFix = await h.put(admin, 'race', 'settled', [a.hash, b.hash])
+    const judge = h.judge(rules)
+    expect(await verdict(judge, a)).toBe('accepted')
+    expect(await verdict(judge, b)).toBe('accepted')
+    expect(await verdict(judge, aliceAgain)).toBe('not-the-owner')
+    expect(await verdict(judge, adminFix)).toBe('accepted')
+  })
+})
+
+describe('invites', () => {
+  async function setup (options: { expiresIn?: number, issuer?: typeof admin, audience?: string, address?: string } = {}) {
+    const h = new History()
+    const token = await createInvite(options.issuer ?? admin, { address: options.address ?? h.address, audience: options.audience ?? alice.did, expiresIn: options.expiresIn ?? 60_000 })
+    return { h, token }
+  }
+
+  it('a redeemed invite makes the audience a writer', async () => {
+    const { h, token } = await setup()
+    const redeem = await h.acl(alice, { action: 'redeem', token, at: Date.now() })
+    const write = await h.put(alice, 'k', 'hello', [redeem.hash])
+    const judge = h.judge(acl())
+    expect(await verdict(judge, write)).toBe('accepted')
+  })
+
+  it('refuses an invite redeemed by another DID, for another database, or issued by a non-admin', async () => {
+    const stolen = await setup()
+    const byBob = await stolen.h.acl(bob, { action: 'redeem', token: stolen.token, at: Date.now() })
+    expect(await verdict(stolen.h.judge(acl()), byBob)).toBe('invalid-invite')
+
+    const other = await setup({ address: '/orbitdb/zdpuSomeOtherDatabase' })
+    const replayed = await other.h.acl(alice, { action: 'redeem', token: other.token, at: Date.now() })
+    expect(await verdict(other.h.judge(acl()), replayed)).toBe('invalid-invite')
+
+    const forged = await setup({ issuer: bob })
+    const byNonAdmin = await forged.h.acl(alice, { action: 'redeem', token: forged.token, at: Date.now() })
+    expect(await verdict(forged.h.judge(acl()), byNonAdmin)).toBe('invalid-invite')
+  })
+
+  it('judges expiry at the redeeming entry\'s own time, the same on every replica', async () => {
+    const { h, token } = await setup({ expiresIn: 60_000 })
+    const late = await h.acl(alice, { action: 'redeem', token, at: Date.now() + 120_000 })
+    expect(await verdict(h.judge(acl()), late)).toBe('invite-expired')
+    expect(await verdict(h.judge(acl()), late)).toBe('invite-expired')
+  })
+
+  it('refuses an invite an admin cancelled in the redeemer\'s past, and accepts a concurrent redeem', async () => {
+    const { h, token } = await setup()
+    const id = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).jti as string
+    const cancel = await h.acl(admin, { action: 'cancel-invite', id, at: Date.now() })
+    const afterCancel = await h.acl(alice, { action: 'redeem', token, at: Date.now() + 1 }, [cancel.hash])
+    const concurrent = await h.acl(alice, { action: 'redeem', token, at: Date.now() })
+    const judge = h.judge(acl())
+    expect(await verdict(judge, afterCancel)).toBe('invite-cancelled')
+    expect(await verdict(judge, concurrent)).toBe('accepted')
+  })
+})
