@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createDidKeyIdentity } from '../src/identity.js'
 import { createInvite } from '../src/invite.js'
-import type { Judge } from '../src/judge.js'
+import type { Judge, LoadedEntry } from '../src/judge.js'
 import type { Role } from '../src/operations.js'
 import { History, verdict } from './history.js'
 
@@ -49,7 +49,7 @@ async function play (steps: Step[]): Promise<History> {
     const view = views[by] as Set<string>
     const parents = heads(view, h)
     const author = actors[by] as (typeof actors)[number]
-    let entry
+    let entry: LoadedEntry
     if (s.t === 'grant' || s.t === 'revoke') {
       entry = await h.acl(author, { action: s.t, role: s.role, did: (actors[s.target] as typeof author).did }, parents)
     } else if (s.t === 'invite') {
