@@ -56,7 +56,8 @@ async function play (steps: Step[]): Promise<History> {
       const token = await createInvite(actors[s.by] as typeof author, { address: h.address, audience: author.did, expiresIn: 3_600_000 })
       entry = await h.acl(author, { action: 'redeem', token, at: Date.now() }, parents)
     } else {
-      entry = await h.write(author, s.t === 'put' ? { op: 'PUT', key: s.key, value: `${by}` } : { op: 'DEL', key: s.key, value: null }, parents)
+      const { t, key } = s as Extract<Step, { t: 'put' | 'del' }>
+      entry = await h.write(author, t === 'put' ? { op: 'PUT', key, value: `${by}` } : { op: 'DEL', key, value: null }, parents)
     }
     view.add(entry.hash)
   }

@@ -12,6 +12,9 @@ import type { DidIdentity } from '../src/identity.js'
 import { Judge, type JudgeRules, type LoadedEntry } from '../src/judge.js'
 import { type AclOperation, aclPayload } from '../src/operations.js'
 
+/** An access operation without its time, which `History.acl` fills in. */
+export type Undated<T> = T extends unknown ? Omit<T, 'at'> & { at?: number } : never
+
 export class History {
   readonly address: string
   readonly entries = new Map<string, LoadedEntry>()
@@ -41,7 +44,7 @@ export class History {
   }
 
   /** An access operation; `at` defaults to a clock that moves forward one second per call. */
-  async acl (author: DidIdentity, op: Omit<AclOperation, 'at'> & { at?: number }, parents: readonly string[] = []): Promise<LoadedEntry> {
+  async acl (author: DidIdentity, op: Undated<AclOperation>, parents: readonly string[] = []): Promise<LoadedEntry> {
     this.#at += 1000
     return this.write(author, aclPayload({ ...op, at: op.at ?? this.#at } as AclOperation), parents)
   }
