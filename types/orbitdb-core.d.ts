@@ -132,8 +132,25 @@ declare module '@orbitdb/core' {
     sync?: boolean
     Database?: (params: Record<string, unknown>) => Promise<Database>
     AccessController?: AccessControllerFactory
+    entryStorage?: Storage
     signal?: AbortSignal
   }
+
+  /** OrbitDB's storage interface (entries, heads, indexes). */
+  export interface Storage {
+    put: (hash: string, data: Uint8Array) => Promise<void>
+    get: (hash: string, signal?: AbortSignal) => Promise<Uint8Array | undefined>
+    del: (hash: string) => Promise<void>
+    iterator: () => AsyncIterable<[string, Uint8Array]>
+    merge: (other: Storage) => Promise<void>
+    clear: () => Promise<void>
+    close: () => Promise<void>
+    persist?: (hash: string) => Promise<void>
+  }
+
+  export function IPFSBlockStorage (options: { ipfs: unknown, pin?: boolean, timeout?: number }): Promise<Storage>
+  export function LRUStorage (options?: { size?: number }): Promise<Storage>
+  export function ComposedStorage (first: Storage, second: Storage): Promise<Storage>
 
   export interface OrbitDB {
     id: string

@@ -60,6 +60,8 @@ export interface AccessPolicy {
   readonly genesis: Genesis
   /** Tell the controller the address of its database, before any local check. */
   bind: (databaseAddress: string) => void
+  /** Abort block fetches in flight: the database is closing. */
+  stop: () => void
   /** Throw the typed error a local write of `payload` by `did` on top of `heads` would earn. */
   check: (did: string, payload: unknown, heads: readonly string[]) => Promise<void>
   /** Roles in force for an entry written on top of `heads`. */
@@ -118,11 +120,11 @@ async function loadPolicy (blockstore: BlockstoreLike, address: string): Promise
   return policy
 }
 
-function entryLoader (blockstore: BlockstoreLike): (hash: string) => Promise<LoadedEntry> {
+function entryLoader (blockstore: BlockstoreLike, stopping: AbortSignal): (hash: string) => Promise<LoadedEntry> {
   return async (hash) => {
     const cid = parseCid(hash)
     if (cid === undefined) throw new Error(`${JSON.stringify(hash)} is not an entry hash`)
-    const value = await getBlock(blockstore, cid, { signal: AbortSignal.timeout(FETCH_TIMEOUT) })
+    const value = await getBlock(blockstore, cid, { signal: AbortSignal.any([stopping, AbortSignal.timeout(FETCH_TIMEOUT)]) })
     if (typeof value !== 'object' || value === null) throw new Error(`block ${hash} is not an entry`)
     return { ...(value as EntryLike), hash }
   }
@@ -155,7 +157,8 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
   // controller), so the judge learns the address from `bind` or from the first entry that
   // OrbitDB hands over, whose id OrbitDB has already checked against its own log id.
   let judge: Judge | undefined
-  const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, { ...genesis, mutable, ownership }, entryLoader(blockstore)))
+  const stopping = new AbortController()
+  const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, { ...genesis, mutable, ownership }, entryLoader(blockstore, stopping.signal)))
   const bound = (): Judge => {
     if (judge === undefined) throw new Error('the access controller is not bound to a database yet')
     return judge
@@ -180,6 +183,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     ownership,
     genesis,
     bind: (databaseAddress) => { judgeFor(databaseAddress) },
+    stop: () => { stopping.abort() },
     check: async (did, payload, heads) => {
       const denial = simple ? simpleDenial(did, payload) : await bound().check(did, payload, heads)
       if (denial !== undefined) throw deniedError(did, judge?.address ?? address, denial)

@@ -34,6 +34,8 @@ export interface HandleContext {
   policy: AccessPolicy
   identity: DidIdentity
   onClose: () => void
+  /** Abort block fetches in flight, so closing never waits for a block no peer has. */
+  stop: () => void
 }
 
 /** Who holds which role, as seen by a new write from this replica. */
@@ -73,6 +75,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   readonly #identity: DidIdentity
   readonly #did: string
   readonly #onClose: () => void
+  readonly #stop: () => void
   #closing: Promise<void> | undefined
 
   constructor (ctx: HandleContext) {
@@ -85,6 +88,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.#did = ctx.identity.did
     this.#policy.bind(this.address)
     this.#onClose = ctx.onClose
+    this.#stop = ctx.stop
     this.#watch()
   }
 
@@ -197,6 +201,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       try {
         return await joinEntry(entry)
       } catch (err) {
+        if (this.#closing !== undefined) return false
         const r = reasonOf(err)
         const claimed = typeof entry?.identity === 'string' ? entry.identity : '(none)'
         this.safeDispatchEvent('entry:rejected', {
@@ -234,6 +239,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   async close (): Promise<void> {
     this.#closing ??= (async () => {
       this.#onClose()
+      this.#stop()
+      this.#policy.stop()
       await this.db.close()
     })()
     return this.#closing

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { DatabaseHandle, HandleContext } from './database.js'
 import { DocumentsDatabase } from './documents.js'
+import { closableEntryStorage } from './entry-storage.js'
 import { ClosedError, InvalidValueError, WrongDatabaseTypeError } from './errors.js'
 import { EventLogDatabase } from './eventlog.js'
 import { KeyValueDatabase } from './keyvalue.js'
@@ -185,20 +186,22 @@ class DidbaseNode implements Didbase {
       type = wanted
       meta = type === 'documents' ? { didbase: 1, indexBy: options.indexBy ?? DEFAULT_INDEX_BY } : { didbase: 1 }
     }
+    const stopping = new AbortController()
     const db = await this.#orbitdb.open(nameOrAddress, {
       type,
+      entryStorage: await closableEntryStorage(this.helia, stopping.signal),
       meta: { ...meta },
       Database: databaseType(type, meta),
       ...(cid === undefined ? { AccessController: accessControllerFor(options) } : {})
     })
-    return this.#handleFor(db, type, meta)
+    return this.#handleFor(db, type, meta, stopping)
   }
 
-  #handleFor (db: Database, type: DatabaseType, meta: DidbaseMeta): AnyDatabase {
+  #handleFor (db: Database, type: DatabaseType, meta: DidbaseMeta, stopping: AbortController): AnyDatabase {
     const existing = this.#handles.get(db.address)
     if (existing !== undefined) return existing
     if (!isDidAccessController(db.access)) throw new Error(`${db.address} has no didbase access controller`)
-    const ctx: HandleContext = { db, policy: db.access, identity: this.#identity, onClose: () => this.#handles.delete(db.address) }
+    const ctx: HandleContext = { db, policy: db.access, identity: this.#identity, onClose: () => this.#handles.delete(db.address), stop: () => stopping.abort() }
     const handle = type === 'keyvalue'
       ? new KeyValueDatabase(ctx)
       : type === 'documents' ? new DocumentsDatabase(ctx, meta.indexBy ?? DEFAULT_INDEX_BY) : new EventLogDatabase(ctx)
