@@ -4,6 +4,7 @@ import * as Block from 'multiformats/block'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { CorruptBlockError } from './errors.js'
 
 /** The part of Helia's blockstore we use. */
 export interface BlockstoreLike {
@@ -41,7 +42,12 @@ async function readAll (source: AsyncIterable<Uint8Array> | Promise<Uint8Array>)
  */
 export async function getBlock (blockstore: BlockstoreLike, cid: CID, options: { signal?: AbortSignal } = {}): Promise<unknown> {
   const bytes = await readAll(blockstore.get(cid, options))
-  const block = await Block.create({ bytes, cid, codec: dagCbor, hasher: sha256 })
+  let block: Awaited<ReturnType<typeof Block.create>>
+  try {
+    block = await Block.create({ bytes, cid, codec: dagCbor, hasher: sha256 })
+  } catch (cause) {
+    throw new CorruptBlockError(cid.toString(), { cause })
+  }
   return block.value
 }
 

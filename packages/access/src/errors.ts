@@ -59,6 +59,18 @@ export class InviteExpiredError extends Error {
   }
 }
 
+/** A block's bytes do not hash to its CID: a corrupt store or a hostile peer. It was not used. */
+export class CorruptBlockError extends Error {
+  static override name = 'CorruptBlockError'
+  override name = 'CorruptBlockError'
+  readonly cid: string
+
+  constructor (cid: string, options?: ErrorOptions) {
+    super(`block ${cid} does not match its CID; it was not used`, options)
+    this.cid = cid
+  }
+}
+
 /** A policy block is missing, does not match its CID, or is not a policy this package knows. */
 export class InvalidPolicyError extends Error {
   static override name = 'InvalidPolicyError'

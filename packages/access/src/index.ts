@@ -23,6 +23,7 @@ export { verify as verifyEd25519 } from './ed25519.js'
 export { verifyEntry } from './entry.js'
 export {
   AccessDeniedError,
+  CorruptBlockError,
   EntryRejectedError,
   InvalidDidError,
   InvalidInviteError,

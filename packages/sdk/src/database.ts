@@ -168,8 +168,13 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return this.write(payload, async () => this.db.addOperation(payload))
   }
 
+  /** Hashes of the latest entries this replica has: equal heads mean equal logs. */
+  async heads (): Promise<string[]> {
+    return (await this.db.log.heads()).map((e) => e.hash).sort()
+  }
+
   async #heads (): Promise<string[]> {
-    return (await this.db.log.heads()).map((e) => e.hash)
+    return this.heads()
   }
 
   #assertOpen (): void {

@@ -1,4 +1,4 @@
-export { AccessDeniedError, InvalidDidError, InvalidInviteError, InvalidKeyError, InvalidPolicyError, InviteExpiredError } from '@didbase/access'
+export { AccessDeniedError, CorruptBlockError, InvalidDidError, InvalidInviteError, InvalidKeyError, InvalidPolicyError, InviteExpiredError } from '@didbase/access'
 
 /** A string that looks like a database address but is not a valid one. */
 export class InvalidAddressError extends Error {

@@ -1,5 +1,5 @@
 /** Database addresses and manifests: what a replica learns before it opens a database. */
-import { ACCESS_TYPES, type BlockstoreLike, getBlock } from '@didbase/access'
+import { ACCESS_TYPES, type BlockstoreLike, CorruptBlockError, getBlock } from '@didbase/access'
 import { isValidAddress } from '@orbitdb/core'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
@@ -54,6 +54,7 @@ export async function readManifest (blockstore: BlockstoreLike, cid: CID, signal
   try {
     value = await getBlock(blockstore, cid, { signal })
   } catch (cause) {
+    if (cause instanceof CorruptBlockError) throw cause
     throw new UnknownDatabaseError(`no local store or connected peer had the manifest of ${address} in time; connect to a peer that has it (didbase.dial) and try again`, { cause })
   }
   const m = value as Partial<Manifest> | null
