@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { createDidbase } from '@didbase/sdk'
 import { createOrbitDB } from '@orbitdb/core'
+import { didbaseCheck, orbitdbCheck, POLICIES } from './access.js'
 
 const quick = process.argv.includes('--quick')
 const N = quick ? 100 : 1000
@@ -98,6 +99,19 @@ try {
   const cd = await catchUp(sides.didbase)
   const co = await catchUp(sides.orbitdb)
   results.push(row(`catch-up ${N} entries`, 'entries/s', cd.entriesPerSec, co.entriesPerSec))
+  process.stderr.write('  access check per replicated entry, per policy…\n')
+  const h = await host()
+  try {
+    const theirs = await orbitdbCheck(h, N)
+    // Warm the JIT on didbase's side too, so the first policy measured is not penalised.
+    for (const policy of POLICIES) await didbaseCheck(h, Math.min(N, 100), policy, 'warm-up')
+    for (const policy of POLICIES) {
+      const ours = await didbaseCheck(h, N, policy)
+      results.push(row(`access check: ${policy.name} vs IPFSAccessController`, 'µs/entry', ours, theirs, false))
+    }
+  } finally {
+    await closeHost(h)
+  }
 } finally {
   await Promise.allSettled(dirs.map((d) => rm(d, { recursive: true, force: true })))
 }
@@ -107,4 +121,4 @@ const machine = { cores: cpus().length, cpu: cpus()[0]?.model, node: process.ver
 const file = join(import.meta.dirname, '..', 'results', `${new Date().toISOString().replaceAll(':', '-')}${quick ? '-quick' : ''}.json`)
 await mkdir(join(import.meta.dirname, '..', 'results'), { recursive: true })
 await writeFile(file, `${JSON.stringify({ machine, n: N, results }, null, 2)}\n`)
-console.log(`ratio = didbase / raw OrbitDB (higher is better for didbase); written to ${file}`)
+console.log(`ratio: how many times better didbase is (throughput ours/theirs, time theirs/ours); written to ${file}`)

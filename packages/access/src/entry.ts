@@ -63,6 +63,11 @@ function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
+/** Forget every remembered signature, so the next checks verify for real (benchmarks, tests). */
+export function forgetCheckedSignatures (): void {
+  checked.clear()
+}
+
 export function rememberSignature (sig: string, key: string, bytes: Uint8Array): void {
   if (checked.size >= MAX_CHECKED) checked.delete(checked.keys().next().value as string)
   checked.set(sig, { key, bytes })

@@ -20,7 +20,7 @@
  */
 export { Did, didOfPublicKey, publicKeyOfDid } from './did.js'
 export { verify as verifyEd25519 } from './ed25519.js'
-export { verifyEntry } from './entry.js'
+export { forgetCheckedSignatures, verifyEntry } from './entry.js'
 export {
   AccessDeniedError,
   CorruptBlockError,

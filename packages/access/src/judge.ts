@@ -31,17 +31,29 @@ interface Facts {
   aclOp?: AclOpFacts
   /** Set for data entries on a key, when ownership is on. */
   key?: string
-  owners?: ReadonlySet<string>
-  /** Kept when ownership is on: the search for a key's owners walks them. */
+  /** The creations of its record in its past; none when this entry created the record. Dropped once indexed. */
+  reached?: Creation[]
+  /** Kept when ownership is on: the search for a record's creation walks them. `next` come first. */
   parents?: readonly string[]
+  nextCount?: number
 }
 
 interface Candidate {
   hash: string
   did: string
   time: number
+  /** `next` then `refs`, without repeats. */
   parents: string[]
+  nextCount: number
   op: Operation
+}
+
+/** An entry that created a record, and entries known to have it in their past. */
+interface Creation {
+  hash: string
+  did: string
+  time: number
+  reachedFrom: Set<string>
 }
 
 export interface Denial {
@@ -62,8 +74,8 @@ export class Judge {
   readonly #load: (hash: string) => Promise<LoadedEntry>
   readonly #facts = new Map<string, Facts>()
   readonly #rejected = new Map<string, EntryRejectedError>()
-  /** For each record key: the earliest clock time of an accepted entry on it. */
-  readonly #keyTimes = new Map<string, number>()
+  /** For each record key: the accepted entries that created it (one, unless created concurrently). */
+  readonly #creations = new Map<string, Creation[]>()
   readonly #sets = new AclSets()
   readonly #fold: AclFold
 
@@ -97,7 +109,7 @@ export class Judge {
     const parents = [...new Set(heads)]
     const acl = await this.#aclAt(parents)
     const time = Math.max(0, ...parents.map((h) => this.#facts.get(h)?.time ?? 0)) + 1
-    const result = await this.#rule({ hash: '(new entry)', did, time, parents, op }, acl)
+    const result = await this.#rule({ hash: '(new entry)', did, time, parents, nextCount: parents.length, op }, acl)
     return isDenial(result) ? result : undefined
   }
 
@@ -189,24 +201,30 @@ export class Judge {
       this.#reject(hash, did, { reason: 'invalid-operation', detail: op })
       return
     }
-    const result = await this.#rule({ hash, did, time: entry.clock.time, parents, op }, acl)
+    const result = await this.#rule({ hash, did, time: entry.clock.time, parents, nextCount: new Set(entry.next).size, op }, acl)
     if (this.#known(hash)) return
     if (isDenial(result)) {
       this.#reject(hash, did, result)
       return
     }
     this.#facts.set(hash, result)
-    if (result.key !== undefined) {
-      const earliest = this.#keyTimes.get(result.key)
-      if (earliest === undefined || result.time < earliest) this.#keyTimes.set(result.key, result.time)
+    if (result.key === undefined) return
+    const reached = result.reached ?? []
+    delete result.reached
+    if (reached.length === 0) {
+      const creations = this.#creations.get(result.key) ?? []
+      creations.push({ hash, did, time: result.time, reachedFrom: new Set() })
+      this.#creations.set(result.key, creations)
     }
+    // Remember that this entry reaches its record's creations: later searches stop here.
+    for (const creation of reached) creation.reachedFrom.add(hash)
   }
 
   /** The policy itself: may `c` do what it asks, given the access operations in its past? */
   async #rule (c: Candidate, pastAcl: AclSet): Promise<Facts | Denial> {
     const state = this.#fold.stateOf(pastAcl)
     const isAdmin = state.admins.has(c.did)
-    const base = { time: c.time, did: c.did, ...(this.#rules.ownership ? { parents: c.parents } : {}) }
+    const base = { time: c.time, did: c.did, ...(this.#rules.ownership ? { parents: c.parents, nextCount: c.nextCount } : {}) }
     if (c.op.kind === 'acl') {
       const acl = c.op.acl
       if (!this.#rules.mutable) return { reason: 'invalid-operation', detail: 'this database has a fixed set of writers; its access cannot change' }
@@ -232,38 +250,42 @@ export class Judge {
       return { reason: 'not-a-writer', detail: 'the DID is not a writer of this database' }
     }
     if (!this.#rules.ownership || c.op.key === null) return { ...base, acl: pastAcl }
-    const owners = this.#ownersInPast(c.parents, c.op.key)
-    if (!isAdmin && owners !== undefined && !(owners.size === 1 && owners.has(c.did))) {
+    const reached = this.#creationsInPast(c.parents, c.op.key)
+    const owners = new Set(reached.map((r) => r.did))
+    if (!isAdmin && owners.size > 0 && !(owners.size === 1 && owners.has(c.did))) {
       const who = [...owners].join(' and ')
       return { reason: 'not-the-owner', detail: `record ${JSON.stringify(c.op.key)} belongs to ${who}${owners.size > 1 ? ' (created concurrently; only an admin may change it)' : ''}` }
     }
-    return { ...base, acl: pastAcl, key: c.op.key, owners: owners ?? new Set([c.did]) }
+    return { ...base, acl: pastAcl, key: c.op.key, reached }
   }
 
   /**
-   * Creators of `key` in the past reachable from `parents`: the union of the owner sets of
-   * the latest entries on the key there. Undefined when the key was never written there.
-   * The walk stops at entries on the key and below the earliest time the key was written.
+   * The entries that created record `key` and are in the past of `parents`: their authors
+   * own it. More than one only if it was created concurrently; none if it does not exist there.
    */
-  #ownersInPast (parents: readonly string[], key: string): ReadonlySet<string> | undefined {
-    const earliest = this.#keyTimes.get(key)
-    if (earliest === undefined) return undefined
-    let owners: Set<string> | undefined
+  #creationsInPast (parents: readonly string[], key: string): Creation[] {
+    return (this.#creations.get(key) ?? []).filter((creation) => this.#reaches(parents, creation))
+  }
+
+  /**
+   * Whether `creation` is in the past of `parents`. The walk goes no lower than the
+   * creation's clock time and stops at any entry already known to reach it, so updating a
+   * record costs about the number of entries written since it was last written.
+   */
+  #reaches (parents: readonly string[], creation: Creation): boolean {
     const visited = new Set<string>()
     const stack = [...parents]
     while (stack.length > 0) {
       const hash = stack.pop() as string
+      if (hash === creation.hash || creation.reachedFrom.has(hash)) return true
       if (visited.has(hash)) continue
       visited.add(hash)
       const facts = this.#facts.get(hash)
-      if (facts === undefined || facts.time < earliest) continue
-      if (facts.key === key && facts.owners !== undefined) {
-        owners ??= new Set()
-        for (const o of facts.owners) owners.add(o)
-        continue
-      }
-      if (facts.parents !== undefined) stack.push(...facts.parents)
+      if (facts === undefined || facts.time <= creation.time || facts.parents === undefined) continue
+      // `next` is pushed last so it is walked first: the previous write is usually there.
+      const [next, refs] = [facts.parents.slice(0, facts.nextCount), facts.parents.slice(facts.nextCount)]
+      stack.push(...refs, ...next)
     }
-    return owners
+    return false
   }
 }
