@@ -27,6 +27,12 @@ const sides = {
     add: (db, i) => db.add({ n: i }),
     count: async (db) => db.size()
   },
+  /** didbase with a mutable ACL: every replicated entry is judged against its causal past. */
+  didbaseAcl: {
+    open: async (h, nameOrAddress) => h.didbase.eventLog(nameOrAddress, nameOrAddress.startsWith('/orbitdb/') ? {} : { acl: true }),
+    add: (db, i) => db.add({ n: i }),
+    count: async (db) => db.size()
+  },
   orbitdb: {
     orbit: async (h) => {
       h.orbitdb ??= await createOrbitDB({ ipfs: h.didbase.helia, directory: join(h.directory, 'raw-orbitdb') })
@@ -99,6 +105,8 @@ try {
   const cd = await catchUp(sides.didbase)
   const co = await catchUp(sides.orbitdb)
   results.push(row(`catch-up ${N} entries`, 'entries/s', cd.entriesPerSec, co.entriesPerSec))
+  const ca = await catchUp(sides.didbaseAcl)
+  results.push(row(`catch-up ${N} entries, ACL policy`, 'entries/s', ca.entriesPerSec, co.entriesPerSec))
   process.stderr.write('  access check per replicated entry, per policy…\n')
   const h = await host()
   try {

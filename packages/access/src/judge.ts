@@ -63,6 +63,12 @@ export interface Denial {
 }
 
 const MAX_REJECTED = 10_000
+const PREFETCH_BATCH = 64
+
+function linksOf (entry: LoadedEntry): string[] {
+  if (!Array.isArray(entry.next) || !Array.isArray(entry.refs)) return []
+  return [...entry.next, ...entry.refs].filter((h): h is string => typeof h === 'string')
+}
 
 function isDenial (value: Facts | Denial): value is Denial {
   return (value as Denial).reason !== undefined
@@ -92,7 +98,15 @@ export class Judge {
 
   /** Accept or throw `EntryRejectedError`. Judges (and loads) the entry's past first. */
   async judge (entry: LoadedEntry): Promise<void> {
-    await this.#settle([{ hash: entry.hash, entry }])
+    try {
+      await this.#settle([{ hash: entry.hash, entry }])
+    } catch (err) {
+      // Report the entry that was handed over, not the ancestor that could not be fetched.
+      if (err instanceof EntryRejectedError && err.reason === 'unavailable') {
+        throw new EntryRejectedError(entry.hash, typeof entry.identity === 'string' ? entry.identity : '(none)', 'unavailable', err.detail)
+      }
+      throw err
+    }
     const rejected = this.#rejected.get(entry.hash)
     if (rejected !== undefined) throw rejected
   }
@@ -130,6 +144,7 @@ export class Judge {
 
   /** Judge `roots` and everything they link to, parents before children, without recursion. */
   async #settle (roots: Array<{ hash: string, entry?: LoadedEntry }>): Promise<void> {
+    await this.#prefetch(roots.flatMap((r) => (r.entry === undefined ? [r.hash] : linksOf(r.entry))))
     const stack = roots.map((r) => ({ ...r, expanded: false }))
     while (stack.length > 0) {
       const top = stack[stack.length - 1] as typeof stack[number]
@@ -146,8 +161,7 @@ export class Judge {
         }
       }
       const entry = top.entry
-      const links = Array.isArray(entry.next) && Array.isArray(entry.refs) ? [...entry.next, ...entry.refs] : []
-      const missing = links.filter((h) => typeof h === 'string' && !this.#known(h))
+      const missing = linksOf(entry).filter((h) => !this.#known(h))
       if (missing.length > 0 && !top.expanded) {
         top.expanded = true
         for (const hash of missing) stack.push({ hash, expanded: false })
@@ -155,6 +169,31 @@ export class Judge {
       }
       stack.pop()
       await this.#decide(top.hash, entry)
+    }
+  }
+
+  /**
+   * Bring the unjudged past of `hashes` into the local block store, a level at a time with
+   * many fetches in flight, as OrbitDB's own traversal does: walking it one entry at a time
+   * would cost a network round trip per entry. Failures are left for the walk to report.
+   */
+  async #prefetch (hashes: readonly string[]): Promise<void> {
+    let level = [...new Set(hashes)].filter((h) => !this.#known(h))
+    const seen = new Set(level)
+    while (level.length > 0) {
+      const nextLevel: string[] = []
+      for (let i = 0; i < level.length; i += PREFETCH_BATCH) {
+        const loaded = await Promise.allSettled(level.slice(i, i + PREFETCH_BATCH).map(async (h) => this.#load(h)))
+        for (const result of loaded) {
+          if (result.status !== 'fulfilled') continue
+          for (const link of linksOf(result.value)) {
+            if (seen.has(link) || this.#known(link)) continue
+            seen.add(link)
+            nextLevel.push(link)
+          }
+        }
+      }
+      level = nextLevel
     }
   }
 
