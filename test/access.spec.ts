@@ -76,8 +76,8 @@ describe('mutable ACL between replicas', () => {
     const fresh = await peer()
     await connect(fresh, s.admin)
     const freshDb = await fresh.keyValue<string>(s.adminDb.address)
-    await waitFor(async () => (await freshDb.heads()).includes(revocation), 'the fresh replica to catch up')
-    expect(await freshDb.get('by-member')).toBe('before revocation')
+    // Heads are stored before the index catches up: wait for the value itself.
+    await waitFor(async () => (await freshDb.heads()).includes(revocation) && (await freshDb.get('by-member')) === 'before revocation', 'the fresh replica to catch up')
     expect((await collect(freshDb.entries())).find((r) => r.key === 'by-member')?.writer).toBe(member.did)
   })
 
@@ -125,11 +125,11 @@ describe('mutable ACL between replicas', () => {
     await waitFor(async () => (await heard(fromB)) && (await heard(fromC)), 'the admin to hear both partitioned writes')
     await s.adminDb.put('healed', 'yes')
     const all = [s.adminDb, bDb, cDb, s.replicaDb]
-    await waitFor(async () => {
-      const heads = await Promise.all(all.map(async (db) => JSON.stringify(await db.heads())))
-      return heads.every((h) => h === heads[0])
-    }, 'every replica to hold the same log')
-    const states = await Promise.all(all.map(snapshot))
+    const states = await waitFor(async () => {
+      const snapshots = await Promise.all(all.map(snapshot))
+      const texts = snapshots.map((x) => JSON.stringify(x))
+      return texts.every((t) => t === texts[0]) && (snapshots[0]?.records.length ?? 0) === 5 && snapshots
+    }, 'every replica to hold the same log, records and roles')
     for (const state of states) expect(state).toEqual(states[0])
     // b's write was concurrent with its revocation, so it stands; b may not write any more.
     expect(await s.adminDb.get('from-b')).toBe('written while partitioned')
