@@ -94,6 +94,16 @@ describe('mutable ACL between replicas', () => {
     expect(await snapshot(s.replicaDb)).toEqual(before)
   })
 
+  it('judges each local append on its own: a refused one does not poison the next', async () => {
+    const s = await scene()
+    // Below the SDK's checks, straight into OrbitDB: the controller is the last line.
+    const orbit = (s.adminDb as unknown as { db: { addOperation: (op: unknown) => Promise<string> } }).db
+    await expect(orbit.addOperation({ op: 'BOGUS', key: null, value: 1 })).rejects.toMatchObject({ name: 'EntryRejectedError', reason: 'invalid-operation' })
+    await s.adminDb.put('after', 'still fine')
+    expect((await s.adminDb.roles()).admins).toEqual([s.admin.did])
+    await waitFor(async () => (await s.replicaDb.get('after')) === 'still fine', 'the next write on the replica')
+  })
+
   it('converges: three replicas partitioned while granting, revoking and writing end identical', async () => {
     const s = await scene()
     const b = await peer()

@@ -1,24 +1,35 @@
 /**
  * The access state of a database as seen from one point of its history: a fold over the
- * access operations in a causal past. The fold is an observed-remove set of role grants:
- * a revoke removes exactly the grants its author had seen, so concurrent grants survive
- * and the result does not depend on the order operations arrived in.
+ * access operations in a causal past.
+ *
+ * - Roles are an observed-remove set: a revoke removes exactly the grants its author had
+ *   seen, so concurrent grants survive.
+ * - An admin's revocation is final: operations by that admin that the revoker had not seen
+ *   (made on a branch concurrent with the revocation) have no effect, so a revoked admin
+ *   cannot restore itself from an old branch. Admins named in the manifest cannot be revoked.
+ * - An invite can be redeemed once.
+ * The result depends only on the set folded, never on the order operations arrived in.
  */
 import type { Role } from './operations.js'
 
-/** A set of access-operation entry hashes, interned so equal sets are the same object. */
+/** A set of access-operation entry hashes (sorted, unique). Equal sets are usually the same object. */
 export interface AclSet {
   readonly ops: readonly string[]
 }
 
-/** What an accepted access operation did. */
+/** What an accepted access operation does. */
 export type AclEffect =
-  | { type: 'grant', role: Role, did: string }
+  | { type: 'grant', role: Role, did: string, invite?: string }
   | { type: 'revoke', role: Role, did: string }
   | { type: 'cancel-invite', id: string }
 
 export interface AclOpFacts {
+  hash: string
   effect: AclEffect
+  /** The admin on whose authority it acts: its signer, or the issuer of a redeemed invite. */
+  actor: string
+  /** Set for operations signed by an admin (not redemptions). */
+  byAdmin: boolean
   at: number
   /** Access operations in this operation's own causal past. */
   past: AclSet
@@ -29,8 +40,9 @@ export interface AclState {
   /** DIDs granted the writer role, or `'*'`. Admins may write too. */
   readonly writers: ReadonlySet<string>
   readonly cancelledInvites: ReadonlySet<string>
-  /** The latest `at` of the operations folded; a new operation may not be earlier. */
-  readonly latestAt: number
+  readonly redeemedInvites: ReadonlySet<string>
+  /** The latest `at` of the admins' operations folded; a redemption may not be dated earlier. */
+  readonly latestAdminAt: number
 }
 
 export interface Genesis {
@@ -39,18 +51,40 @@ export interface Genesis {
 }
 
 const GENESIS_TAG = 'genesis'
+const CACHED_STATES = 512
 
+function contains (set: AclSet, hash: string): boolean {
+  let lo = 0
+  let hi = set.ops.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const value = set.ops[mid] as string
+    if (value === hash) return true
+    if (value < hash) lo = mid + 1
+    else hi = mid - 1
+  }
+  return false
+}
+
+/** Makes sets, sharing objects for equal sets so that the states folded from them are cached once. */
 export class AclSets {
   readonly empty: AclSet = { ops: [] }
-  readonly #interned = new Map<string, AclSet>([['', this.empty]])
+  // Keyed by a digest of the members, not their concatenation: thousands of access
+  // operations would otherwise keep megabytes of keys alive.
+  readonly #interned = new Map<string, AclSet[]>()
 
   #of (ops: string[]): AclSet {
-    const key = ops.join(',')
-    let set = this.#interned.get(key)
-    if (set === undefined) {
-      set = { ops }
-      this.#interned.set(key, set)
+    let h = 0x811c9dc5
+    for (const op of ops) {
+      for (let i = 0; i < op.length; i++) h = Math.imul(h ^ op.charCodeAt(i), 0x01000193)
     }
+    const key = `${ops.length}:${h >>> 0}`
+    const bucket = this.#interned.get(key) ?? []
+    const same = bucket.find((s) => s.ops.length === ops.length && s.ops.every((op, i) => op === ops[i]))
+    if (same !== undefined) return same
+    const set = { ops }
+    bucket.push(set)
+    this.#interned.set(key, bucket)
     return set
   }
 
@@ -67,28 +101,41 @@ export class AclSets {
 
 export class AclFold {
   readonly #genesis: Genesis
+  readonly #genesisAdmins: ReadonlySet<string>
   readonly #lookup: (hash: string) => AclOpFacts
-  readonly #states = new WeakMap<AclSet, AclState>()
+  readonly #states = new Map<AclSet, AclState>()
 
   constructor (genesis: Genesis, lookup: (hash: string) => AclOpFacts) {
     this.#genesis = genesis
+    this.#genesisAdmins = new Set(genesis.admins)
     this.#lookup = lookup
+  }
+
+  isGenesisAdmin (did: string): boolean {
+    return this.#genesisAdmins.has(did)
   }
 
   stateOf (set: AclSet): AclState {
     let state = this.#states.get(set)
     if (state === undefined) {
       state = this.#fold(set)
-      this.#states.set(set, state)
+      if (this.#states.size >= CACHED_STATES) this.#states.delete(this.#states.keys().next().value as AclSet)
+    } else {
+      this.#states.delete(set)
     }
+    this.#states.set(set, state)
     return state
   }
 
-  #genesisHolds (role: Role, did: string): boolean {
-    return (role === 'admin' ? this.#genesis.admins : this.#genesis.writers).includes(did)
-  }
-
   #fold (set: AclSet): AclState {
+    const ops = set.ops.map((hash) => this.#lookup(hash))
+    // A revoked admin's operations that its revoker had not seen, and that had not seen the
+    // revocation either, are void.
+    const demotions = ops.filter((op) => op.effect.type === 'revoke' && op.effect.role === 'admin')
+    const isVoid = (op: AclOpFacts): boolean => !this.#genesisAdmins.has(op.actor) && demotions.some((r) =>
+      r !== op && r.effect.type === 'revoke' && r.effect.did === op.actor && !contains(r.past, op.hash) && !contains(op.past, r.hash))
+    const live = ops.filter((op) => !isVoid(op))
+
     const tags = new Map<string, Set<string>>()
     const tag = (role: Role, did: string, t: string): void => {
       const key = `${role} ${did}`
@@ -99,22 +146,24 @@ export class AclFold {
     for (const did of this.#genesis.admins) tag('admin', did, GENESIS_TAG)
     for (const did of this.#genesis.writers) tag('writer', did, GENESIS_TAG)
     const cancelled = new Set<string>()
-    let latestAt = 0
-    const revokes: AclOpFacts[] = []
-    for (const hash of set.ops) {
-      const op = this.#lookup(hash)
-      latestAt = Math.max(latestAt, op.at)
-      if (op.effect.type === 'grant') tag(op.effect.role, op.effect.did, hash)
-      else if (op.effect.type === 'cancel-invite') cancelled.add(op.effect.id)
-      else revokes.push(op)
+    const redeemed = new Set<string>()
+    let latestAdminAt = 0
+    for (const op of live) {
+      if (op.byAdmin) latestAdminAt = Math.max(latestAdminAt, op.at)
+      if (op.effect.type === 'grant') {
+        tag(op.effect.role, op.effect.did, op.hash)
+        if (op.effect.invite !== undefined) redeemed.add(op.effect.invite)
+      } else if (op.effect.type === 'cancel-invite') {
+        cancelled.add(op.effect.id)
+      }
     }
-    for (const revoke of revokes) {
+    for (const revoke of live) {
       if (revoke.effect.type !== 'revoke') continue
       const { role, did } = revoke.effect
       const held = tags.get(`${role} ${did}`)
       if (held === undefined) continue
       // Remove what the revoker had seen: the genesis grant and grants in its own past.
-      if (this.#genesisHolds(role, did)) held.delete(GENESIS_TAG)
+      if ((role === 'admin' ? this.#genesis.admins : this.#genesis.writers).includes(did)) held.delete(GENESIS_TAG)
       for (const hash of revoke.past.ops) {
         const seen = this.#lookup(hash).effect
         if (seen.type === 'grant' && seen.role === role && seen.did === did) held.delete(hash)
@@ -127,6 +176,6 @@ export class AclFold {
       const [role, did] = key.split(' ') as [Role, string]
       ;(role === 'admin' ? admins : writers).add(did)
     }
-    return { admins, writers, cancelledInvites: cancelled, latestAt }
+    return { admins, writers, cancelledInvites: cancelled, redeemedInvites: redeemed, latestAdminAt }
   }
 }

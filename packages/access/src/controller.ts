@@ -8,7 +8,7 @@
  *   plus invites; the address never changes.
  * Either may add per-record ownership.
  */
-import type { AccessControllerFactory, AccessControllerInstance, LogEntry } from '@orbitdb/core'
+import { type AccessControllerFactory, type AccessControllerInstance, Entry, type LogEntry } from '@orbitdb/core'
 import { base58btc } from 'multiformats/bases/base58'
 import type { AclState, Genesis } from './acl-state.js'
 import { type BlockstoreLike, getBlock, parseCid, putBlock } from './blocks.js'
@@ -137,6 +137,7 @@ function deniedError (did: string, address: string, denial: Denial): Error {
       return denial.cause instanceof InviteExpiredError ? denial.cause : new InvalidInviteError(denial.detail, denial.reason)
     case 'invalid-invite':
     case 'invite-cancelled':
+    case 'invite-used':
       return new InvalidInviteError(denial.detail, denial.reason)
     case 'not-an-admin':
       return new AccessDeniedError(did, address, 'is not an admin of this database', denial.reason)
@@ -189,13 +190,20 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
       if (denial !== undefined) throw deniedError(did, judge?.address ?? address, denial)
     },
     state: async (heads) => {
-      if (simple) return { admins: new Set(), writers, cancelledInvites: new Set(), latestAt: 0 }
+      if (simple) return { admins: new Set(), writers, cancelledInvites: new Set(), redeemedInvites: new Set(), latestAdminAt: 0 }
       return bound().stateAt(heads)
     },
     canAppend: async (entry: LogEntry) => {
-      const hash = entry.hash ?? '(unhashed)'
+      // OrbitDB asks before it hashes a local append: hash it here, the way OrbitDB will.
+      const hash = entry.hash ?? (await Entry.encode(entry)).hash
       if (!simple) {
-        await judgeFor(entry.id).judge({ ...(entry as unknown as EntryLike), hash })
+        try {
+          await judgeFor(entry.id).judge({ ...(entry as unknown as EntryLike), hash })
+        } catch (err) {
+          if (err instanceof EntryRejectedError) throw err
+          // Hostile input must earn a rejection, never another kind of exception.
+          throw new EntryRejectedError(hash, typeof entry.identity === 'string' ? entry.identity : '(none)', 'malformed-entry', (err as Error).message)
+        }
         return true
       }
       const did = await verifyEntry(entry)

@@ -93,6 +93,7 @@ export type RejectionReason =
   | 'invalid-invite'
   | 'invite-expired'
   | 'invite-cancelled'
+  | 'invite-used'
   | 'rejected-past'
 
 /**

@@ -12,6 +12,10 @@ import { type EntryLike, verifyEntry } from './entry.js'
 import { EntryRejectedError, type RejectionReason } from './errors.js'
 import { verifyInvite } from './invite.js'
 import { type Operation, parseOperation } from './operations.js'
+import * as dagCbor from '@ipld/dag-cbor'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
 
 export interface JudgeRules extends Genesis {
   /** Access operations (grant, revoke, invites) are allowed. */
@@ -65,9 +69,31 @@ export interface Denial {
 const MAX_REJECTED = 10_000
 const PREFETCH_BATCH = 64
 
+const MAX_LINKS = 1024
+
+/** Entry hashes are base58btc CIDv1, dag-cbor, sha2-256: one spelling per entry, so no aliases. */
+function isCanonicalHash (hash: unknown): hash is string {
+  if (typeof hash !== 'string' || hash.length > 128) return false
+  try {
+    const cid = CID.parse(hash, base58btc)
+    return cid.version === 1 && cid.code === dagCbor.code && cid.multihash.code === sha256.code && cid.toString(base58btc) === hash
+  } catch {
+    return false
+  }
+}
+
+/** What is wrong with an entry's links, if anything. */
+function badLinks (entry: LoadedEntry): string | undefined {
+  const links = [...entry.next, ...entry.refs]
+  if (links.length > MAX_LINKS) return `links to ${links.length} entries (at most ${MAX_LINKS})`
+  const bad = links.find((h) => !isCanonicalHash(h))
+  return bad === undefined ? undefined : `links to ${JSON.stringify(String(bad).slice(0, 80))}, which is not an entry hash`
+}
+
 function linksOf (entry: LoadedEntry): string[] {
   if (!Array.isArray(entry.next) || !Array.isArray(entry.refs)) return []
-  return [...entry.next, ...entry.refs].filter((h): h is string => typeof h === 'string')
+  const links = [...entry.next, ...entry.refs]
+  return links.length > MAX_LINKS ? [] : links.filter(isCanonicalHash)
 }
 
 function isDenial (value: Facts | Denial): value is Denial {
@@ -98,6 +124,16 @@ export class Judge {
 
   /** Accept or throw `EntryRejectedError`. Judges (and loads) the entry's past first. */
   async judge (entry: LoadedEntry): Promise<void> {
+    // Check the signature before fetching anything it links to: an unsigned entry that
+    // names blocks no one has must not hold the database's queue.
+    if (!this.#known(entry.hash)) {
+      try {
+        await verifyEntry(entry)
+      } catch (err) {
+        if (!(err instanceof EntryRejectedError)) throw err
+        this.#reject(entry.hash, err.did, { reason: err.reason, detail: err.detail })
+      }
+    }
     try {
       await this.#settle([{ hash: entry.hash, entry }])
     } catch (err) {
@@ -218,6 +254,11 @@ export class Judge {
       this.#reject(hash, did, { reason: 'wrong-database', detail: `the entry belongs to ${entry.id}` })
       return
     }
+    const malformed = badLinks(entry)
+    if (malformed !== undefined) {
+      this.#reject(hash, did, { reason: 'malformed-entry', detail: malformed })
+      return
+    }
     const parents = [...new Set([...entry.next, ...entry.refs])]
     let acl = this.#sets.empty
     let maxTime = 0
@@ -267,9 +308,12 @@ export class Judge {
     if (c.op.kind === 'acl') {
       const acl = c.op.acl
       if (!this.#rules.mutable) return { reason: 'invalid-operation', detail: 'this database has a fixed set of writers; its access cannot change' }
-      if (acl.at < state.latestAt) return { reason: 'invalid-clock', detail: `access operation time ${acl.at} is earlier than one it follows (${state.latestAt})` }
       let effect: AclEffect
+      let actor = c.did
       if (acl.action === 'redeem') {
+        // Expiry is judged at the redeem's own time, which may not precede an admin's
+        // operation it has seen (so it cannot be dated before a cancellation it knew of).
+        if (acl.at < state.latestAdminAt) return { reason: 'invalid-clock', detail: `redeemed at ${acl.at}, earlier than an admin operation it follows (${state.latestAdminAt})` }
         let claims: Awaited<ReturnType<typeof verifyInvite>>
         try {
           claims = await verifyInvite(acl.token, { address: this.address, audience: c.did, at: acl.at })
@@ -278,12 +322,18 @@ export class Judge {
         }
         if (!state.admins.has(claims.issuer)) return { reason: 'invalid-invite', detail: `the invite's issuer ${claims.issuer} is not an admin of this database` }
         if (state.cancelledInvites.has(claims.id)) return { reason: 'invite-cancelled', detail: `invite ${claims.id} was cancelled by an admin` }
-        effect = { type: 'grant', role: claims.role, did: c.did }
+        if (state.redeemedInvites.has(claims.id)) return { reason: 'invite-used', detail: `invite ${claims.id} was already redeemed; an invite is good once` }
+        effect = { type: 'grant', role: claims.role, did: c.did, invite: claims.id }
+        actor = claims.issuer
       } else {
         if (!isAdmin) return { reason: 'not-an-admin', detail: `only an admin may ${acl.action} (the signer is not an admin here)` }
+        if (acl.action === 'revoke' && acl.role === 'admin' && this.#fold.isGenesisAdmin(acl.did)) {
+          return { reason: 'invalid-operation', detail: `${acl.did} is an admin named when the database was created; it cannot be revoked` }
+        }
         effect = acl.action === 'cancel-invite' ? { type: 'cancel-invite', id: acl.id } : { type: acl.action, role: acl.role, did: acl.did }
       }
-      return { ...base, acl: this.#sets.with(pastAcl, c.hash), aclOp: { effect, at: acl.at, past: pastAcl } }
+      const aclOp = { hash: c.hash, effect, actor, byAdmin: acl.action !== 'redeem', at: acl.at, past: pastAcl }
+      return { ...base, acl: this.#sets.with(pastAcl, c.hash), aclOp }
     }
     if (!isAdmin && !state.writers.has('*') && !state.writers.has(c.did)) {
       return { reason: 'not-a-writer', detail: 'the DID is not a writer of this database' }

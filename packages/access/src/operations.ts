@@ -30,6 +30,11 @@ export function isRole (value: unknown): value is Role {
 
 const MAX_TOKEN = 4096
 
+/** A value for an error message; never throws (payloads may hold BigInts). */
+function shown (value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : typeof value
+}
+
 function aclOperation (value: unknown): AclOperation | string {
   if (typeof value !== 'object' || value === null) return 'an access operation must be an object'
   const v = value as Record<string, unknown>
@@ -37,9 +42,9 @@ function aclOperation (value: unknown): AclOperation | string {
   switch (v.action) {
     case 'grant':
     case 'revoke': {
-      if (!isRole(v.role)) return `unknown role ${JSON.stringify(v.role)} (roles: ${ROLES.join(', ')})`
+      if (!isRole(v.role)) return `unknown role ${shown(v.role)} (roles: ${ROLES.join(', ')})`
       if (v.did === '*' && v.role === 'writer') return { action: v.action, role: v.role, did: v.did, at: v.at }
-      if (!Did.is(v.did)) return `${JSON.stringify(v.did)} is not a DID this database can verify`
+      if (!Did.is(v.did)) return `${shown(v.did)} is not a DID this database can verify`
       return { action: v.action, role: v.role, did: v.did, at: v.at }
     }
     case 'redeem':
@@ -49,7 +54,7 @@ function aclOperation (value: unknown): AclOperation | string {
       if (typeof v.id !== 'string' || v.id.length === 0 || v.id.length > 256) return 'cancel-invite needs an invite id'
       return { action: 'cancel-invite', id: v.id, at: v.at }
     default:
-      return `unknown access action ${JSON.stringify(v.action)}`
+      return `unknown access action ${shown(v.action)}`
   }
 }
 
@@ -66,7 +71,7 @@ export function parseOperation (payload: unknown): Operation | string {
     return { kind: 'data', op: p.op, key: p.key }
   }
   if (p.op === 'ADD') return { kind: 'data', op: 'ADD', key: null }
-  return `unknown operation ${JSON.stringify(p.op)}`
+  return `unknown operation ${shown(p.op)}`
 }
 
 /** The payload of an access operation, as written to the log. */

@@ -67,11 +67,31 @@ describe('judging against the causal past', () => {
     expect((await judge.stateAt([revoke.hash, g2.hash])).writers.has(alice.did)).toBe(true)
   })
 
-  it('revoking an admin stops their grants', async () => {
+  it('revoking an admin stops their grants; admins named at creation cannot be revoked', async () => {
     const h = new History()
-    const demote = await h.acl(admin, { action: 'revoke', role: 'admin', did: admin2.did })
-    const grant = await h.acl(admin2, { action: 'grant', role: 'writer', did: bob.did }, [demote.hash])
-    expect(await verdict(h.judge(acl()), grant)).toBe('not-an-admin')
+    const promote = await h.acl(admin, { action: 'grant', role: 'admin', did: alice.did })
+    const demote = await h.acl(admin, { action: 'revoke', role: 'admin', did: alice.did }, [promote.hash])
+    const grant = await h.acl(alice, { action: 'grant', role: 'writer', did: bob.did }, [demote.hash])
+    const coup = await h.acl(admin2, { action: 'revoke', role: 'admin', did: admin.did })
+    const judge = h.judge(acl())
+    expect(await verdict(judge, grant)).toBe('not-an-admin')
+    expect(await verdict(judge, coup)).toBe('invalid-operation')
+  })
+
+  it('a revoked admin cannot restore itself from a branch concurrent with its revocation', async () => {
+    const h = new History()
+    const promote = await h.acl(admin, { action: 'grant', role: 'admin', did: alice.did })
+    const demote = await h.acl(admin, { action: 'revoke', role: 'admin', did: alice.did }, [promote.hash])
+    // Alice signs on top of the promotion, as if she had not seen the revocation.
+    const selfGrant = await h.acl(alice, { action: 'grant', role: 'admin', did: alice.did }, [promote.hash])
+    const invitesBob = await h.acl(alice, { action: 'grant', role: 'writer', did: bob.did }, [promote.hash])
+    const merged = await h.acl(alice, { action: 'grant', role: 'writer', did: bob.did }, [demote.hash, selfGrant.hash, invitesBob.hash])
+    const judge = h.judge(acl())
+    expect(await verdict(judge, selfGrant)).toBe('accepted') // valid in its own past...
+    const state = await judge.stateAt([demote.hash, selfGrant.hash, invitesBob.hash])
+    expect(state.admins.has(alice.did)).toBe(false) // ...but void once the revocation is known
+    expect(state.writers.has(bob.did)).toBe(false)
+    expect(await verdict(judge, merged)).toBe('not-an-admin')
   })
 
   it('rejects a clock that does not move forward, and everything linking to a rejected entry', async () => {
@@ -84,11 +104,38 @@ describe('judging against the causal past', () => {
     expect(await verdict(judge, child)).toBe('rejected-past')
   })
 
-  it('rejects an access operation dated before one it follows', async () => {
+  it('rejects a redemption dated before an admin operation it follows; admins\' times never block admins', async () => {
     const h = new History()
-    const grant = await h.acl(admin, { action: 'grant', role: 'writer', did: alice.did })
-    const backdated = await h.acl(admin, { action: 'revoke', role: 'writer', did: alice.did, at: 1000 }, [grant.hash])
-    expect(await verdict(h.judge(acl()), backdated)).toBe('invalid-clock')
+    const future = await h.acl(admin, { action: 'grant', role: 'writer', did: bob.did, at: Number.MAX_SAFE_INTEGER })
+    const revoke = await h.acl(admin, { action: 'revoke', role: 'writer', did: bob.did, at: 1000 }, [future.hash])
+    const token = await createInvite(admin, { address: h.address, audience: alice.did })
+    const backdated = await h.acl(alice, { action: 'redeem', token, at: Date.now() }, [revoke.hash])
+    const judge = h.judge(acl())
+    expect(await verdict(judge, revoke)).toBe('accepted')
+    expect(await verdict(judge, backdated)).toBe('invalid-clock')
+  })
+
+  it('checks the signature before fetching the past, and refuses aliased or non-hash links', async () => {
+    const h = new History()
+    const first = await h.put(admin, 'k', 1)
+    const missing = await h.put(admin, 'k', 2, [first.hash])
+    h.entries.delete(first.hash)
+    const unsigned = { ...missing, sig: missing.sig.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) }
+    const judge = h.judge(acl())
+    expect(await verdict(judge, unsigned)).toBe('bad-signature')
+    h.entries.set(first.hash, first)
+    const { CID } = await import('multiformats/cid')
+    const { base32 } = await import('multiformats/bases/base32')
+    const alias = CID.parse(first.hash, (await import('multiformats/bases/base58')).base58btc).toString(base32)
+    expect(await verdict(judge, await h.put(admin, 'k', 3, [alias]))).toBe('malformed-entry')
+    expect(await verdict(judge, await h.put(admin, 'k', 4, ['not a hash']))).toBe('malformed-entry')
+  })
+
+  it('gives a verdict, not an exception, for payloads dag-cbor decodes to BigInts', async () => {
+    const h = new History()
+    expect(await verdict(h.judge(acl()), await h.write(admin, { op: 2n ** 60n }))).toBe('invalid-operation')
+    const bigRole = await h.write(admin, { op: 'ACL', key: null, value: { action: 'grant', role: 2n ** 60n, did: alice.did, at: 1 } })
+    expect(await verdict(h.judge(acl()), bigRole)).toBe('invalid-operation')
   })
 
   it('reports an entry whose past cannot be loaded as unavailable, and judges it once it can', async () => {
@@ -170,6 +217,14 @@ describe('invites', () => {
     const late = await h.acl(alice, { action: 'redeem', token, at: Date.now() + 120_000 })
     expect(await verdict(h.judge(acl()), late)).toBe('invite-expired')
     expect(await verdict(h.judge(acl()), late)).toBe('invite-expired')
+  })
+
+  it('an invite is good once: it cannot be redeemed again after the role is revoked', async () => {
+    const { h, token } = await setup()
+    const redeem = await h.acl(alice, { action: 'redeem', token, at: Date.now() })
+    const revoke = await h.acl(admin, { action: 'revoke', role: 'writer', did: alice.did }, [redeem.hash])
+    const again = await h.acl(alice, { action: 'redeem', token, at: Date.now() + 1000 }, [revoke.hash])
+    expect(await verdict(h.judge(acl()), again)).toBe('invite-used')
   })
 
   it('refuses an invite an admin cancelled in the redeemer\'s past, and accepts a concurrent redeem', async () => {
