@@ -82,18 +82,19 @@ function isCanonicalHash (hash: unknown): hash is string {
   }
 }
 
-/** What is wrong with an entry's links, if anything. */
-function badLinks (entry: LoadedEntry): string | undefined {
+/** What is wrong with an entry's links, if anything. `known` hashes were checked before. */
+function badLinks (entry: LoadedEntry, known: (hash: string) => boolean): string | undefined {
   const links = [...entry.next, ...entry.refs]
   if (links.length > MAX_LINKS) return `links to ${links.length} entries (at most ${MAX_LINKS})`
-  const bad = links.find((h) => !isCanonicalHash(h))
+  const bad = links.find((h) => !(typeof h === 'string' && known(h)) && !isCanonicalHash(h))
   return bad === undefined ? undefined : `links to ${JSON.stringify(String(bad).slice(0, 80))}, which is not an entry hash`
 }
 
-function linksOf (entry: LoadedEntry): string[] {
+/** The links worth loading: unknown ones, spelled canonically. */
+function linksOf (entry: LoadedEntry, known: (hash: string) => boolean): string[] {
   if (!Array.isArray(entry.next) || !Array.isArray(entry.refs)) return []
   const links = [...entry.next, ...entry.refs]
-  return links.length > MAX_LINKS ? [] : links.filter(isCanonicalHash)
+  return links.length > MAX_LINKS ? [] : links.filter((h) => !(typeof h === 'string' && known(h)) && isCanonicalHash(h))
 }
 
 function isDenial (value: Facts | Denial): value is Denial {
@@ -180,7 +181,8 @@ export class Judge {
 
   /** Judge `roots` and everything they link to, parents before children, without recursion. */
   async #settle (roots: Array<{ hash: string, entry?: LoadedEntry }>): Promise<void> {
-    await this.#prefetch(roots.flatMap((r) => (r.entry === undefined ? [r.hash] : linksOf(r.entry))))
+    const known = (h: string): boolean => this.#known(h)
+    await this.#prefetch(roots.flatMap((r) => (r.entry === undefined ? [r.hash] : linksOf(r.entry, known))))
     const stack = roots.map((r) => ({ ...r, expanded: false }))
     while (stack.length > 0) {
       const top = stack[stack.length - 1] as typeof stack[number]
@@ -197,7 +199,7 @@ export class Judge {
         }
       }
       const entry = top.entry
-      const missing = linksOf(entry).filter((h) => !this.#known(h))
+      const missing = linksOf(entry, known)
       if (missing.length > 0 && !top.expanded) {
         top.expanded = true
         for (const hash of missing) stack.push({ hash, expanded: false })
@@ -214,6 +216,7 @@ export class Judge {
    * would cost a network round trip per entry. Failures are left for the walk to report.
    */
   async #prefetch (hashes: readonly string[]): Promise<void> {
+    const known = (h: string): boolean => this.#known(h)
     let level = [...new Set(hashes)].filter((h) => !this.#known(h))
     const seen = new Set(level)
     while (level.length > 0) {
@@ -222,7 +225,7 @@ export class Judge {
         const loaded = await Promise.allSettled(level.slice(i, i + PREFETCH_BATCH).map(async (h) => this.#load(h)))
         for (const result of loaded) {
           if (result.status !== 'fulfilled') continue
-          for (const link of linksOf(result.value)) {
+          for (const link of linksOf(result.value, known)) {
             if (seen.has(link) || this.#known(link)) continue
             seen.add(link)
             nextLevel.push(link)
@@ -254,7 +257,9 @@ export class Judge {
       this.#reject(hash, did, { reason: 'wrong-database', detail: `the entry belongs to ${entry.id}` })
       return
     }
-    const malformed = badLinks(entry)
+    // Every judged hash is canonical: OrbitDB computes the hashes it hands over, and only
+    // canonical links are ever loaded. So only unknown links need parsing.
+    const malformed = badLinks(entry, (h) => this.#known(h))
     if (malformed !== undefined) {
       this.#reject(hash, did, { reason: 'malformed-entry', detail: malformed })
       return
