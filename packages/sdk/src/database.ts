@@ -2,6 +2,7 @@
 import {
   type AccessPolicy,
   AccessDeniedError,
+  type AclState,
   aclPayload,
   createInvite,
   decodeInvite,
@@ -104,19 +105,19 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
 
   /** Admins and writers in force for the next write from this replica. */
   async roles (): Promise<Roles> {
-    const state = await this.#policy.state(await this.#heads())
+    const state = await this.#state()
     return { admins: [...state.admins].sort(), writers: [...state.writers].sort() }
   }
 
   /** Whether `did` (default: this node's DID) may write new records here now. */
   async canWrite (did: string = this.#did): Promise<boolean> {
-    const state = await this.#policy.state(await this.#heads())
+    const state = await this.#state()
     return state.admins.has(did) || state.writers.has('*') || state.writers.has(did)
   }
 
   /** Whether `did` (default: this node's DID) is an admin here now. */
   async isAdmin (did: string = this.#did): Promise<boolean> {
-    return (await this.#policy.state(await this.#heads())).admins.has(did)
+    return (await this.#state()).admins.has(did)
   }
 
   /** Give `did` a role. Admins only; `did` may be `'*'` for the writer role. Resolves to the entry hash. */
@@ -168,13 +169,13 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return this.write(payload, async () => this.db.addOperation(payload))
   }
 
+  async #state (): Promise<AclState> {
+    return this.#policy.state(await this.heads())
+  }
+
   /** Hashes of the latest entries this replica has: equal heads mean equal logs. */
   async heads (): Promise<string[]> {
     return (await this.db.log.heads()).map((e) => e.hash).sort()
-  }
-
-  async #heads (): Promise<string[]> {
-    return this.heads()
   }
 
   #assertOpen (): void {
@@ -224,7 +225,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   protected async write (payload: unknown, op: () => Promise<string>): Promise<string> {
     this.#assertOpen()
     assertEncodable(payload)
-    await this.#policy.check(this.#did, payload, await this.#heads())
+    await this.#policy.check(this.#did, payload, await this.heads())
     try {
       return await op()
     } catch (err) {
