@@ -3,11 +3,13 @@
  * access operations in a causal past.
  *
  * - Roles are an observed-remove set: a revoke removes exactly the grants its author had
- *   seen, so concurrent grants survive.
- * - An admin's revocation is final: operations by that admin that the revoker had not seen
- *   (made on a branch concurrent with the revocation) have no effect, so a revoked admin
- *   cannot restore itself from an old branch. Admins named in the manifest cannot be revoked.
- * - An invite can be redeemed once.
+ *   seen, so concurrent grants survive. Revoking a role a DID got from an invite removes
+ *   every redemption of that invite, on any branch.
+ * - The admins named in the manifest (founders) alone grant and revoke the admin role, and
+ *   cannot be revoked. So a revocation of an admin is never itself undone, and it is final:
+ *   that admin's operations the founder had not seen (made on a branch concurrent with the
+ *   revocation) have no effect, nor do redemptions of invites it issued there.
+ * - An invite can be redeemed once in any causal past.
  * The result depends only on the set folded, never on the order operations arrived in.
  */
 import type { Role } from './operations.js'
@@ -28,8 +30,6 @@ export interface AclOpFacts {
   effect: AclEffect
   /** The admin on whose authority it acts: its signer, or the issuer of a redeemed invite. */
   actor: string
-  /** Set for operations signed by an admin (not redemptions). */
-  byAdmin: boolean
   at: number
   /** Access operations in this operation's own causal past. */
   past: AclSet
@@ -41,8 +41,6 @@ export interface AclState {
   readonly writers: ReadonlySet<string>
   readonly cancelledInvites: ReadonlySet<string>
   readonly redeemedInvites: ReadonlySet<string>
-  /** The latest `at` of the admins' operations folded; a redemption may not be dated earlier. */
-  readonly latestAdminAt: number
 }
 
 export interface Genesis {
@@ -130,7 +128,8 @@ export class AclFold {
   #fold (set: AclSet): AclState {
     const ops = set.ops.map((hash) => this.#lookup(hash))
     // A revoked admin's operations that its revoker had not seen, and that had not seen the
-    // revocation either, are void.
+    // revocation either, are void. Only founders demote, and founders are never void, so
+    // every demotion counts and no voiding depends on another.
     const demotions = ops.filter((op) => op.effect.type === 'revoke' && op.effect.role === 'admin')
     const isVoid = (op: AclOpFacts): boolean => !this.#genesisAdmins.has(op.actor) && demotions.some((r) =>
       r !== op && r.effect.type === 'revoke' && r.effect.did === op.actor && !contains(r.past, op.hash) && !contains(op.past, r.hash))
@@ -147,12 +146,15 @@ export class AclFold {
     for (const did of this.#genesis.writers) tag('writer', did, GENESIS_TAG)
     const cancelled = new Set<string>()
     const redeemed = new Set<string>()
-    let latestAdminAt = 0
+    /** Grant tags of every redemption of each invite, so one revocation removes them all. */
+    const redemptions = new Map<string, string[]>()
     for (const op of live) {
-      if (op.byAdmin) latestAdminAt = Math.max(latestAdminAt, op.at)
       if (op.effect.type === 'grant') {
         tag(op.effect.role, op.effect.did, op.hash)
-        if (op.effect.invite !== undefined) redeemed.add(op.effect.invite)
+        if (op.effect.invite !== undefined) {
+          redeemed.add(op.effect.invite)
+          redemptions.set(op.effect.invite, [...(redemptions.get(op.effect.invite) ?? []), op.hash])
+        }
       } else if (op.effect.type === 'cancel-invite') {
         cancelled.add(op.effect.id)
       }
@@ -166,7 +168,10 @@ export class AclFold {
       if ((role === 'admin' ? this.#genesis.admins : this.#genesis.writers).includes(did)) held.delete(GENESIS_TAG)
       for (const hash of revoke.past.ops) {
         const seen = this.#lookup(hash).effect
-        if (seen.type === 'grant' && seen.role === role && seen.did === did) held.delete(hash)
+        if (seen.type !== 'grant' || seen.role !== role || seen.did !== did) continue
+        held.delete(hash)
+        // The same invite redeemed again on a branch the revoker had not seen goes too.
+        for (const twin of seen.invite === undefined ? [] : redemptions.get(seen.invite) ?? []) held.delete(twin)
       }
     }
     const admins = new Set<string>()
@@ -176,6 +181,6 @@ export class AclFold {
       const [role, did] = key.split(' ') as [Role, string]
       ;(role === 'admin' ? admins : writers).add(did)
     }
-    return { admins, writers, cancelledInvites: cancelled, redeemedInvites: redeemed, latestAdminAt }
+    return { admins, writers, cancelledInvites: cancelled, redeemedInvites: redeemed }
   }
 }

@@ -190,7 +190,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
       if (denial !== undefined) throw deniedError(did, judge?.address ?? address, denial)
     },
     state: async (heads) => {
-      if (simple) return { admins: new Set(), writers, cancelledInvites: new Set(), redeemedInvites: new Set(), latestAdminAt: 0 }
+      if (simple) return { admins: new Set(), writers, cancelledInvites: new Set(), redeemedInvites: new Set() }
       return bound().stateAt(heads)
     },
     canAppend: async (entry: LogEntry) => {

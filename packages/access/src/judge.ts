@@ -133,6 +133,7 @@ export class Judge {
       } catch (err) {
         if (!(err instanceof EntryRejectedError)) throw err
         this.#reject(entry.hash, err.did, { reason: err.reason, detail: err.detail })
+        throw this.#rejected.get(entry.hash) as EntryRejectedError
       }
     }
     try {
@@ -316,9 +317,6 @@ export class Judge {
       let effect: AclEffect
       let actor = c.did
       if (acl.action === 'redeem') {
-        // Expiry is judged at the redeem's own time, which may not precede an admin's
-        // operation it has seen (so it cannot be dated before a cancellation it knew of).
-        if (acl.at < state.latestAdminAt) return { reason: 'invalid-clock', detail: `redeemed at ${acl.at}, earlier than an admin operation it follows (${state.latestAdminAt})` }
         let claims: Awaited<ReturnType<typeof verifyInvite>>
         try {
           claims = await verifyInvite(acl.token, { address: this.address, audience: c.did, at: acl.at })
@@ -326,18 +324,24 @@ export class Judge {
           return { reason: (err as { reason?: RejectionReason }).reason ?? 'invalid-invite', detail: (err as Error).message, cause: err }
         }
         if (!state.admins.has(claims.issuer)) return { reason: 'invalid-invite', detail: `the invite's issuer ${claims.issuer} is not an admin of this database` }
+        if (claims.role === 'admin' && !this.#fold.isGenesisAdmin(claims.issuer)) {
+          return { reason: 'invalid-invite', detail: 'only a founding admin may invite an admin' }
+        }
         if (state.cancelledInvites.has(claims.id)) return { reason: 'invite-cancelled', detail: `invite ${claims.id} was cancelled by an admin` }
         if (state.redeemedInvites.has(claims.id)) return { reason: 'invite-used', detail: `invite ${claims.id} was already redeemed; an invite is good once` }
         effect = { type: 'grant', role: claims.role, did: c.did, invite: claims.id }
         actor = claims.issuer
       } else {
         if (!isAdmin) return { reason: 'not-an-admin', detail: `only an admin may ${acl.action} (the signer is not an admin here)` }
+        if (acl.action !== 'cancel-invite' && acl.role === 'admin' && !this.#fold.isGenesisAdmin(c.did)) {
+          return { reason: 'not-an-admin', detail: `only a founding admin (named when the database was created) may ${acl.action} the admin role` }
+        }
         if (acl.action === 'revoke' && acl.role === 'admin' && this.#fold.isGenesisAdmin(acl.did)) {
           return { reason: 'invalid-operation', detail: `${acl.did} is an admin named when the database was created; it cannot be revoked` }
         }
         effect = acl.action === 'cancel-invite' ? { type: 'cancel-invite', id: acl.id } : { type: acl.action, role: acl.role, did: acl.did }
       }
-      const aclOp = { hash: c.hash, effect, actor, byAdmin: acl.action !== 'redeem', at: acl.at, past: pastAcl }
+      const aclOp = { hash: c.hash, effect, actor, at: acl.at, past: pastAcl }
       return { ...base, acl: this.#sets.with(pastAcl, c.hash), aclOp }
     }
     if (!isAdmin && !state.writers.has('*') && !state.writers.has(c.did)) {

@@ -142,6 +142,9 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     Did.parse(did)
     if (!this.#policy.mutable) throw new AccessDeniedError(this.#did, this.address, 'cannot invite: this database has a fixed set of writers', 'invalid-operation')
     if (!(await this.isAdmin())) throw new AccessDeniedError(this.#did, this.address, 'is not an admin of this database, so cannot invite', 'not-an-admin')
+    if (options.role === 'admin' && !this.#policy.genesis.admins.includes(this.#did)) {
+      throw new AccessDeniedError(this.#did, this.address, 'is not a founding admin, so cannot invite an admin', 'not-an-admin')
+    }
     return createInvite(this.#identity, { address: this.address, audience: did, ...options })
   }
 
