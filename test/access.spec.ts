@@ -22,7 +22,7 @@ interface Scene {
   replicaDb: KeyValueDatabase<string>
 }
 
-async function scene (options: CreateOptions = { acl: true }): Promise<Scene> {
+async function scene (options: CreateOptions<string> = { acl: true }): Promise<Scene> {
   const adminKey = createDidKeyIdentity()
   const admin = await peer({ identity: adminKey })
   const replica = await peer()

@@ -12,7 +12,7 @@ import { collect, connect, nextEvent, peer, waitFor } from './peers.js'
 export interface PolicySetup {
   name: string
   /** Options for the owner's new database; `writer` is the DID that is to write too. */
-  create: (dids: { owner: string, writer: string }) => CreateOptions
+  create: (dids: { owner: string, writer: string }) => CreateOptions<string>
   /** Make the writer a writer after creation, when the policy needs a step (grant, invite). */
   enrol?: (ctx: { ownerDb: KeyValueDatabase, writer: Didbase }) => Promise<void>
   /** The policy lets any DID write (the outsider tests then expect acceptance). */

@@ -15,7 +15,9 @@ import { type BlockstoreLike, getBlock, parseCid, putBlock } from './blocks.js'
 import { Did } from './did.js'
 import { type EntryLike, verifyEntry } from './entry.js'
 import { AccessDeniedError, EntryRejectedError, InvalidInviteError, InvalidPolicyError, InviteExpiredError } from './errors.js'
-import { type Denial, Judge, type LoadedEntry } from './judge.js'
+import { type Denial, Judge, type LoadedEntry, schemaDenial } from './judge.js'
+import { type Schema, schemaFromDocument } from '@didbase/schemas'
+import { CID } from 'multiformats/cid'
 import { parseOperation } from './operations.js'
 
 export const WRITERS_TYPE = 'didbase-writers'
@@ -33,6 +35,8 @@ export interface PolicyBlock {
   /** Sorted, unique DIDs (ACL policies only). */
   admins?: string[]
   ownership?: true
+  /** CID of the schema document every PUT and ADD value must match. */
+  schema?: CID
 }
 
 export interface DidWritersInit {
@@ -40,6 +44,8 @@ export interface DidWritersInit {
   writers?: string[]
   /** Only a record's creator may change or delete it. Default false. */
   ownership?: boolean
+  /** Values must match this schema; its CID becomes part of the address. */
+  schema?: Schema
 }
 
 export interface DidAclInit {
@@ -49,6 +55,8 @@ export interface DidAclInit {
   writers?: string[]
   /** Only a record's creator (or an admin) may change or delete it. Default false. */
   ownership?: boolean
+  /** Values must match this schema; its CID becomes part of the address. */
+  schema?: Schema
 }
 
 /** What the SDK asks a didbase controller, before it signs a local write and to show roles. */
@@ -58,6 +66,8 @@ export interface AccessPolicy {
   readonly ownership: boolean
   /** Admins and writers the database was created with. */
   readonly genesis: Genesis
+  /** The schema values must match, if the database has one. */
+  readonly schema: Schema | undefined
   /** Tell the controller the address of its database, before any local check. */
   bind: (databaseAddress: string) => void
   /** Abort block fetches in flight: the database is closing. */
@@ -87,17 +97,25 @@ function normalise (dids: unknown, what: string, allowAnyone: boolean, allowEmpt
   return set.includes(ANYONE) ? [ANYONE] : set
 }
 
+function schemaField (value: unknown): { schema?: CID } {
+  if (value === undefined) return {}
+  const cid = CID.asCID(value)
+  if (cid === null) throw new InvalidPolicyError('the policy\'s schema is not a CID')
+  return { schema: cid }
+}
+
 function policyBlock (value: unknown, where: string): PolicyBlock {
   const p = value as Partial<PolicyBlock> | null
   if (p?.type === WRITERS_TYPE) {
-    return { type: WRITERS_TYPE, writers: normalise(p.writers, 'writers', true, false), ...(p.ownership === true ? { ownership: true } : {}) }
+    return { type: WRITERS_TYPE, writers: normalise(p.writers, 'writers', true, false), ...(p.ownership === true ? { ownership: true } : {}), ...schemaField(p.schema) }
   }
   if (p?.type === ACL_TYPE) {
     return {
       type: ACL_TYPE,
       admins: normalise(p.admins, 'admins', false, false),
       writers: normalise(p.writers, 'writers', true, true),
-      ...(p.ownership === true ? { ownership: true } : {})
+      ...(p.ownership === true ? { ownership: true } : {}),
+      ...schemaField(p.schema)
     }
   }
   throw new InvalidPolicyError(`${where} is not a didbase policy`)
@@ -143,6 +161,8 @@ function deniedError (did: string, address: string, denial: Denial): Error {
       return new AccessDeniedError(did, address, 'is not an admin of this database', denial.reason)
     case 'not-the-owner':
       return new AccessDeniedError(did, address, `may not change this record: ${denial.detail}`, denial.reason)
+    case 'schema-mismatch':
+      return denial.cause instanceof Error ? denial.cause : new AccessDeniedError(did, address, denial.detail, denial.reason)
     case 'not-a-writer':
       return new AccessDeniedError(did, address, 'is not a writer of this database; ask an admin for an invite', denial.reason)
     default:
@@ -150,7 +170,21 @@ function deniedError (did: string, address: string, denial: Denial): Error {
   }
 }
 
-function createController (policy: PolicyBlock, address: string, blockstore: BlockstoreLike): DidAccessController {
+async function loadSchema (blockstore: BlockstoreLike, cid: CID): Promise<Schema> {
+  let value: unknown
+  try {
+    value = await getBlock(blockstore, cid, { signal: AbortSignal.timeout(FETCH_TIMEOUT) })
+  } catch (cause) {
+    throw new InvalidPolicyError(`schema block ${cid} could not be read or does not match its CID`, { cause })
+  }
+  try {
+    return schemaFromDocument(value)
+  } catch (cause) {
+    throw new InvalidPolicyError(`schema block ${cid} is not a schema didbase can check: ${(cause as Error).message}`, { cause })
+  }
+}
+
+function createController (policy: PolicyBlock, address: string, blockstore: BlockstoreLike, schema: Schema | undefined): DidAccessController {
   const mutable = policy.type === ACL_TYPE
   const ownership = policy.ownership === true
   const genesis: Genesis = { admins: policy.admins ?? [], writers: policy.writers }
@@ -159,7 +193,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
   // OrbitDB hands over, whose id OrbitDB has already checked against its own log id.
   let judge: Judge | undefined
   const stopping = new AbortController()
-  const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, { ...genesis, mutable, ownership }, entryLoader(blockstore, stopping.signal)))
+  const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, { ...genesis, mutable, ownership, ...(schema ? { schema } : {}) }, entryLoader(blockstore, stopping.signal)))
   const bound = (): Judge => {
     if (judge === undefined) throw new Error('the access controller is not bound to a database yet')
     return judge
@@ -174,7 +208,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     if (typeof op === 'string') return { reason: 'invalid-operation', detail: op }
     if (op.kind === 'acl') return { reason: 'invalid-operation', detail: 'this database has a fixed set of writers; its access cannot change' }
     if (!isWriter(did)) return { reason: 'not-a-writer', detail: 'the DID is not a writer of this database' }
-    return undefined
+    return schemaDenial(schema, op)
   }
 
   return {
@@ -183,6 +217,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     mutable,
     ownership,
     genesis,
+    schema,
     bind: (databaseAddress) => { judgeFor(databaseAddress) },
     stop: () => { stopping.abort() },
     check: async (did, payload, heads) => {
@@ -214,19 +249,26 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
   }
 }
 
-function factory (type: PolicyBlock['type'], build: (creator: string) => PolicyBlock): AccessControllerFactory {
+function factory (type: PolicyBlock['type'], build: (creator: string) => PolicyBlock, newSchema: Schema | undefined): AccessControllerFactory {
   return async (params) => {
     const blockstore = params.orbitdb.ipfs.blockstore as BlockstoreLike
     let address = params.address
     let policy: PolicyBlock
+    let schema = newSchema
     if (address !== undefined) {
       policy = await loadPolicy(blockstore, address)
+      schema = policy.schema === undefined ? undefined : await loadSchema(blockstore, policy.schema)
     } else {
       policy = build(params.orbitdb.identity.id)
+      if (newSchema !== undefined) {
+        const cid = await newSchema.cid()
+        await blockstore.put(cid, newSchema.bytes)
+        policy = { ...policy, schema: cid }
+      }
       const cid = await putBlock(blockstore, policy)
       address = `/${type}/${cid.toString(base58btc)}`
     }
-    return createController(policy, address, blockstore)
+    return createController(policy, address, blockstore, schema)
   }
 }
 
@@ -243,7 +285,7 @@ export function didWriters (init: DidWritersInit = {}): AccessControllerFactory 
     type: WRITERS_TYPE,
     writers: normalise(init.writers ?? [creator], 'writers', true, false),
     ...(init.ownership === true ? { ownership: true } : {})
-  }))
+  }), init.schema)
 }
 didWriters.type = WRITERS_TYPE
 
@@ -257,6 +299,6 @@ export function didAcl (init: DidAclInit = {}): AccessControllerFactory {
     admins: normalise(init.admins ?? [creator], 'admins', false, false),
     writers: normalise(init.writers ?? [], 'writers', true, true),
     ...(init.ownership === true ? { ownership: true } : {})
-  }))
+  }), init.schema)
 }
 didAcl.type = ACL_TYPE

@@ -95,6 +95,7 @@ export type RejectionReason =
   | 'invite-cancelled'
   | 'invite-used'
   | 'rejected-past'
+  | 'schema-mismatch'
 
 /**
  * Thrown by an access check on a replica when it refuses an entry. The SDK turns it

@@ -12,12 +12,15 @@ import { type EntryLike, verifyEntry } from './entry.js'
 import { EntryRejectedError, type RejectionReason } from './errors.js'
 import { verifyInvite } from './invite.js'
 import { type Operation, parseOperation } from './operations.js'
+import type { Schema } from '@didbase/schemas'
 import * as dagCbor from '@ipld/dag-cbor'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 
 export interface JudgeRules extends Genesis {
+  /** Values of PUT and ADD operations must match it. */
+  schema?: Schema
   /** Access operations (grant, revoke, invites) are allowed. */
   mutable: boolean
   /** Records may be changed only by the DID that created them, or an admin. */
@@ -99,6 +102,13 @@ function linksOf (entry: LoadedEntry, known: (hash: string) => boolean): string[
 
 function isDenial (value: Facts | Denial): value is Denial {
   return (value as Denial).reason !== undefined
+}
+
+/** Why a data operation's value does not fit the database's schema, if it does not. */
+export function schemaDenial (schema: Schema | undefined, op: Operation): Denial | undefined {
+  if (schema === undefined || op.kind !== 'data' || op.op === 'DEL') return undefined
+  const result = schema.read(op.value)
+  return 'error' in result ? { reason: 'schema-mismatch', detail: result.error.message, cause: result.error } : undefined
 }
 
 export class Judge {
@@ -347,6 +357,8 @@ export class Judge {
     if (!isAdmin && !state.writers.has('*') && !state.writers.has(c.did)) {
       return { reason: 'not-a-writer', detail: 'the DID is not a writer of this database' }
     }
+    const mismatch = schemaDenial(this.#rules.schema, c.op)
+    if (mismatch !== undefined) return mismatch
     if (!this.#rules.ownership || c.op.key === null) return { ...base, acl: pastAcl }
     const reached = this.#creationsInPast(c.parents, c.op.key)
     const owners = new Set(reached.map((r) => r.did))

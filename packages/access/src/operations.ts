@@ -21,7 +21,7 @@ export type AclOperation =
   | { action: 'cancel-invite', id: string, at: number }
 
 export type Operation =
-  | { kind: 'data', op: 'PUT' | 'DEL' | 'ADD', key: string | null }
+  | { kind: 'data', op: 'PUT' | 'DEL' | 'ADD', key: string | null, value: unknown }
   | { kind: 'acl', acl: AclOperation }
 
 export function isRole (value: unknown): value is Role {
@@ -68,9 +68,9 @@ export function parseOperation (payload: unknown): Operation | string {
   }
   if (p.op === 'PUT' || p.op === 'DEL') {
     if (typeof p.key !== 'string' || p.key.length === 0) return `${p.op} needs a non-empty string key`
-    return { kind: 'data', op: p.op, key: p.key }
+    return { kind: 'data', op: p.op, key: p.key, value: p.value }
   }
-  if (p.op === 'ADD') return { kind: 'data', op: 'ADD', key: null }
+  if (p.op === 'ADD') return { kind: 'data', op: 'ADD', key: null, value: p.value }
   return `unknown operation ${shown(p.op)}`
 }
 

@@ -14,6 +14,7 @@ import {
   type RejectionReason,
   type Role
 } from '@didbase/access'
+import type { Schema } from '@didbase/schemas'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
@@ -101,6 +102,11 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   /** Whether records may be changed only by their creator (or an admin). */
   get ownership (): boolean {
     return this.#policy.ownership
+  }
+
+  /** The schema values must match, if the database has one (part of its address). */
+  get schema (): Schema | undefined {
+    return this.#policy.schema
   }
 
   /** Admins and writers in force for the next write from this replica. */

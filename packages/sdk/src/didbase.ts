@@ -10,6 +10,7 @@ import {
   createDidKeyIdentity,
   type BlockstoreLike
 } from '@didbase/access'
+import type { Schema } from '@didbase/schemas'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createOrbitDB, type Database, Documents, Events, KeyValueIndexed, type OrbitDB, useAccessController } from '@orbitdb/core'
 import type { Helia } from 'helia'
@@ -47,7 +48,12 @@ export interface OpenOptions {
   signal?: AbortSignal
 }
 
-export interface CreateOptions extends OpenOptions {
+export interface CreateOptions<T = unknown> extends OpenOptions {
+  /**
+   * Values must match this schema (`@didbase/schemas`). Its CID becomes part of the address,
+   * every replica enforces it, and values read back are typed from it.
+   */
+  schema?: Schema<T>
   /**
    * DIDs that may write to a new database; `'*'` for anyone. Default: only this node's DID
    * (with `acl`: no one besides the admins).
@@ -64,7 +70,7 @@ export interface CreateOptions extends OpenOptions {
   ownership?: boolean
 }
 
-export interface DocumentsOptions extends CreateOptions {
+export interface DocumentsOptions<T = unknown> extends CreateOptions<T> {
   /** Field that holds each document's key. Default `_id`. */
   indexBy?: string
 }
@@ -82,9 +88,9 @@ export interface Didbase extends AsyncDisposable {
   /** The underlying Helia node, for advanced use. */
   readonly helia: Helia
   dial: (address: string | Multiaddr, options?: OpenOptions) => Promise<void>
-  keyValue: <T = unknown>(nameOrAddress: string, options?: CreateOptions) => Promise<KeyValueDatabase<T>>
-  documents: <T extends Record<string, unknown> = Record<string, unknown>>(nameOrAddress: string, options?: DocumentsOptions) => Promise<DocumentsDatabase<T>>
-  eventLog: <T = unknown>(nameOrAddress: string, options?: CreateOptions) => Promise<EventLogDatabase<T>>
+  keyValue: <T = unknown>(nameOrAddress: string, options?: CreateOptions<T>) => Promise<KeyValueDatabase<T>>
+  documents: <T extends Record<string, unknown> = Record<string, unknown>>(nameOrAddress: string, options?: DocumentsOptions<T>) => Promise<DocumentsDatabase<T>>
+  eventLog: <T = unknown>(nameOrAddress: string, options?: CreateOptions<T>) => Promise<EventLogDatabase<T>>
   /** Open any didbase database by address; its type comes from the manifest. */
   open: (address: string, options?: OpenOptions) => Promise<AnyDatabase>
   /** Open the database an invite is for and redeem it; then this node may write there. */
@@ -99,12 +105,10 @@ const DEFAULT_INDEX_BY = '_id'
 useAccessController(didWriters as never)
 useAccessController(didAcl as never)
 
-function accessControllerFor (options: CreateOptions): ReturnType<typeof didWriters> {
-  const ownership = options.ownership === true
-  if (options.acl === true || options.admins !== undefined) {
-    return didAcl({ ...(options.admins ? { admins: options.admins } : {}), ...(options.writers ? { writers: options.writers } : {}), ownership })
-  }
-  return didWriters({ ...(options.writers ? { writers: options.writers } : {}), ownership })
+function accessControllerFor (options: CreateOptions<unknown>): ReturnType<typeof didWriters> {
+  const common = { ownership: options.ownership === true, ...(options.schema ? { schema: options.schema as Schema } : {}), ...(options.writers ? { writers: options.writers } : {}) }
+  if (options.acl === true || options.admins !== undefined) return didAcl({ ...common, ...(options.admins ? { admins: options.admins } : {}) })
+  return didWriters(common)
 }
 
 class DidbaseNode implements Didbase {
@@ -142,15 +146,15 @@ class DidbaseNode implements Didbase {
     await this.helia.libp2p.dial(typeof address === 'string' ? multiaddr(address) : address, options)
   }
 
-  async keyValue<T = unknown> (nameOrAddress: string, options: CreateOptions = {}): Promise<KeyValueDatabase<T>> {
+  async keyValue<T = unknown> (nameOrAddress: string, options: CreateOptions<T> = {}): Promise<KeyValueDatabase<T>> {
     return (await this.#open('keyvalue', nameOrAddress, options)) as KeyValueDatabase<T>
   }
 
-  async documents<T extends Record<string, unknown> = Record<string, unknown>> (nameOrAddress: string, options: DocumentsOptions = {}): Promise<DocumentsDatabase<T>> {
+  async documents<T extends Record<string, unknown> = Record<string, unknown>> (nameOrAddress: string, options: DocumentsOptions<T> = {}): Promise<DocumentsDatabase<T>> {
     return (await this.#open('documents', nameOrAddress, options)) as unknown as DocumentsDatabase<T>
   }
 
-  async eventLog<T = unknown> (nameOrAddress: string, options: CreateOptions = {}): Promise<EventLogDatabase<T>> {
+  async eventLog<T = unknown> (nameOrAddress: string, options: CreateOptions<T> = {}): Promise<EventLogDatabase<T>> {
     return (await this.#open('events', nameOrAddress, options)) as EventLogDatabase<T>
   }
 
@@ -164,7 +168,7 @@ class DidbaseNode implements Didbase {
     return db
   }
 
-  async #open (wanted: DatabaseType | undefined, nameOrAddress: string, options: DocumentsOptions): Promise<AnyDatabase> {
+  async #open (wanted: DatabaseType | undefined, nameOrAddress: string, options: DocumentsOptions<unknown>): Promise<AnyDatabase> {
     this.#assertOpen()
     options.signal?.throwIfAborted()
     const cid = parseAddress(nameOrAddress)

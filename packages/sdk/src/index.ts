@@ -37,6 +37,7 @@ export {
 } from './didbase.js'
 export { type DocumentRecord, DocumentsDatabase } from './documents.js'
 export * from './errors.js'
+export { defineSchema, type Infer, s, Schema, SchemaValidationError, schemaFromDSL } from '@didbase/schemas'
 export { EventLogDatabase, type EventLogReadOptions } from './eventlog.js'
 export type { DatabaseEvents, RejectedDetail, UpdateDetail } from './events.js'
 export { type KeyValueRecord, KeyValueDatabase } from './keyvalue.js'
