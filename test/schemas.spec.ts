@@ -1,0 +1,72 @@
+/**
+ * Schemas in databases, between real replicas: the schema CID is part of the address, local
+ * writes that do not match throw before anything is signed, and a replica that knows only
+ * the address fetches the schema by CID and rejects entries that do not match it.
+ */
+import { createDidKeyIdentity } from '@didbase/access'
+import { defineSchema, type Infer, type RejectedDetail, s, schemaFromDSL } from '@didbase/sdk'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import { craftEntry, push } from './src/attacker.js'
+import { collect, connect, nextEvent, peer, waitFor } from './src/peers.js'
+
+const todo = defineSchema('Todo', s.struct({ title: s.string(), done: s.bool(), tags: s.optional(s.list(s.string())) }))
+
+describe('schemas in databases', () => {
+  it('refuses a local write that does not match, before signing, and types what it reads', async () => {
+    const p = await peer({ memory: true })
+    const todos = await p.keyValue('todos', { schema: todo })
+    await todos.put('a', { title: 'write docs', done: false })
+    await expect(todos.put('b', { title: 'bad', done: false, tags: ['x', 'y', 3] } as never))
+      .rejects.toMatchObject({ name: 'SchemaValidationError', path: '/tags/2', message: '/tags/2: expected String, got Int' })
+    await expect(todos.put('c', { title: 'x'.repeat(70_000), done: true })).rejects.toMatchObject({ name: 'SchemaValidationError', path: '/' })
+    expect(await todos.size()).toBe(1)
+    const value = await todos.get('a')
+    expectTypeOf(value).toEqualTypeOf<{ title: string, done: boolean, tags?: string[] } | undefined>()
+    expect(value).toEqual({ title: 'write docs', done: false })
+
+    const docs = await p.documents('docs', { schema: defineSchema('Doc', s.struct({ _id: s.string(), n: s.int() })) })
+    await docs.put({ _id: 'x', n: 1 })
+    await expect(docs.put({ _id: 'y', n: 'one' } as never)).rejects.toMatchObject({ name: 'SchemaValidationError', path: '/n' })
+    const log = await p.eventLog('log', { schema: schemaFromDSL<string>('type Line string', 'Line') })
+    await log.add('fine')
+    await expect(log.add(42 as never)).rejects.toMatchObject({ name: 'SchemaValidationError', path: '/' })
+  })
+
+  it('commits the address to the schema', async () => {
+    const p = await peer({ memory: true })
+    const plain = await p.keyValue('same-name')
+    const typed = await p.keyValue('same-name', { schema: todo })
+    expect(typed.address).not.toBe(plain.address)
+    expect((await typed.schema?.cid())?.toString()).toBe((await todo.cid()).toString())
+  })
+
+  it('a replica that knows only the address enforces the schema it fetched by CID', async () => {
+    const owner = await peer()
+    const replica = await peer()
+    const attacker = await peer()
+    await connect(replica, owner)
+    await connect(attacker, replica)
+    // Anyone may write, so the schema is the only thing that can refuse an entry.
+    const db = await owner.keyValue('open-todos', { schema: todo, writers: ['*'] })
+    await db.put('a', { title: 'honest', done: false })
+    const onReplica = await replica.keyValue<Infer<typeof todo>>(db.address)
+    await waitFor(async () => (await onReplica.get('a'))?.title === 'honest', 'the honest value on the replica')
+    expect((await onReplica.schema?.cid())?.toString()).toBe((await todo.cid()).toString())
+    await attacker.keyValue(db.address)
+
+    const before = await collect(onReplica.entries())
+    const stranger = createDidKeyIdentity()
+    const entry = await craftEntry({ address: db.address, payload: { op: 'PUT', key: 'a', value: { title: 7, done: false } }, signer: stranger, time: 99 })
+    const rejected = nextEvent<RejectedDetail>(onReplica, 'entry:rejected', 'the invalid value to be rejected', (d) => d.hash === entry.hash)
+    await push(attacker, replica, db.address, entry.bytes)
+    const detail = await rejected
+    expect(detail).toMatchObject({ did: stranger.did, reason: 'schema-mismatch' })
+    expect(detail.message).toContain('/title: expected String, got Int')
+    expect(await collect(onReplica.entries())).toEqual(before)
+
+    // A valid entry from the same stranger is accepted: only the value was wrong.
+    const valid = await craftEntry({ address: db.address, payload: { op: 'PUT', key: 'b', value: { title: 'ok', done: true } }, signer: stranger, time: 100 })
+    await push(attacker, replica, db.address, valid.bytes)
+    await waitFor(async () => (await onReplica.get('b'))?.title === 'ok', 'the valid entry on the replica')
+  })
+})
