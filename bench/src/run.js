@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks'
 import { createDidbase } from '@didbase/sdk'
 import { createOrbitDB } from '@orbitdb/core'
 import { didbaseCheck, orbitdbCheck, POLICIES } from './access.js'
+import { schemaRates } from './schemas.js'
 
 const quick = process.argv.includes('--quick')
 const N = quick ? 100 : 1000
@@ -95,7 +96,12 @@ function row (name, unit, ours, theirs, higherIsBetter = true) {
 }
 
 const results = []
+const schemaResults = []
 try {
+  process.stderr.write('  schema validations…\n')
+  for (const r of schemaRates(quick ? 20_000 : 200_000).rows) {
+    schemaResults.push({ name: r.name, unit: 'validations/s', didbase: Math.round(r.ours), ajv: Math.round(r.theirs), ratio: Number((r.ours / r.theirs).toFixed(2)) })
+  }
   process.stderr.write(`bench: N = ${N}${quick ? ' (quick)' : ''}\n`)
   process.stderr.write('  local key-value writes…\n')
   const wd = await localWrites(sides.didbase)
@@ -125,8 +131,9 @@ try {
 }
 
 console.table(results)
+console.table(schemaResults)
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, platform: process.platform }
 const file = join(import.meta.dirname, '..', 'results', `${new Date().toISOString().replaceAll(':', '-')}${quick ? '-quick' : ''}.json`)
 await mkdir(join(import.meta.dirname, '..', 'results'), { recursive: true })
-await writeFile(file, `${JSON.stringify({ machine, n: N, results }, null, 2)}\n`)
+await writeFile(file, `${JSON.stringify({ machine, n: N, results, schemas: schemaResults }, null, 2)}\n`)
 console.log(`ratio: how many times better didbase is (throughput ours/theirs, time theirs/ours); written to ${file}`)

@@ -8,7 +8,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import type { SchemaDmt } from './dmt.js'
 import { InvalidSchemaError, SchemaValidationError } from './errors.js'
-import { compile } from './validate.js'
+import { compile, type Failure } from './validate.js'
 
 export const SCHEMA_DOCUMENT = 'didbase-schema'
 /** Default largest encoded value a schema admits: 64 KiB. */
@@ -61,8 +61,11 @@ export class Schema<T = unknown> {
 
   /** Check `value`; never throws. */
   read (value: unknown, options: ReadOptions = {}): ReadResult<T> {
-    const failure = this.#check(value, [])
-    if (failure !== undefined) return { error: new SchemaValidationError(failure.path, failure.expected, failure.actual) }
+    // The cheap pass builds no paths; only a failure is checked again to say where.
+    if (this.#check(value, null) !== undefined) {
+      const failure = this.#check(value, []) as Failure
+      return { error: new SchemaValidationError(failure.path, failure.expected, failure.actual) }
+    }
     if (options.size !== false) {
       let size: number
       try {

@@ -13,7 +13,18 @@ export interface Failure {
   actual: string
 }
 
-type Check = (value: unknown, path: readonly string[]) => Failure | undefined
+/**
+ * A check. With `path` null it only answers (a failure is the shared `FAILED`) and builds
+ * nothing; with a path it also says where. Callers run the cheap form first.
+ */
+type Path = readonly string[] | null
+type Check = (value: unknown, path: Path) => Failure | undefined
+
+const FAILED: Failure = { path: '', expected: '', actual: '' }
+
+function child (path: Path, segment: string): Path {
+  return path === null ? null : [...path, segment]
+}
 
 /** The data-model kind of a JS value, or undefined for what dag-cbor cannot hold. */
 export function kindOf (value: unknown): Kind | undefined {
@@ -41,12 +52,13 @@ function shown (value: unknown): string {
   return kind === undefined ? (value === undefined ? 'undefined' : typeof value) : KIND_NAMES[kind]
 }
 
-function at (path: readonly string[]): string {
+function at (path: readonly string[] | null): string {
+  if (path === null) return ''
   return `/${path.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`
 }
 
-function fail (path: readonly string[], expected: string, value: unknown): Failure {
-  return { path: at(path), expected, actual: shown(value) }
+function fail (path: Path, expected: string, value: unknown): Failure {
+  return path === null ? FAILED : { path: at(path), expected, actual: shown(value) }
 }
 
 function nameOf (ref: TypeRef): string {
@@ -91,7 +103,7 @@ export function compile (schema: SchemaDmt, root: string): Check {
     return (value, path) => {
       if (!Array.isArray(value)) return fail(path, name, value)
       for (let i = 0; i < value.length; i++) {
-        const f = item(value[i], [...path, String(i)])
+        const f = item(value[i], path === null ? null : [...path, String(i)])
         if (f !== undefined) return f
       }
       return undefined
@@ -104,8 +116,10 @@ export function compile (schema: SchemaDmt, root: string): Check {
     const item = nullableOr(ref(valueType), valueNullable)
     return (value, path) => {
       if (kindOf(value) !== 'map') return fail(path, name, value)
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        const f = key(k, [...path, k]) ?? item(v, [...path, k])
+      const record = value as Record<string, unknown>
+      for (const k in record) {
+        const at = child(path, k)
+        const f = key(k, at) ?? item(record[k], at)
         if (f !== undefined) return f
       }
       return undefined
@@ -126,16 +140,23 @@ export function compile (schema: SchemaDmt, root: string): Check {
     return (value, path) => {
       if (kindOf(value) !== 'map') return fail(path, name, value)
       const record = value as Record<string, unknown>
+      let present = 0
       for (const { field, optional, check } of checks) {
         if (!Object.hasOwn(record, field)) {
           if (optional) continue
-          return { path: at([...path, field]), expected: `field ${field} of ${name}`, actual: 'nothing' }
+          return path === null ? FAILED : { path: at([...path, field]), expected: `field ${field} of ${name}`, actual: 'nothing' }
         }
-        const f = check(record[field], [...path, field])
+        present++
+        const f = check(record[field], child(path, field))
         if (f !== undefined) return f
       }
-      for (const field of Object.keys(record)) {
-        if (!known.has(field)) return { path: at([...path, field]), expected: `no field ${field} in ${name}`, actual: shown(record[field]) }
+      let count = 0
+      for (const field in record) {
+        count++
+        if (count > present || !known.has(field)) {
+          const extra = Object.keys(record).find((k) => !known.has(k)) as string
+          return path === null ? FAILED : { path: at([...path, extra]), expected: `no field ${extra} in ${name}`, actual: shown(record[extra]) }
+        }
       }
       return undefined
     }
@@ -152,6 +173,7 @@ export function compile (schema: SchemaDmt, root: string): Check {
       const expected = `${name} (${defn.enum.members.join(' | ')})`
       return (value, path) => {
         if (typeof value === 'string' && members.has(value)) return undefined
+        if (path === null) return FAILED
         return typeof value === 'string' ? { path: at(path), expected, actual: JSON.stringify(value.slice(0, 40)) } : fail(path, expected, value)
       }
     }
@@ -174,7 +196,7 @@ export function compile (schema: SchemaDmt, root: string): Check {
           const entries = Object.entries(value as Record<string, unknown>)
           const [key, inner] = entries[0] ?? []
           const member = entries.length === 1 && key !== undefined ? byKey.get(key) : undefined
-          return member === undefined ? fail(path, expected, value) : member(inner, [...path, key as string])
+          return member === undefined ? fail(path, expected, value) : member(inner, child(path, key as string))
         }
       }
       throw new InvalidSchemaError(`union ${name}: only kinded and keyed representations are supported`)
