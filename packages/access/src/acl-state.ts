@@ -24,6 +24,7 @@ export type AclEffect =
   | { type: 'grant', role: Role, did: string, invite?: string }
   | { type: 'revoke', role: Role, did: string }
   | { type: 'cancel-invite', id: string }
+  | { type: 'schema', cid: string }
 
 export interface AclOpFacts {
   hash: string
@@ -41,6 +42,8 @@ export interface AclState {
   readonly writers: ReadonlySet<string>
   readonly cancelledInvites: ReadonlySet<string>
   readonly redeemedInvites: ReadonlySet<string>
+  /** CID of the schema a `set-schema` put in force; undefined: the one the database was created with. */
+  readonly schema?: string
 }
 
 export interface Genesis {
@@ -174,6 +177,11 @@ export class AclFold {
         for (const twin of seen.invite === undefined ? [] : redemptions.get(seen.invite) ?? []) held.delete(twin)
       }
     }
+    // The schema in force: from the latest schema change, i.e. one no other has in its past;
+    // of concurrent ones (founders racing each other), the smallest entry hash wins.
+    const changes = live.filter((op) => op.effect.type === 'schema')
+    const latest = changes.filter((op) => !changes.some((other) => other !== op && contains(other.past, op.hash)))
+      .sort((a, b) => (a.hash < b.hash ? -1 : 1))[0]
     const admins = new Set<string>()
     const writers = new Set<string>()
     for (const [key, held] of tags) {
@@ -181,6 +189,7 @@ export class AclFold {
       const [role, did] = key.split(' ') as [Role, string]
       ;(role === 'admin' ? admins : writers).add(did)
     }
-    return { admins, writers, cancelledInvites: cancelled, redeemedInvites: redeemed }
+    const schema = latest?.effect.type === 'schema' ? { schema: latest.effect.cid } : {}
+    return { admins, writers, cancelledInvites: cancelled, redeemedInvites: redeemed, ...schema }
   }
 }

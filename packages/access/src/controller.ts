@@ -16,7 +16,7 @@ import { Did } from './did.js'
 import { type EntryLike, verifyEntry } from './entry.js'
 import { AccessDeniedError, EntryRejectedError, InvalidInviteError, InvalidPolicyError, InviteExpiredError } from './errors.js'
 import { type Denial, Judge, type LoadedEntry, schemaDenial } from './judge.js'
-import { type Schema, schemaFromDocument } from '@didbase/schemas'
+import { InvalidSchemaError, type Schema, schemaFromDocument } from '@didbase/schemas'
 import { CID } from 'multiformats/cid'
 import { parseOperation } from './operations.js'
 
@@ -74,6 +74,10 @@ export interface AccessPolicy {
   stop: () => void
   /** Throw the typed error a local write of `payload` by `did` on top of `heads` would earn. */
   check: (did: string, payload: unknown, heads: readonly string[]) => Promise<void>
+  /** Keep a schema document in the block store, so replicas can fetch it by CID. */
+  storeSchema: (schema: Schema) => Promise<CID>
+  /** The schema in force for an entry written on top of `heads` (it changes with `set-schema`). */
+  schemaAt: (heads: readonly string[]) => Promise<Schema | undefined>
   /** Roles in force for an entry written on top of `heads`. */
   state: (heads: readonly string[]) => Promise<AclState>
 }
@@ -193,7 +197,13 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
   // OrbitDB hands over, whose id OrbitDB has already checked against its own log id.
   let judge: Judge | undefined
   const stopping = new AbortController()
-  const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, { ...genesis, mutable, ownership, ...(schema ? { schema } : {}) }, entryLoader(blockstore, stopping.signal)))
+  const loadSchema = async (cid: string): Promise<Schema> => {
+    const parsed = parseCid(cid)
+    if (parsed === undefined) throw new InvalidSchemaError(`${cid} is not a CID`)
+    return schemaFromDocument(await getBlock(blockstore, parsed, { signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(FETCH_TIMEOUT)]) }))
+  }
+  const rules = { ...genesis, mutable, ownership, loadSchema, ...(schema ? { schema } : {}) }
+  const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, rules, entryLoader(blockstore, stopping.signal)))
   const bound = (): Judge => {
     if (judge === undefined) throw new Error('the access controller is not bound to a database yet')
     return judge
@@ -223,6 +233,12 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     check: async (did, payload, heads) => {
       const denial = simple ? simpleDenial(did, payload) : await bound().check(did, payload, heads)
       if (denial !== undefined) throw deniedError(did, judge?.address ?? address, denial)
+    },
+    schemaAt: async (heads) => (simple ? schema : bound().schemaAt(heads)),
+    storeSchema: async (next) => {
+      const cid = await next.cid()
+      await blockstore.put(cid, next.bytes)
+      return cid
     },
     state: async (heads) => {
       if (simple) return { admins: new Set(), writers, cancelledInvites: new Set(), redeemedInvites: new Set() }

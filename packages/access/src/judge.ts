@@ -19,8 +19,10 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 
 export interface JudgeRules extends Genesis {
-  /** Values of PUT and ADD operations must match it. */
+  /** Values of PUT and ADD operations must match it, until a `set-schema` replaces it. */
   schema?: Schema
+  /** Fetch and check a schema document by CID (`set-schema`). Throws `InvalidSchemaError` for a bad one. */
+  loadSchema?: (cid: string) => Promise<Schema>
   /** Access operations (grant, revoke, invites) are allowed. */
   mutable: boolean
   /** Records may be changed only by the DID that created them, or an admin. */
@@ -157,6 +159,31 @@ export class Judge {
     }
     const rejected = this.#rejected.get(entry.hash)
     if (rejected !== undefined) throw rejected
+  }
+
+  readonly #schemas = new Map<string, Promise<Schema>>()
+
+  /** A schema by CID, fetched once. A fetch that fails is not remembered. */
+  async #schemaFor (cid: string): Promise<Schema> {
+    let pending = this.#schemas.get(cid)
+    if (pending === undefined) {
+      const load = this.#rules.loadSchema
+      if (load === undefined) throw new Error('this database cannot load schemas')
+      pending = load(cid).catch((err: Error) => {
+        if (err.name === 'InvalidSchemaError') throw err
+        // Not a verdict: the block may be found later.
+        this.#schemas.delete(cid)
+        throw new EntryRejectedError('(schema)', '(unknown)', 'unavailable', `schema ${cid} could not be fetched: ${err.message}`)
+      })
+      this.#schemas.set(cid, pending)
+    }
+    return pending
+  }
+
+  /** The schema a new entry linking to `heads` must match. */
+  async schemaAt (heads: readonly string[]): Promise<Schema | undefined> {
+    const state = await this.stateAt(heads)
+    return state.schema === undefined ? this.#rules.schema : this.#schemaFor(state.schema)
   }
 
   /** The access state a new entry linking to `heads` would be judged against. */
@@ -341,6 +368,15 @@ export class Judge {
         if (state.redeemedInvites.has(claims.id)) return { reason: 'invite-used', detail: `invite ${claims.id} was already redeemed; an invite is good once` }
         effect = { type: 'grant', role: claims.role, did: c.did, invite: claims.id }
         actor = claims.issuer
+      } else if (acl.action === 'set-schema') {
+        if (!this.#fold.isGenesisAdmin(c.did)) return { reason: 'not-an-admin', detail: 'only a founding admin may change the schema' }
+        try {
+          await this.#schemaFor(acl.schema.toString())
+        } catch (err) {
+          if ((err as Error).name !== 'InvalidSchemaError') throw err
+          return { reason: 'invalid-operation', detail: `schema ${acl.schema} is not a schema didbase can check: ${(err as Error).message}` }
+        }
+        effect = { type: 'schema', cid: acl.schema.toString() }
       } else {
         if (!isAdmin) return { reason: 'not-an-admin', detail: `only an admin may ${acl.action} (the signer is not an admin here)` }
         if (acl.action !== 'cancel-invite' && acl.role === 'admin' && !this.#fold.isGenesisAdmin(c.did)) {
@@ -357,7 +393,8 @@ export class Judge {
     if (!isAdmin && !state.writers.has('*') && !state.writers.has(c.did)) {
       return { reason: 'not-a-writer', detail: 'the DID is not a writer of this database' }
     }
-    const mismatch = schemaDenial(this.#rules.schema, c.op)
+    const schema = state.schema === undefined ? this.#rules.schema : await this.#schemaFor(state.schema)
+    const mismatch = schemaDenial(schema, c.op)
     if (mismatch !== undefined) return mismatch
     if (!this.#rules.ownership || c.op.key === null) return { ...base, acl: pastAcl }
     const reached = this.#creationsInPast(c.parents, c.op.key)

@@ -4,6 +4,7 @@
  * didbase's, appended to the same log so that every entry's causal past holds the policy
  * changes its writer had seen.
  */
+import { CID } from 'multiformats/cid'
 import { Did } from './did.js'
 
 export const ROLES = ['admin', 'writer'] as const
@@ -19,6 +20,8 @@ export type AclOperation =
   | { action: 'redeem', token: string, at: number }
   /** Withdraw an invite that has not been redeemed yet. */
   | { action: 'cancel-invite', id: string, at: number }
+  /** Move the database to another schema (founding admins only): entries that follow it are checked against it. */
+  | { action: 'set-schema', schema: CID, at: number }
 
 export type Operation =
   | { kind: 'data', op: 'PUT' | 'DEL' | 'ADD', key: string | null, value: unknown }
@@ -53,6 +56,11 @@ function aclOperation (value: unknown): AclOperation | string {
     case 'cancel-invite':
       if (typeof v.id !== 'string' || v.id.length === 0 || v.id.length > 256) return 'cancel-invite needs an invite id'
       return { action: 'cancel-invite', id: v.id, at: v.at }
+    case 'set-schema': {
+      const schema = CID.asCID(v.schema)
+      if (schema === null) return 'set-schema needs the CID of a schema document'
+      return { action: 'set-schema', schema, at: v.at }
+    }
     default:
       return `unknown access action ${shown(v.action)}`
   }

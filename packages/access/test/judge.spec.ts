@@ -1,3 +1,4 @@
+import { defineSchema, s, type Schema } from '@didbase/schemas'
 import { describe, expect, it } from 'vitest'
 import { createInvite } from '../src/invite.js'
 import { createDidKeyIdentity } from '../src/identity.js'
@@ -261,5 +262,49 @@ describe('invites', () => {
     const judge = h.judge(acl())
     expect(await verdict(judge, afterCancel)).toBe('invite-cancelled')
     expect(await verdict(judge, concurrent)).toBe('accepted')
+  })
+})
+
+describe('schema evolution', () => {
+  const v1 = defineSchema('Todo', s.struct({ title: s.string() }))
+  const v2 = defineSchema('Todo', s.struct({ title: s.string(), done: s.bool() }))
+
+  async function setup () {
+    const h = new History()
+    const schemas = new Map<string, Schema>()
+    for (const schema of [v1, v2]) schemas.set((await schema.cid()).toString(), schema)
+    const rules = acl({ schema: v1, writers: [alice.did], loadSchema: async (cid) => schemas.get(cid) as Schema })
+    return { h, rules, v2cid: await v2.cid() }
+  }
+
+  it('each entry is checked against the schema in force in its causal past', async () => {
+    const { h, rules, v2cid } = await setup()
+    const old = await h.put(alice, 'a', { title: 'v1 shape' })
+    const change = await h.acl(admin, { action: 'set-schema', schema: v2cid }, [old.hash])
+    const oldShapeAfter = await h.put(alice, 'b', { title: 'v1 shape' }, [change.hash])
+    const newShapeAfter = await h.put(alice, 'c', { title: 'v2 shape', done: true }, [change.hash])
+    const concurrent = await h.put(alice, 'd', { title: 'v1 shape, not having seen the change' }, [old.hash])
+    const judge = h.judge(rules)
+    expect(await verdict(judge, old)).toBe('accepted')
+    expect(await verdict(judge, oldShapeAfter)).toBe('schema-mismatch')
+    expect(await verdict(judge, newShapeAfter)).toBe('accepted')
+    expect(await verdict(judge, concurrent)).toBe('accepted')
+    expect((await judge.schemaAt([change.hash]))?.bytes).toEqual(v2.bytes)
+    expect((await judge.schemaAt([old.hash]))?.bytes).toEqual(v1.bytes)
+  })
+
+  it('only a founding admin changes the schema; concurrent changes resolve the same way everywhere', async () => {
+    const { h, rules, v2cid } = await setup()
+    const promote = await h.acl(admin, { action: 'grant', role: 'admin', did: bob.did })
+    const byBob = await h.acl(bob, { action: 'set-schema', schema: v2cid }, [promote.hash])
+    expect(await verdict(h.judge(rules), byBob)).toBe('not-an-admin')
+    const a = await h.acl(admin, { action: 'set-schema', schema: v2cid })
+    const b = await h.acl(admin2, { action: 'set-schema', schema: await v1.cid() })
+    const winner = [a, b].sort((x, y) => (x.hash < y.hash ? -1 : 1))[0] === a ? v2 : v1
+    for (const order of [[a, b], [b, a]]) {
+      const judge = h.judge(rules)
+      for (const e of order) await verdict(judge, e)
+      expect((await judge.schemaAt([a.hash, b.hash]))?.bytes).toEqual(winner.bytes)
+    }
   })
 })

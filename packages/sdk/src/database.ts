@@ -104,9 +104,25 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return this.#policy.ownership
   }
 
-  /** The schema values must match, if the database has one (part of its address). */
+  /** The schema the database was created with, if any (part of its address). */
   get schema (): Schema | undefined {
     return this.#policy.schema
+  }
+
+  /** The schema new writes from this replica must match: the latest `setSchema`, or `schema`. */
+  async currentSchema (): Promise<Schema | undefined> {
+    return this.#policy.schemaAt(await this.heads())
+  }
+
+  /**
+   * Move the database to another schema (founding admins of an ACL database only). Entries
+   * that follow this one must match it; entries written before it keep the shape they had.
+   * Resolves to the entry hash. See docs/schemas.md for upgrading old values on read.
+   */
+  async setSchema (schema: Schema): Promise<string> {
+    this.#assertOpen()
+    const cid = await this.#policy.storeSchema(schema)
+    return this.#append({ action: 'set-schema', schema: cid, at: Date.now() })
   }
 
   /** Admins and writers in force for the next write from this replica. */
