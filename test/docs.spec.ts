@@ -10,3 +10,14 @@ describe('docs/access.md', () => {
     expect(stdout).toContain('member may write after revocation: false')
   })
 })
+
+describe('docs/schemas.md', () => {
+  it('runs the example as written', async () => {
+    const stdout = await runExample('docs/schemas.md', '## In databases')
+    expect(stdout).toContain('SchemaValidationError: /tags/1: expected String, got Int')
+    expect(stdout).toContain('Buy milk true')
+    const line = (key: string): unknown => JSON.parse(stdout.split('\n').find((l) => l.startsWith(`${key} {`))?.slice(key.length + 1) ?? 'null')
+    expect(line('milk')).toEqual({ title: 'Buy milk', done: false, due: null })
+    expect(line('bread')).toEqual({ title: 'Buy bread', done: false, due: null })
+  })
+})
