@@ -49,7 +49,10 @@ describe('schemas in databases', () => {
     // Anyone may write, so the schema is the only thing that can refuse an entry.
     const db = await owner.keyValue('open-todos', { schema: todo, writers: ['*'] })
     await db.put('a', { title: 'honest', done: false })
-    const onReplica = await replica.keyValue<Infer<typeof todo>>(db.address)
+    // Opening with the schema checks that the database has that schema, and types the handle.
+    await expect(replica.keyValue(db.address, { schema: defineSchema('Todo', s.struct({ title: s.string() })) })).rejects.toMatchObject({ name: 'WrongDatabaseTypeError' })
+    const onReplica = await replica.keyValue(db.address, { schema: todo })
+    expectTypeOf(onReplica.get).returns.resolves.toEqualTypeOf<Infer<typeof todo> | undefined>()
     await waitFor(async () => (await onReplica.get('a'))?.title === 'honest', 'the honest value on the replica')
     expect((await onReplica.schema?.cid())?.toString()).toBe((await todo.cid()).toString())
     await attacker.keyValue(db.address)

@@ -180,6 +180,9 @@ class DidbaseNode implements Didbase {
       if (wanted !== undefined && manifest.type !== wanted) {
         throw new WrongDatabaseTypeError(`${nameOrAddress} is a ${manifest.type} database, not ${wanted}; open it with didbase.open() or the matching method`)
       }
+      if (options.schema !== undefined && manifest.meta.schema !== (await options.schema.cid()).toString()) {
+        throw new WrongDatabaseTypeError(`${nameOrAddress} was created with schema ${manifest.meta.schema ?? '(none)'}, not ${(await options.schema.cid()).toString()}`)
+      }
       if (options.indexBy !== undefined && options.indexBy !== (manifest.meta.indexBy ?? DEFAULT_INDEX_BY)) {
         throw new WrongDatabaseTypeError(`${nameOrAddress} indexes documents by "${manifest.meta.indexBy}", not "${options.indexBy}"`)
       }
@@ -189,6 +192,7 @@ class DidbaseNode implements Didbase {
       if (wanted === undefined) throw new InvalidValueError('open() takes an address; use keyValue(), documents() or eventLog() to create by name')
       type = wanted
       meta = type === 'documents' ? { didbase: 1, indexBy: options.indexBy ?? DEFAULT_INDEX_BY } : { didbase: 1 }
+      if (options.schema !== undefined) meta.schema = (await options.schema.cid()).toString()
     }
     const stopping = new AbortController()
     const db = await this.#orbitdb.open(nameOrAddress, {

@@ -12,6 +12,8 @@ export const DATABASE_TYPES: readonly DatabaseType[] = ['keyvalue', 'documents',
 export interface DidbaseMeta {
   didbase: 1
   indexBy?: string
+  /** CID of the schema the database was created with (the policy block names it too). */
+  schema?: string
 }
 
 export interface Manifest {
