@@ -62,9 +62,15 @@ export class Schema<T = unknown> {
   /** Check `value`; never throws. */
   read (value: unknown, options: ReadOptions = {}): ReadResult<T> {
     // The cheap pass builds no paths; only a failure is checked again to say where.
-    if (this.#check(value, null) !== undefined) {
-      const failure = this.#check(value, []) as Failure
-      return { error: new SchemaValidationError(failure.path, failure.expected, failure.actual) }
+    try {
+      if (this.#check(value, null) !== undefined) {
+        const failure = this.#check(value, []) as Failure
+        return { error: new SchemaValidationError(failure.path, failure.expected, failure.actual) }
+      }
+    } catch (err) {
+      // A recursive type and a hostile, deeply nested value: refuse, never throw.
+      if (!(err instanceof RangeError)) throw err
+      return { error: new SchemaValidationError('/', this.root, 'a value nested too deeply to check') }
     }
     if (options.size !== false) {
       let size: number

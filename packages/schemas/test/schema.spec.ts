@@ -102,3 +102,14 @@ describe('validation', () => {
     }
   })
 })
+
+describe('hostile values', () => {
+  it('refuses a value nested deeper than the stack allows, without throwing', () => {
+    const tree = schemaFromDSL('type Tree struct { kids [Tree] }', 'Tree')
+    let deep: { kids: unknown[] } = { kids: [] }
+    for (let i = 0; i < 200_000; i++) deep = { kids: [deep] }
+    const result = tree.read(deep, { size: false })
+    expect('error' in result && result.error.actual).toBe('a value nested too deeply to check')
+    expect(tree.is({ kids: [{ kids: [] }] })).toBe(true)
+  })
+})
