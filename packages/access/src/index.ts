@@ -58,5 +58,5 @@ export {
 } from './controller.js'
 export type { AclState, Genesis } from './acl-state.js'
 export { createInvite, type CreateInviteOptions, decodeInvite, type InviteClaims, verifyInvite, type VerifyInviteOptions } from './invite.js'
-export { type AclOperation, aclPayload, isRole, type Operation, parseOperation, type Role, ROLES } from './operations.js'
+export { type AclOperation, aclPayload, isRole, MAX_DEPTH, notPlainData, type Operation, parseOperation, type Role, ROLES } from './operations.js'
 export { getBlock, putBlock, type BlockstoreLike } from './blocks.js'

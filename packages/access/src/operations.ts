@@ -66,6 +66,33 @@ function aclOperation (value: unknown): AclOperation | string {
   }
 }
 
+/** Deepest nesting a stored value may have. */
+export const MAX_DEPTH = 128
+
+/**
+ * Why `value` is not plain data, if it is not: a map whose prototype is not a plain
+ * object's (dag-cbor decodes a `__proto__` key by setting the prototype), or nesting deeper
+ * than `MAX_DEPTH`. Replicas refuse such values, so no reader is handed one.
+ */
+export function notPlainData (value: unknown, depth = 0): string | undefined {
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array || CID.asCID(value) !== null) return undefined
+  if (depth >= MAX_DEPTH) return `the value is nested more than ${MAX_DEPTH} deep`
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const why = notPlainData(item, depth + 1)
+      if (why !== undefined) return why
+    }
+    return undefined
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return 'the value holds an object that is not a plain map (a __proto__ key, or a class instance)'
+  for (const key of Object.keys(value)) {
+    const why = notPlainData((value as Record<string, unknown>)[key], depth + 1)
+    if (why !== undefined) return why
+  }
+  return undefined
+}
+
 /** Read an entry payload. Returns a string saying what is wrong when it is not an operation. */
 export function parseOperation (payload: unknown): Operation | string {
   if (typeof payload !== 'object' || payload === null) return 'the payload is not an operation'
@@ -74,11 +101,12 @@ export function parseOperation (payload: unknown): Operation | string {
     const acl = aclOperation(p.value)
     return typeof acl === 'string' ? acl : { kind: 'acl', acl }
   }
-  if (p.op === 'PUT' || p.op === 'DEL') {
-    if (typeof p.key !== 'string' || p.key.length === 0) return `${p.op} needs a non-empty string key`
-    return { kind: 'data', op: p.op, key: p.key, value: p.value }
+  if (p.op === 'PUT' || p.op === 'DEL' || p.op === 'ADD') {
+    if (p.op !== 'ADD' && (typeof p.key !== 'string' || p.key.length === 0)) return `${p.op} needs a non-empty string key`
+    const why = notPlainData(p.value)
+    if (why !== undefined) return why
+    return { kind: 'data', op: p.op, key: p.op === 'ADD' ? null : p.key as string, value: p.value }
   }
-  if (p.op === 'ADD') return { kind: 'data', op: 'ADD', key: null, value: p.value }
   return `unknown operation ${shown(p.op)}`
 }
 

@@ -138,6 +138,18 @@ describe('judging against the causal past', () => {
     expect(await verdict(judge, await h.put(admin, 'k', 4, ['not a hash']))).toBe('malformed-entry')
   })
 
+  it('refuses values that are not plain data: a decoded __proto__ key, or nesting past the limit', async () => {
+    const h = new History()
+    const { decode, encode } = await import('@ipld/dag-cbor')
+    const polluted = decode(encode({ ok: true, ['__proto__']: { isAdmin: true } }))
+    let deep: unknown = 'leaf'
+    for (let i = 0; i < 200; i++) deep = [deep]
+    const judge = h.judge(acl({ writers: ['*'] }))
+    expect(await verdict(judge, await h.write(alice, { op: 'PUT', key: 'k', value: { nested: polluted } }))).toBe('invalid-operation')
+    expect(await verdict(judge, await h.write(alice, { op: 'ADD', key: null, value: deep }))).toBe('invalid-operation')
+    expect(await verdict(judge, await h.write(alice, { op: 'PUT', key: 'k', value: { fine: [1, 2, { x: null }] } }))).toBe('accepted')
+  })
+
   it('gives a verdict, not an exception, for payloads dag-cbor decodes to BigInts', async () => {
     const h = new History()
     expect(await verdict(h.judge(acl()), await h.write(admin, { op: 2n ** 60n }))).toBe('invalid-operation')

@@ -74,6 +74,7 @@ export const s = {
   float: (): Node<number> => scalar('Float'),
   bool: (): Node<boolean> => scalar('Bool'),
   bytes: (): Node<Uint8Array> => scalar('Bytes'),
+  /** A link (CID); the same as `&Any` in the DSL. */
   link: (): Node<CID> => ({ ref: { link: { expectedType: 'Any' } }, defs: {} }),
 
   list<T> (item: Node<T> | Field<T | null, false>): Node<T[]> {
@@ -94,9 +95,9 @@ export const s = {
     return { node: f.node, optional: true, nullable: f.nullable }
   },
 
-  nullable<T> (type: Node<T> | Field<T, boolean>): Field<T | null, false> {
+  nullable<T, O extends boolean = false> (type: Node<T> | Field<T, O>): Field<T | null, O> {
     const f = 'node' in type ? type : { node: type, optional: false }
-    return { node: f.node, optional: false, nullable: true } as Field<T | null, false>
+    return { node: f.node, optional: f.optional, nullable: true } as Field<T | null, O>
   },
 
   struct<F extends Record<string, AnyField>> (fields: F, name?: string): Node<StructValue<F>> {

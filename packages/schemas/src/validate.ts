@@ -34,11 +34,14 @@ export function kindOf (value: unknown): Kind | undefined {
     case 'string': return 'string'
     case 'bigint': return 'int'
     case 'number': return Number.isFinite(value) ? (Number.isInteger(value) ? 'int' : 'float') : undefined
-    case 'object':
+    case 'object': {
       if (Array.isArray(value)) return 'list'
       if (value instanceof Uint8Array) return 'bytes'
       if (CID.asCID(value) !== null) return 'link'
-      return 'map'
+      // Only plain objects are maps: a decoded `__proto__` key, a Map or a class instance is not data.
+      const proto = Object.getPrototypeOf(value)
+      return proto === Object.prototype || proto === null ? 'map' : undefined
+    }
     default: return undefined
   }
 }
@@ -68,15 +71,29 @@ function nameOf (ref: TypeRef): string {
   return `&${ref.link.expectedType ?? 'Any'}`
 }
 
+function isEmpty (value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.keys(value).length === 0
+}
+
 /** Compile `root` of `schema` into a check. Throws `InvalidSchemaError` for what it cannot check. */
 export function compile (schema: SchemaDmt, root: string): Check {
+  try {
+    return compileUnchecked(schema, root)
+  } catch (err) {
+    if (err instanceof InvalidSchemaError) throw err
+    // A malformed document (a peer's, say): a typed refusal, never a TypeError.
+    throw new InvalidSchemaError(`the schema is malformed: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+function compileUnchecked (schema: SchemaDmt, root: string): Check {
   const compiled = new Map<string, Check>()
 
   const named = (name: string): Check => {
     const existing = compiled.get(name)
     if (existing !== undefined) return existing
-    const builtin = BUILTINS[name]
-    const defn = schema.types[name]
+    const builtin = Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined
+    const defn = Object.hasOwn(schema.types, name) ? schema.types[name] : undefined
     if (builtin === undefined && defn === undefined) throw new InvalidSchemaError(`type ${name} is used but not defined`)
     // Recursive types refer to themselves through this forwarder.
     let check: Check | undefined
@@ -89,7 +106,7 @@ export function compile (schema: SchemaDmt, root: string): Check {
   const scalar = (kind: string, name: string): Check => {
     switch (kind) {
       case 'any': return (value, path) => (kindOf(value) === undefined ? fail(path, 'Any', value) : undefined)
-      case 'float': return (value, path) => (typeof value === 'number' && Number.isFinite(value) ? undefined : fail(path, name, value))
+      case 'float': return (value, path) => ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint' ? undefined : fail(path, name, value))
       case 'link': return (value, path) => (CID.asCID(value) !== null ? undefined : fail(path, name, value))
       default: return (value, path) => (kindOf(value) === kind ? undefined : fail(path, name, value))
     }
@@ -111,13 +128,13 @@ export function compile (schema: SchemaDmt, root: string): Check {
   }
 
   const map = (keyType: string, valueType: TypeRef, valueNullable: boolean | undefined, name: string): Check => {
-    if (keyType !== 'String' && schema.types[keyType] === undefined) throw new InvalidSchemaError(`map keys must be strings (got ${keyType})`)
+    if (keyType !== 'String' && !Object.hasOwn(schema.types, keyType)) throw new InvalidSchemaError(`map keys must be strings (got ${keyType})`)
     const key = named(keyType)
     const item = nullableOr(ref(valueType), valueNullable)
     return (value, path) => {
       if (kindOf(value) !== 'map') return fail(path, name, value)
       const record = value as Record<string, unknown>
-      for (const k in record) {
+      for (const k of Object.keys(record)) {
         const at = child(path, k)
         const f = key(k, at) ?? item(record[k], at)
         if (f !== undefined) return f
@@ -150,13 +167,10 @@ export function compile (schema: SchemaDmt, root: string): Check {
         const f = check(record[field], child(path, field))
         if (f !== undefined) return f
       }
-      let count = 0
-      for (const field in record) {
-        count++
-        if (count > present || !known.has(field)) {
-          const extra = Object.keys(record).find((k) => !known.has(k)) as string
-          return path === null ? FAILED : { path: at([...path, extra]), expected: `no field ${extra} in ${name}`, actual: shown(record[extra]) }
-        }
+      const keys = Object.keys(record)
+      if (keys.length > present) {
+        const extra = keys.find((k) => !known.has(k)) as string
+        return path === null ? FAILED : { path: at([...path, extra]), expected: `no field ${extra} in ${name}`, actual: shown(record[extra]) }
       }
       return undefined
     }
@@ -164,11 +178,13 @@ export function compile (schema: SchemaDmt, root: string): Check {
 
   const definition = (name: string, defn: TypeDefn): Check => {
     if ('struct' in defn) {
-      if (!('map' in (defn.struct.representation ?? { map: {} }))) throw new InvalidSchemaError(`struct ${name}: only the map representation is supported`)
+      const repr = (defn.struct.representation ?? { map: {} }) as Record<string, unknown>
+      if (!('map' in repr) || !isEmpty(repr.map)) throw new InvalidSchemaError(`struct ${name}: only the plain map representation is supported (no tuple, renames or implicits)`)
       return struct(name, defn.struct.fields)
     }
     if ('enum' in defn) {
-      if (!('string' in (defn.enum.representation ?? { string: {} }))) throw new InvalidSchemaError(`enum ${name}: only the string representation is supported`)
+      const repr = (defn.enum.representation ?? { string: {} }) as Record<string, unknown>
+      if (!('string' in repr) || !isEmpty(repr.string)) throw new InvalidSchemaError(`enum ${name}: only the plain string representation is supported (no renamed members)`)
       const members = new Set(defn.enum.members)
       const expected = `${name} (${defn.enum.members.join(' | ')})`
       return (value, path) => {
@@ -179,6 +195,10 @@ export function compile (schema: SchemaDmt, root: string): Check {
     }
     if ('union' in defn) {
       const repr = defn.union.representation
+      for (const member of Object.values('kinded' in repr ? repr.kinded : 'keyed' in repr ? repr.keyed : {})) {
+        const target = Object.hasOwn(schema.types, member) ? schema.types[member] : undefined
+        if (target !== undefined && 'union' in target) throw new InvalidSchemaError(`union ${name}: a member may not be a union (${member})`)
+      }
       if ('kinded' in repr) {
         const byKind = new Map(Object.entries(repr.kinded).map(([kind, member]) => [kind, named(member)]))
         const expected = `${name} (${Object.values(repr.kinded).join(' | ')})`
@@ -202,7 +222,11 @@ export function compile (schema: SchemaDmt, root: string): Check {
       throw new InvalidSchemaError(`union ${name}: only kinded and keyed representations are supported`)
     }
     if ('list' in defn) return list(defn.list.valueType, defn.list.valueNullable, name)
-    if ('map' in defn) return map(defn.map.keyType, defn.map.valueType, defn.map.valueNullable, name)
+    if ('map' in defn) {
+      const repr = (defn.map as { representation?: Record<string, unknown> }).representation
+      if (repr !== undefined && !('map' in repr)) throw new InvalidSchemaError(`map ${name}: only the map representation is supported`)
+      return map(defn.map.keyType, defn.map.valueType, defn.map.valueNullable, name)
+    }
     if ('link' in defn) return scalar('link', name)
     for (const kind of ['string', 'int', 'float', 'bool', 'bytes'] as const) {
       if (kind in defn) return scalar(kind, name)
@@ -210,7 +234,9 @@ export function compile (schema: SchemaDmt, root: string): Check {
     throw new InvalidSchemaError(`type ${name}: unsupported kind ${Object.keys(defn).join(', ')}`)
   }
 
-  if (schema.types[root] === undefined) throw new InvalidSchemaError(`the root type ${root} is not defined`)
+  if (typeof schema.types !== 'object' || schema.types === null || !Object.hasOwn(schema.types, root)) {
+    throw new InvalidSchemaError(`the root type ${root} is not defined`)
+  }
   const check = named(root)
   // Compile every type now, so a bad schema fails when it is made, not on some later value.
   for (const name of Object.keys(schema.types)) named(name)

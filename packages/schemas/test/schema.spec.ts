@@ -79,7 +79,7 @@ describe('validation', () => {
 
   it('refuses schemas it cannot check, when they are made', () => {
     expect(() => schemaFromDSL('type T struct { a Missing }', 'T')).toThrow(InvalidSchemaError)
-    expect(() => schemaFromDSL('type T struct { a String } representation tuple', 'T')).toThrow(/only the map representation/)
+    expect(() => schemaFromDSL('type T struct { a String } representation tuple', 'T')).toThrow(/only the plain map representation/)
     expect(() => schemaFromDSL('type T struct {', 'T')).toThrow(/does not parse/)
     expect(() => schemaFromDSL('type T struct { a String }', 'Nope')).toThrow(/root type Nope/)
     expect(() => s.list(s.struct({ a: s.string() }))).toThrow(/need a name/)
@@ -111,5 +111,33 @@ describe('hostile values', () => {
     const result = tree.read(deep, { size: false })
     expect('error' in result && result.error.actual).toBe('a value nested too deeply to check')
     expect(tree.is({ kids: [{ kids: [] }] })).toBe(true)
+  })
+})
+
+describe('what the review found', () => {
+  it('a decoded __proto__ key is not a map field: it fails, it does not slip past', () => {
+    const flags = schemaFromDSL('type Flags {String:Bool}', 'Flags')
+    const polluted = dagCbor.decode(dagCbor.encode({ ok: true, ['__proto__']: { isAdmin: true } }))
+    expect(flags.is(polluted)).toBe(false)
+    const t = schemaFromDSL('type T struct { a String }', 'T')
+    expect(t.is(dagCbor.decode(dagCbor.encode({ a: 'x', ['__proto__']: { b: 1 } })))).toBe(false)
+    expect(flags.is(new Map([['ok', 'no']]))).toBe(false)
+  })
+
+  it('refuses representations it would otherwise ignore, and self-referring unions', () => {
+    expect(() => schemaFromDSL('type E enum { | A ("a") | B }', 'E')).toThrow(/no renamed members/)
+    expect(() => schemaFromDSL('type T struct { a String (rename "b") }', 'T')).toThrow(/no tuple, renames or implicits/)
+    expect(() => schemaFromDSL('type U union { | String string | V list } representation kinded\ntype V union { | Int int } representation kinded', 'U')).toThrow(/may not be a union/)
+    expect(() => schemaFromDocument({ type: 'didbase-schema', root: 'toString', maxBytes: 10, schema: { types: {} } })).toThrow(InvalidSchemaError)
+    expect(() => schemaFromDocument({ type: 'didbase-schema', root: 'T', maxBytes: 10, schema: { types: { T: 5 } } })).toThrow(InvalidSchemaError)
+    expect(() => schemaFromDocument({ type: 'didbase-schema', root: 'T', maxBytes: 10, schema: { types: { T: { struct: { fields: null, representation: { map: {} } } } } } })).toThrow(InvalidSchemaError)
+  })
+
+  it('nullable(optional(x)) keeps both, like the DSL', async () => {
+    const built = defineSchema('T', s.struct({ a: s.nullable(s.optional(s.string())) }))
+    const dsl = schemaFromDSL('type T struct { a optional nullable String }', 'T')
+    expect((await built.cid()).toString()).toBe((await dsl.cid()).toString())
+    expect(built.is({})).toBe(true)
+    expect(built.is({ a: null })).toBe(true)
   })
 })

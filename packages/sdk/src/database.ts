@@ -11,6 +11,7 @@ import {
   EntryRejectedError,
   InvalidInviteError,
   isRole,
+  notPlainData,
   type RejectionReason,
   type Role
 } from '@didbase/access'
@@ -283,6 +284,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
 }
 
 export function assertEncodable (value: unknown): void {
+  const why = notPlainData(value)
+  if (why !== undefined) throw new InvalidValueError(`value cannot be stored: ${why}`)
   try {
     dagCbor.encode(value)
   } catch (cause) {

@@ -202,6 +202,15 @@ class DidbaseNode implements Didbase {
       Database: databaseType(type, meta),
       ...(cid === undefined ? { AccessController: accessControllerFor(options) } : {})
     })
+    if (cid !== undefined && options.schema !== undefined) {
+      // The schema that is enforced is the policy's; the manifest's meta is only a label.
+      const enforced = isDidAccessController(db.access) ? db.access.schema : undefined
+      const wanted = await options.schema.cid()
+      if (enforced === undefined || !(await enforced.cid()).equals(wanted)) {
+        if (!this.#handles.has(db.address)) await db.close()
+        throw new WrongDatabaseTypeError(`${nameOrAddress} does not enforce schema ${wanted}`)
+      }
+    }
     return this.#handleFor(db, type, meta, stopping)
   }
 
