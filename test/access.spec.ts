@@ -37,6 +37,16 @@ async function scene (options: CreateOptions<string> = { acl: true }): Promise<S
   return { adminKey, admin, replica, attacker, adminDb, replicaDb }
 }
 
+/** A new peer, connected to the admin, granted the writer role, with the database open. */
+async function enrolled (s: Scene, key: DidIdentity = createDidKeyIdentity()): Promise<{ node: Didbase, db: KeyValueDatabase<string> }> {
+  const node = await peer({ identity: key })
+  await connect(node, s.admin)
+  await s.adminDb.grant('writer', node.did)
+  const db = await node.keyValue<string>(s.adminDb.address)
+  await waitFor(async () => db.canWrite(), 'the grant to reach the new writer')
+  return { node, db }
+}
+
 async function snapshot (db: KeyValueDatabase<string>) {
   return { records: await collect(db.entries()), roles: await db.roles(), heads: await db.heads() }
 }
@@ -52,11 +62,7 @@ describe('mutable ACL between replicas', () => {
   it('grant, write, revoke: the revoked writer is refused locally and on every replica, its past stays', async () => {
     const s = await scene()
     const memberKey = createDidKeyIdentity()
-    const member = await peer({ identity: memberKey })
-    await connect(member, s.admin)
-    await s.adminDb.grant('writer', member.did)
-    const memberDb = await member.keyValue<string>(s.adminDb.address)
-    await waitFor(async () => memberDb.canWrite(), 'the grant to reach the member')
+    const { node: member, db: memberDb } = await enrolled(s, memberKey)
     await memberDb.put('by-member', 'before revocation')
     await waitFor(async () => (await s.replicaDb.get('by-member')) === 'before revocation', 'the member\'s write on the replica')
 
@@ -106,15 +112,8 @@ describe('mutable ACL between replicas', () => {
 
   it('converges: three replicas partitioned while granting, revoking and writing end identical', async () => {
     const s = await scene()
-    const b = await peer()
-    const c = await peer()
-    await connect(b, s.admin)
-    await connect(c, s.admin)
-    await s.adminDb.grant('writer', b.did)
-    await s.adminDb.grant('writer', c.did)
-    const bDb = await b.keyValue<string>(s.adminDb.address)
-    const cDb = await c.keyValue<string>(s.adminDb.address)
-    await waitFor(async () => (await bDb.canWrite()) && (await cDb.canWrite()), 'both grants to arrive')
+    const { node: b, db: bDb } = await enrolled(s)
+    const { node: c, db: cDb } = await enrolled(s)
 
     // Partition: every replica on its own.
     for (const p of [b, c]) await p.helia.libp2p.hangUp(s.admin.helia.libp2p.peerId)
@@ -210,17 +209,9 @@ describe('invites between replicas', () => {
 describe('per-record ownership between replicas', () => {
   it('a writer cannot change or delete a record another writer created; an admin can', async () => {
     const s = await scene({ acl: true, ownership: true })
-    const aliceKey = createDidKeyIdentity()
-    const alice = await peer({ identity: aliceKey })
+    const { db: aliceDb } = await enrolled(s)
     const bobKey = createDidKeyIdentity()
-    const bob = await peer({ identity: bobKey })
-    await connect(alice, s.admin)
-    await connect(bob, s.admin)
-    await s.adminDb.grant('writer', alice.did)
-    await s.adminDb.grant('writer', bob.did)
-    const aliceDb = await alice.keyValue<string>(s.adminDb.address)
-    const bobDb = await bob.keyValue<string>(s.adminDb.address)
-    await waitFor(async () => (await aliceDb.canWrite()) && (await bobDb.canWrite()), 'the grants')
+    const { node: bob, db: bobDb } = await enrolled(s, bobKey)
     await aliceDb.put('note', 'alice\'s note')
     await waitFor(async () => (await bobDb.get('note')) === 'alice\'s note' && (await s.replicaDb.get('note')) === 'alice\'s note', 'alice\'s note everywhere')
 
