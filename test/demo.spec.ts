@@ -8,9 +8,13 @@ const demo = fileURLToPath(new URL('../packages/sdk/dist/demo.js', import.meta.u
 describe('npm start', () => {
   it('tells the demo story without errors', async () => {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [demo], { timeout: 60_000 })
-    expect(stdout).toMatch(/reader +replicated milk: "Buy milk"/)
-    expect(stdout).toContain('refused locally: AccessDeniedError')
-    expect(stdout).toContain('live update: Buy bread')
+    expect(stdout).toMatch(/member +accepted the invite and wrote a todo/)
+    expect(stdout).toMatch(/owner +sees "Write docs"/)
+    expect(stdout).toContain('its own SDK refused: AccessDeniedError')
+    expect(stdout).toMatch(/owner +rejected an entry from did:key:\S+: not-a-writer/)
+    expect(stdout).toContain('owner and member hold the same log: true')
+    expect(stdout).toContain('an invalid todo was refused: /title: expected String, got Int')
+    expect(stdout).toMatch(/owner +bread: "Buy bread" by did:key:/)
     expect(stdout).toMatch(/demo +done/)
     expect(stderr).not.toMatch(/Error/)
   })

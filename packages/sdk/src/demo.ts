@@ -1,14 +1,21 @@
 /**
- * `npm start`: two peers in temporary directories show what didbase does. The full story
- * (invites, schemas, offline writes) grows here as those features land.
+ * `npm start`: three peers in temporary directories tell what didbase does. An owner
+ * creates a DID-gated shared todo list with a schema and invites a member; a stranger is
+ * refused, by its own SDK and, when it bypasses it, by the owner's replica; the member writes
+ * offline and syncs on reconnect; an invalid value is refused with its schema path.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createDidbase } from './didbase.js'
+import { createDidKeyIdentity, orbitIdentityLayer } from '@didbase/access'
+import { defineSchema, s } from '@didbase/schemas'
+import { Entry } from '@orbitdb/core'
+import { createDidbase, type Didbase } from './didbase.js'
+import type { RejectedDetail } from './events.js'
+import type { KeyValueDatabase } from './keyvalue.js'
 
 const say = (who: string, text: string): void => {
-  console.log(`${who.padEnd(7)} ${text}`)
+  console.log(`${who.padEnd(8)} ${text}`)
 }
 const short = (did: string): string => `${did.slice(0, 16)}…${did.slice(-4)}`
 
@@ -24,37 +31,83 @@ async function until (target: EventTarget, check: () => Promise<boolean>): Promi
   }
 }
 
-const root = await mkdtemp(join(tmpdir(), 'didbase-demo-'))
-const owner = await createDidbase({ directory: join(root, 'owner') })
-const reader = await createDidbase({ directory: join(root, 'reader') })
-try {
-  say('owner', `started as ${short(owner.did)}`)
-  say('reader', `started as ${short(reader.did)}`)
-
-  const todos = await owner.keyValue<{ title: string, done: boolean }>('todos')
-  await todos.put('milk', { title: 'Buy milk', done: false })
-  await todos.put('docs', { title: 'Write docs', done: true })
-  say('owner', `created ${todos.address} (only the owner's DID may write) and wrote 2 todos`)
-
-  await reader.dial(owner.multiaddrs[0] as string)
-  const replica = await reader.keyValue<{ title: string, done: boolean }>(todos.address)
-  await until(replica, async () => (await replica.size()) >= 2)
-  for await (const { key, value, writer } of replica.entries()) {
-    say('reader', `replicated ${key}: "${value.title}" (done: ${value.done}), signed by ${short(writer)}`)
+/** What a modified client does: sign an entry itself and publish it on the database's topic. */
+async function bypassSdk (stranger: Didbase, strangerKey: ReturnType<typeof createDidKeyIdentity>, owner: Didbase, address: string): Promise<void> {
+  const { identity } = orbitIdentityLayer(strangerKey)
+  const entry = await Entry.create(identity, address, { op: 'PUT', key: 'spam', value: { title: 'Buy my coin', done: false } }, undefined, { id: identity.publicKey, time: 1_000 })
+  const { bytes } = await Entry.encode(entry)
+  const pubsub = (stranger.helia.libp2p.services as { pubsub: { publish: (t: string, d: Uint8Array) => Promise<unknown>, getSubscribers: (t: string) => Array<{ toString: () => string }> } }).pubsub
+  const deadline = Date.now() + 30_000
+  while (!pubsub.getSubscribers(address).some((p) => p.toString() === owner.peerId)) {
+    if (Date.now() > deadline) throw new Error('the owner never subscribed')
+    await new Promise((resolve) => setTimeout(resolve, 50))
   }
+  await pubsub.publish(address, bytes)
+}
+
+const Todo = defineSchema('Todo', s.struct({ title: s.string(), done: s.bool() }))
+type TodoValue = { title: string, done: boolean }
+
+const root = await mkdtemp(join(tmpdir(), 'didbase-demo-'))
+const strangerKey = createDidKeyIdentity()
+const owner = await createDidbase({ directory: join(root, 'owner') })
+const member = await createDidbase({ directory: join(root, 'member') })
+const stranger = await createDidbase({ directory: join(root, 'stranger'), identity: strangerKey })
+try {
+  say('owner', `is ${short(owner.did)}`)
+  say('member', `is ${short(member.did)}`)
+  say('stranger', `is ${short(stranger.did)}`)
+
+  const todos = await owner.keyValue('todos', { schema: Todo, acl: true })
+  await todos.put('milk', { title: 'Buy milk', done: false })
+  say('owner', `created a shared todo list with a schema; its address commits to both:\n         ${todos.address}`)
+  todos.addEventListener('entry:rejected', (e: CustomEvent<RejectedDetail>) => {
+    say('owner', `rejected an entry from ${short(e.detail.did)}: ${e.detail.reason}`)
+  })
+
+  const token = await todos.invite(member.did, { expiresIn: 10 * 60_000 })
+  say('owner', `invited the member (a did-jwt token, ${token.length} characters, valid 10 minutes)`)
+  await member.dial(owner.multiaddrs[0] as string)
+  const shared = await member.accept(token) as KeyValueDatabase<TodoValue>
+  await shared.put('docs', { title: 'Write docs', done: false })
+  say('member', 'accepted the invite and wrote a todo')
+  await until(todos, async () => (await todos.get('docs')) !== undefined)
+  say('owner', `sees "${(await todos.get('docs'))?.title}", signed by ${short(member.did)}`)
+
+  await stranger.dial(owner.multiaddrs[0] as string)
+  const theirs = await stranger.keyValue<TodoValue>(todos.address)
+  try {
+    await theirs.put('spam', { title: 'Buy my coin', done: false })
+  } catch (err) {
+    say('stranger', `tried to write and its own SDK refused: ${(err as Error).name}`)
+  }
+  const rejected = new Promise((resolve) => todos.addEventListener('entry:rejected', resolve, { once: true }))
+  await bypassSdk(stranger, strangerKey, owner, todos.address)
+  say('stranger', 'signed an entry itself and sent it straight to the owner')
+  await rejected
+
+  await member.helia.libp2p.hangUp(owner.helia.libp2p.peerId)
+  say('member', 'went offline')
+  await shared.put('bread', { title: 'Buy bread', done: false })
+  say('member', 'wrote a todo while offline')
+  await member.dial(owner.multiaddrs[0] as string)
+  say('member', 'came back online')
+  await until(todos, async () => (await todos.get('bread')) !== undefined)
+  const heads = JSON.stringify(await todos.heads()) === JSON.stringify(await shared.heads())
+  say('owner', `has the offline write; owner and member hold the same log: ${heads}`)
 
   try {
-    await replica.put('beer', { title: 'Buy beer', done: false })
+    await shared.put('oops', { title: 42, done: false } as unknown as TodoValue)
   } catch (err) {
-    say('reader', `tried to write and was refused locally: ${(err as Error).name}`)
+    say('member', `an invalid todo was refused: ${(err as Error).message}`)
   }
-
-  await todos.put('bread', { title: 'Buy bread', done: false })
-  await until(replica, async () => (await replica.get('bread')) !== undefined)
-  say('reader', `live update: ${(await replica.get('bread'))?.title}`)
+  for await (const { key, value, writer } of todos.entries()) {
+    say('owner', `${key}: "${value.title}" by ${short(writer)}`)
+  }
   say('demo', 'done')
 } finally {
-  await reader.close()
+  await stranger.close()
+  await member.close()
   await owner.close()
   await rm(root, { recursive: true, force: true })
 }
