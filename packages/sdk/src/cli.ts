@@ -1,0 +1,243 @@
+#!/usr/bin/env node
+/**
+ * The `didbase` command. Each command starts a node on the data directory (`--dir`, default
+ * `./.didbase`), does one thing, and stops. `--json` prints machine-readable output.
+ *
+ * Exit codes: 0 done; 1 bad usage; 2 refused (access, schema, invalid value or invite);
+ * 3 not found (no identity, unknown database or key); 4 anything else.
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { decodeInvite, IDENTITY_FILE, loadOrCreateIdentity } from '@didbase/access'
+import { type Schema, schemaFromDSL } from '@didbase/schemas'
+import { createDidbase, type Didbase } from './didbase.js'
+import type { DocumentsDatabase } from './documents.js'
+import type { EventLogDatabase } from './eventlog.js'
+import type { KeyValueDatabase } from './keyvalue.js'
+
+const USAGE = `didbase <command> [options]
+
+  init                                   create the identity in --dir (or show it)
+  id                                     show the identity's DID
+  create <keyvalue|documents|events> <name> [--schema file.ipldsch --root Type] [--writers did,...] [--acl] [--ownership]
+  put <address> <key> <json>             key-value: set a key; documents: <json> is the document (key ignored)
+  get <address> <key>
+  del <address> <key>
+  add <address> <json>                   event log: append an event
+  list <address>                         every record, with its writer
+  grant|revoke <address> <admin|writer> <did>
+  invite <address> <did> [--role writer] [--expires 7d]   prints a token
+  accept <token>                         open the database the token is for and redeem it
+
+options: --dir <path> (default ./.didbase)  --peer <multiaddr> (fetch from this peer)  --json  --help
+exit codes: 0 done, 1 bad usage, 2 refused (access, schema, invite, value), 3 not found, 4 other`
+
+class UsageError extends Error {
+  override name = 'UsageError'
+}
+class NotFoundError extends Error {
+  override name = 'NotFoundError'
+}
+
+const USAGE_ERRORS = new Set(['UsageError', 'InvalidAddressError'])
+const REFUSED = new Set(['AccessDeniedError', 'SchemaValidationError', 'InvalidValueError', 'InvalidInviteError', 'InviteExpiredError', 'InvalidDidError', 'WrongDatabaseTypeError', 'ClosedError'])
+const NOT_FOUND = new Set(['UnknownDatabaseError', 'UnsupportedDatabaseError'])
+
+const { values: flags, positionals } = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        dir: { type: 'string', default: './.didbase' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        schema: { type: 'string' },
+        root: { type: 'string' },
+        writers: { type: 'string' },
+        acl: { type: 'boolean', default: false },
+        ownership: { type: 'boolean', default: false },
+        role: { type: 'string', default: 'writer' },
+        expires: { type: 'string', default: '7d' },
+        peer: { type: 'string' }
+      }
+    })
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`)
+    process.exit(1)
+  }
+})()
+
+function print (human: string, json: unknown): void {
+  console.log(flags.json ? JSON.stringify(json) : human)
+}
+
+function arg (index: number, name: string): string {
+  const value = positionals[index]
+  if (value === undefined) throw new UsageError(`missing <${name}>`)
+  return value
+}
+
+function json (text: string, what: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new UsageError(`${what} must be JSON, e.g. '{"title":"milk"}' (got ${text})`)
+  }
+}
+
+function duration (text: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(text)
+  if (m === null) throw new UsageError(`--expires takes a number and a unit: 30m, 12h, 7d (got ${text})`)
+  return Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd']
+}
+
+async function schemaFile (path: string): Promise<Schema> {
+  const dsl = await readFile(path, 'utf8')
+  const root = flags.root ?? /^\s*type\s+(\w+)/m.exec(dsl)?.[1]
+  if (root === undefined) throw new UsageError(`${path} defines no type; give --root`)
+  return schemaFromDSL(dsl, root)
+}
+
+async function node (): Promise<Didbase> {
+  // Local commands need no listener; with --peer, give the peer time to send what is missing.
+  return createDidbase({ directory: flags.dir, listen: [], ...(flags.peer ? { bootstrap: [flags.peer], openTimeout: 30_000 } : { openTimeout: 3_000 }) })
+}
+
+type Any = KeyValueDatabase | DocumentsDatabase | EventLogDatabase
+
+async function withDatabase<T> (address: string, run: (db: Any) => Promise<T>): Promise<T> {
+  const didbase = await node()
+  try {
+    return await run(await didbase.open(address))
+  } finally {
+    await didbase.close()
+  }
+}
+
+async function main (): Promise<void> {
+  const command = positionals[0]
+  if (flags.help || command === undefined) {
+    console.log(USAGE)
+    return
+  }
+  switch (command) {
+    case 'init': {
+      const identity = await loadOrCreateIdentity(flags.dir)
+      print(`${identity.did}\n(identity in ${join(flags.dir, IDENTITY_FILE)})`, { did: identity.did })
+      return
+    }
+    case 'id': {
+      try {
+        await readFile(join(flags.dir, IDENTITY_FILE))
+      } catch {
+        throw new NotFoundError(`no identity in ${flags.dir}; run: didbase init --dir ${flags.dir}`)
+      }
+      const identity = await loadOrCreateIdentity(flags.dir)
+      print(identity.did, { did: identity.did })
+      return
+    }
+    case 'create': {
+      const type = arg(1, 'keyvalue|documents|events')
+      const name = arg(2, 'name')
+      if (!['keyvalue', 'documents', 'events'].includes(type)) throw new UsageError(`unknown database type ${type}; use keyvalue, documents or events`)
+      const options = {
+        ...(flags.schema !== undefined ? { schema: await schemaFile(flags.schema) } : {}),
+        ...(flags.writers !== undefined ? { writers: flags.writers.split(',').map((w) => w.trim()).filter(Boolean) } : {}),
+        acl: flags.acl,
+        ownership: flags.ownership
+      }
+      const didbase = await node()
+      try {
+        const db = type === 'keyvalue' ? await didbase.keyValue(name, options) : type === 'documents' ? await didbase.documents(name, options as never) : await didbase.eventLog(name, options)
+        print(db.address, { address: db.address, type, name })
+      } finally {
+        await didbase.close()
+      }
+      return
+    }
+    case 'put': {
+      const [address, key, value] = [arg(1, 'address'), arg(2, 'key'), json(arg(3, 'json'), '<json>')]
+      const hash = await withDatabase(address, async (db) => {
+        if (db.type === 'keyvalue') return db.put(key, value)
+        if (db.type === 'documents') return db.put(value as Record<string, unknown>)
+        throw new UsageError(`${address} is an event log; use: didbase add <address> <json>`)
+      })
+      print(hash, { hash })
+      return
+    }
+    case 'add': {
+      const [address, value] = [arg(1, 'address'), json(arg(2, 'json'), '<json>')]
+      const hash = await withDatabase(address, async (db) => {
+        if (db.type !== 'events') throw new UsageError(`${address} is a ${db.type} database; use: didbase put`)
+        return db.add(value)
+      })
+      print(hash, { hash })
+      return
+    }
+    case 'get':
+    case 'del': {
+      const [address, key] = [arg(1, 'address'), arg(2, 'key')]
+      await withDatabase(address, async (db) => {
+        if (db.type === 'events') throw new UsageError(`${address} is an event log; use: didbase list`)
+        const value = await db.get(key)
+        if (value === undefined) throw new NotFoundError(`no record ${key} in ${address}`)
+        if (command === 'get') {
+          print(JSON.stringify(value), { key, value })
+          return
+        }
+        const hash = await db.del(key)
+        print(hash, { hash })
+      })
+      return
+    }
+    case 'list': {
+      const address = arg(1, 'address')
+      const rows = await withDatabase(address, async (db) => {
+        const out: Array<{ key?: string, value: unknown, writer: string, hash: string }> = []
+        for await (const row of db.entries()) out.push(row as { key?: string, value: unknown, writer: string, hash: string })
+        return out
+      })
+      if (flags.json) console.log(JSON.stringify(rows))
+      else for (const r of rows) console.log(`${r.key ?? r.hash}\t${JSON.stringify(r.value)}\t${r.writer}`)
+      return
+    }
+    case 'grant':
+    case 'revoke': {
+      const [address, role, did] = [arg(1, 'address'), arg(2, 'admin|writer'), arg(3, 'did')]
+      const hash = await withDatabase(address, async (db) => (command === 'grant' ? db.grant(role as 'writer', did) : db.revoke(role as 'writer', did)))
+      print(hash, { hash })
+      return
+    }
+    case 'invite': {
+      const [address, did] = [arg(1, 'address'), arg(2, 'did')]
+      const expiresIn = duration(flags.expires)
+      const token = await withDatabase(address, async (db) => db.invite(did, { role: flags.role as 'writer', expiresIn }))
+      print(token, { token, expiresAt: decodeInvite(token).expiresAt })
+      return
+    }
+    case 'accept': {
+      const token = arg(1, 'token')
+      const didbase = await node()
+      try {
+        const db = await didbase.accept(token)
+        print(`you may now write to ${db.address}`, { address: db.address })
+      } finally {
+        await didbase.close()
+      }
+      return
+    }
+    default:
+      throw new UsageError(`unknown command ${command}`)
+  }
+}
+
+try {
+  await main()
+} catch (err) {
+  const e = err as Error
+  const code = USAGE_ERRORS.has(e.name) ? 1 : e instanceof NotFoundError || NOT_FOUND.has(e.name) ? 3 : REFUSED.has(e.name) ? 2 : 4
+  if (flags.json) console.error(JSON.stringify({ error: e.name, message: e.message, ...(('reason' in e) ? { reason: e.reason } : {}), exitCode: code }))
+  else console.error(`didbase: ${e.message}${e instanceof UsageError ? `\n\n${USAGE}` : ''}`)
+  process.exitCode = code
+}

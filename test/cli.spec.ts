@@ -1,0 +1,91 @@
+/**
+ * The real `didbase` binary, run as a subprocess on a data directory: each call starts a
+ * node on disk, does one thing and stops, so what one call writes the next one reads.
+ */
+import { execFile } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createDidKeyIdentity } from '@didbase/access'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { describe, expect, it } from 'vitest'
+import { tempDir } from './src/peers.js'
+
+const bin = fileURLToPath(new URL('../packages/sdk/dist/cli.js', import.meta.url))
+
+interface Run { code: number, stdout: string, stderr: string }
+
+async function didbase (dir: string, ...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args, '--dir', dir], { timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : (err as { code?: number }).code ?? -1, stdout: stdout.trim(), stderr: stderr.trim() })
+    })
+  })
+}
+
+describe('didbase CLI', () => {
+  it('init creates the identity once; id shows it; id without one says what to do', async () => {
+    const dir = await tempDir()
+    const empty = await didbase(dir, 'id')
+    expect(empty.code).toBe(3)
+    expect(empty.stderr).toContain('run: didbase init')
+    const init = await didbase(dir, 'init', '--json')
+    expect(init.code).toBe(0)
+    const { did } = JSON.parse(init.stdout) as { did: string }
+    expect(did).toMatch(/^did:key:z6Mk/)
+    expect((await didbase(dir, 'init', '--json')).stdout).toBe(init.stdout)
+    expect(await didbase(dir, 'id')).toMatchObject({ code: 0, stdout: did })
+  })
+
+  it('create, put, get, list, del with a schema; an invalid value exits 2 with its path', async () => {
+    const dir = await tempDir()
+    const schema = join(dir, 'todo.ipldsch')
+    await writeFile(schema, 'type Todo struct {\n  title String\n  done Bool\n}\n')
+    const created = await didbase(dir, 'create', 'keyvalue', 'todos', '--schema', schema, '--json')
+    expect(created.code).toBe(0)
+    const { address } = JSON.parse(created.stdout) as { address: string }
+    expect((await didbase(dir, 'put', address, 'milk', '{"title":"Buy milk","done":false}')).code).toBe(0)
+    const bad = await didbase(dir, 'put', address, 'beer', '{"title":42,"done":false}')
+    expect(bad).toMatchObject({ code: 2 })
+    expect(bad.stderr).toContain('/title: expected String, got Int')
+    expect(JSON.parse((await didbase(dir, 'get', address, 'milk', '--json')).stdout)).toEqual({ key: 'milk', value: { title: 'Buy milk', done: false } })
+    const list = JSON.parse((await didbase(dir, 'list', address, '--json')).stdout) as Array<{ key: string, writer: string }>
+    expect(list.map((r) => r.key)).toEqual(['milk'])
+    expect(list[0]?.writer).toBe((await didbase(dir, 'id')).stdout)
+    expect((await didbase(dir, 'del', address, 'milk')).code).toBe(0)
+    expect((await didbase(dir, 'get', address, 'milk')).code).toBe(3)
+  })
+
+  it('event logs: add and list; usage errors exit 1 and say what to do', async () => {
+    const dir = await tempDir()
+    const { stdout: address } = await didbase(dir, 'create', 'events', 'journal')
+    expect((await didbase(dir, 'add', address, '"hello"')).code).toBe(0)
+    expect((await didbase(dir, 'list', address)).stdout).toMatch(/^\S+\t"hello"\tdid:key:/)
+    const put = await didbase(dir, 'put', address, 'k', '1')
+    expect(put.code).toBe(1)
+    expect(put.stderr).toContain('use: didbase add')
+    expect((await didbase(dir, 'add', address, 'not json')).stderr).toContain('must be JSON')
+    expect((await didbase(dir, 'frobnicate')).code).toBe(1)
+    expect((await didbase(dir, 'create', 'table', 'x')).stderr).toContain('use keyvalue, documents or events')
+  })
+
+  it('ACL databases: grant and invite from the command line; --json errors carry the name and reason', async () => {
+    const dir = await tempDir()
+    const { stdout: address } = await didbase(dir, 'create', 'keyvalue', 'board', '--acl')
+    const bob = createDidKeyIdentity().did
+    expect((await didbase(dir, 'grant', address, 'writer', bob)).code).toBe(0)
+    const invite = JSON.parse((await didbase(dir, 'invite', address, bob, '--expires', '2h', '--json')).stdout) as { token: string, expiresAt: number }
+    expect(invite.token.split('.')).toHaveLength(3)
+    expect(invite.expiresAt).toBeGreaterThan(Date.now() + 3_500_000)
+    const notDid = await didbase(dir, 'grant', address, 'writer', 'bob', '--json')
+    expect(notDid.code).toBe(2)
+    expect(JSON.parse(notDid.stderr)).toMatchObject({ error: 'InvalidDidError', exitCode: 2 })
+    expect((await didbase(dir, 'list', '/orbitdb/not-an-address')).code).toBe(1)
+    const nobodyHasIt = `/orbitdb/${CID.create(1, 0x71, await sha256.digest(crypto.getRandomValues(new Uint8Array(16)))).toString(base58btc)}`
+    const unknown = await didbase(dir, 'list', nobodyHasIt, '--json')
+    expect(unknown.code).toBe(3)
+    expect(JSON.parse(unknown.stderr)).toMatchObject({ error: 'UnknownDatabaseError' })
+  })
+})
