@@ -13,7 +13,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from './src/peers.js'
 
-const bin = fileURLToPath(new URL('../packages/sdk/dist/cli.js', import.meta.url))
+const bin = fileURLToPath(new URL('../packages/sdk/bin/didbase.js', import.meta.url))
 
 interface Run { code: number, stdout: string, stderr: string }
 

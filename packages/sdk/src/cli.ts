@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `didbase` command. Each command starts a node on the data directory (`--dir`, default
  * `./.didbase`), does one thing, and stops. `--json` prints machine-readable output.
