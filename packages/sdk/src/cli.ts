@@ -28,6 +28,9 @@ const USAGE = `didbase <command> [options]
   grant|revoke <address> <admin|writer> <did>
   invite <address> <did> [--role writer] [--expires 7d]   prints a token
   accept <token>                         open the database the token is for and redeem it
+  peer [--listen ma,...] [--serve address,...]
+                                         stay online: keep and serve the databases given (and any
+                                         opened before from --dir) to peers while writers are away
 
 options: --dir <path> (default ./.didbase)  --peer <multiaddr> (fetch from this peer)  --json  --help
 exit codes: 0 done, 1 bad usage, 2 refused (access, schema, invite, value), 3 not found, 4 other`
@@ -58,7 +61,9 @@ const { values: flags, positionals } = (() => {
         ownership: { type: 'boolean', default: false },
         role: { type: 'string', default: 'writer' },
         expires: { type: 'string', default: '7d' },
-        peer: { type: 'string' }
+        peer: { type: 'string' },
+        listen: { type: 'string', default: '/ip4/127.0.0.1/tcp/4001,/ip4/127.0.0.1/tcp/4002/ws' },
+        serve: { type: 'string' }
       }
     })
   } catch (err) {
@@ -112,6 +117,39 @@ async function withDatabase<T> (address: string, run: (db: Any) => Promise<T>): 
   } finally {
     await didbase.close()
   }
+}
+
+/** The always-on replicator: open the databases to serve, log what happens, stop cleanly on a signal. */
+async function runPeer (): Promise<void> {
+  const log = (event: string, detail: Record<string, unknown>): void => {
+    const line = { time: new Date().toISOString(), event, ...detail }
+    console.log(flags.json ? JSON.stringify(line) : `${line.time} ${event} ${Object.entries(detail).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`)
+  }
+  const didbase = await createDidbase({
+    directory: flags.dir,
+    listen: flags.listen.split(',').map((a) => a.trim()).filter(Boolean),
+    ...(flags.peer ? { bootstrap: [flags.peer] } : {})
+  })
+  const stopped = new Promise<string>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal))
+  })
+  log('started', { did: didbase.did, peerId: didbase.peerId })
+  for (const address of didbase.multiaddrs) log('listening', { address })
+  for (const address of (flags.serve ?? '').split(',').map((a) => a.trim()).filter(Boolean)) {
+    try {
+      const db = await didbase.open(address)
+      db.addEventListener('update', (e) => log('update', { db: address, writer: e.detail.did, entry: e.detail.hash }))
+      db.addEventListener('entry:rejected', (e) => log('rejected', { db: address, writer: e.detail.did, reason: e.detail.reason }))
+      db.addEventListener('peer:join', (e) => log('peer', { db: address, peerId: e.detail.peerId }))
+      log('serving', { db: address, type: db.type, entries: await db.size() })
+    } catch (err) {
+      log('not-serving', { db: address, error: (err as Error).name, message: (err as Error).message })
+    }
+  }
+  const signal = await stopped
+  log('stopping', { signal })
+  await didbase.close()
+  log('stopped', {})
 }
 
 async function main (): Promise<void> {
@@ -226,6 +264,9 @@ async function main (): Promise<void> {
       }
       return
     }
+    case 'peer':
+      await runPeer()
+      return
     default:
       throw new UsageError(`unknown command ${command}`)
   }
