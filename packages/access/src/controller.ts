@@ -133,7 +133,7 @@ async function loadPolicy (blockstore: BlockstoreLike, address: string): Promise
   }
   let value: unknown
   try {
-    value = await getBlock(blockstore, cid, { signal: AbortSignal.timeout(FETCH_TIMEOUT) })
+    value = await getBlock(blockstore, cid, { signal: fetchSignal() })
   } catch (cause) {
     throw new InvalidPolicyError(`policy block ${hash} could not be read or does not match its CID`, { cause })
   }
@@ -146,7 +146,7 @@ function entryLoader (blockstore: BlockstoreLike, stopping: AbortSignal): (hash:
   return async (hash) => {
     const cid = parseCid(hash)
     if (cid === undefined) throw new Error(`${JSON.stringify(hash)} is not an entry hash`)
-    const value = await getBlock(blockstore, cid, { signal: AbortSignal.any([stopping, AbortSignal.timeout(FETCH_TIMEOUT)]) })
+    const value = await getBlock(blockstore, cid, { signal: fetchSignal(stopping) })
     if (typeof value !== 'object' || value === null) throw new Error(`block ${hash} is not an entry`)
     return { ...(value as EntryLike), hash }
   }
@@ -174,17 +174,23 @@ function deniedError (did: string, address: string, denial: Denial): Error {
   }
 }
 
-async function loadSchema (blockstore: BlockstoreLike, cid: CID): Promise<Schema> {
-  let value: unknown
+/** A fetch that gives up at the timeout, or as soon as `stopping` aborts. */
+function fetchSignal (stopping?: AbortSignal): AbortSignal {
+  const timeout = AbortSignal.timeout(FETCH_TIMEOUT)
+  return stopping === undefined ? timeout : AbortSignal.any([stopping, timeout])
+}
+
+/** Fetch a schema document by CID (hash-checked). Throws `InvalidSchemaError` for one didbase cannot check. */
+async function fetchSchema (blockstore: BlockstoreLike, cid: CID, stopping?: AbortSignal): Promise<Schema> {
+  return schemaFromDocument(await getBlock(blockstore, cid, { signal: fetchSignal(stopping) }))
+}
+
+/** The schema a policy block names, as an `InvalidPolicyError` when it cannot be had or used. */
+async function policySchema (blockstore: BlockstoreLike, cid: CID): Promise<Schema> {
   try {
-    value = await getBlock(blockstore, cid, { signal: AbortSignal.timeout(FETCH_TIMEOUT) })
+    return await fetchSchema(blockstore, cid)
   } catch (cause) {
-    throw new InvalidPolicyError(`schema block ${cid} could not be read or does not match its CID`, { cause })
-  }
-  try {
-    return schemaFromDocument(value)
-  } catch (cause) {
-    throw new InvalidPolicyError(`schema block ${cid} is not a schema didbase can check: ${(cause as Error).message}`, { cause })
+    throw new InvalidPolicyError(`schema block ${cid} could not be read or is not a schema didbase can check: ${(cause as Error).message}`, { cause })
   }
 }
 
@@ -200,7 +206,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
   const loadSchema = async (cid: string): Promise<Schema> => {
     const parsed = parseCid(cid)
     if (parsed === undefined) throw new InvalidSchemaError(`${cid} is not a CID`)
-    return schemaFromDocument(await getBlock(blockstore, parsed, { signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(FETCH_TIMEOUT)]) }))
+    return fetchSchema(blockstore, parsed, stopping.signal)
   }
   const rules = { ...genesis, mutable, ownership, loadSchema, ...(schema ? { schema } : {}) }
   const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, rules, entryLoader(blockstore, stopping.signal)))
@@ -273,7 +279,7 @@ function factory (type: PolicyBlock['type'], build: (creator: string) => PolicyB
     let schema = newSchema
     if (address !== undefined) {
       policy = await loadPolicy(blockstore, address)
-      schema = policy.schema === undefined ? undefined : await loadSchema(blockstore, policy.schema)
+      schema = policy.schema === undefined ? undefined : await policySchema(blockstore, policy.schema)
     } else {
       policy = build(params.orbitdb.identity.id)
       if (newSchema !== undefined) {
