@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.spec.ts', 'test/**/*.spec.ts'],
+    include: ['packages/*/test/**/*.spec.ts', 'test/**/*.spec.ts', 'examples/*/test/**/*.spec.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Multi-peer suites start real libp2p nodes; two cores are shared by the files.

@@ -93,6 +93,7 @@ declare module '@orbitdb/core' {
     access: AccessControllerInstance
     events: EventEmitter
     peers: Set<string>
+    sync: { start: () => Promise<void>, stop: () => Promise<void> }
     close: () => Promise<void>
     drop: () => Promise<void>
     addOperation: (op: unknown) => Promise<string>

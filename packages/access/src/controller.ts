@@ -80,6 +80,11 @@ export interface AccessPolicy {
   schemaAt: (heads: readonly string[]) => Promise<Schema | undefined>
   /** Roles in force for an entry written on top of `heads`. */
   state: (heads: readonly string[]) => Promise<AclState>
+  /**
+   * Entries read from the block store (a peer, or the local disk after a restart) to be
+   * checked since the database opened. Catch-up progress is measured with it.
+   */
+  readonly received: number
 }
 
 export type DidAccessController = AccessControllerInstance & AccessPolicy
@@ -125,7 +130,8 @@ function policyBlock (value: unknown, where: string): PolicyBlock {
   throw new InvalidPolicyError(`${where} is not a didbase policy`)
 }
 
-async function loadPolicy (blockstore: BlockstoreLike, address: string): Promise<PolicyBlock> {
+/** Fetch and check the policy block an access-controller address names (`/didbase-acl/<cid>`). */
+export async function loadPolicy (blockstore: BlockstoreLike, address: string): Promise<PolicyBlock> {
   const [, type, hash] = address.split('/')
   const cid = hash === undefined ? undefined : parseCid(hash)
   if (type === undefined || !ACCESS_TYPES.includes(type) || cid === undefined) {
@@ -209,7 +215,8 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     return fetchSchema(blockstore, parsed, stopping.signal)
   }
   const rules = { ...genesis, mutable, ownership, loadSchema, ...(schema ? { schema } : {}) }
-  const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, rules, entryLoader(blockstore, stopping.signal)))
+  let received = 0
+  const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, rules, entryLoader(blockstore, stopping.signal), () => { received++ }))
   const bound = (): Judge => {
     if (judge === undefined) throw new Error('the access controller is not bound to a database yet')
     return judge
@@ -234,6 +241,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     ownership,
     genesis,
     schema,
+    get received () { return received },
     bind: (databaseAddress) => { judgeFor(databaseAddress) },
     stop: () => { stopping.abort() },
     check: async (did, payload, heads) => {
@@ -263,6 +271,8 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
         }
         return true
       }
+      // Only remote entries arrive hashed: local appends are not received.
+      if (entry.hash !== undefined) received++
       const did = await verifyEntry(entry)
       const denial = simpleDenial(did, entry.payload)
       if (denial !== undefined) throw new EntryRejectedError(hash, did, denial.reason, denial.detail)

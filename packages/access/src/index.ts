@@ -53,6 +53,7 @@ export {
   didAcl,
   didWriters,
   isDidAccessController,
+  loadPolicy,
   type PolicyBlock,
   WRITERS_TYPE
 } from './controller.js'

@@ -124,10 +124,14 @@ export class Judge {
   readonly #sets = new AclSets()
   readonly #fold: AclFold
 
-  constructor (address: string, rules: JudgeRules, load: (hash: string) => Promise<LoadedEntry>) {
+  readonly #onFetched: () => void
+
+  /** `onFetched` is told of each entry of the past fetched to be judged (progress reports). */
+  constructor (address: string, rules: JudgeRules, load: (hash: string) => Promise<LoadedEntry>, onFetched: () => void = () => {}) {
     this.address = address
     this.#rules = rules
     this.#load = load
+    this.#onFetched = onFetched
     this.#fold = new AclFold(rules, (hash) => {
       const op = this.#facts.get(hash)?.aclOp
       if (op === undefined) throw new Error(`access operation ${hash} has not been judged`)
@@ -263,6 +267,7 @@ export class Judge {
         const loaded = await Promise.allSettled(level.slice(i, i + PREFETCH_BATCH).map(async (h) => this.#load(h)))
         for (const result of loaded) {
           if (result.status !== 'fulfilled') continue
+          this.#onFetched()
           for (const link of linksOf(result.value, known)) {
             if (seen.has(link) || this.#known(link)) continue
             seen.add(link)

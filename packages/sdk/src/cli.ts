@@ -10,6 +10,8 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { decodeInvite, IDENTITY_FILE, loadOrCreateIdentity } from '@didbase/access'
 import { type Schema, schemaFromDSL } from '@didbase/schemas'
+import { DEFAULT_PEER_LISTEN, readPeerConfig, runPeer } from './cli-peer.js'
+import { syncFromPeer } from './cli-sync.js'
 import { createDidbase, type Didbase } from './didbase.js'
 import type { DocumentsDatabase } from './documents.js'
 import type { EventLogDatabase } from './eventlog.js'
@@ -25,15 +27,20 @@ const USAGE = `didbase <command> [options]
   del <address> <key>
   add <address> <json>                   event log: append an event
   list <address>                         every record, with its writer
+  query <address> <json>                 documents whose fields equal those given, e.g. '{"done":false}'
   grant|revoke <address> <admin|writer> <did>
   invite <address> <did> [--role writer] [--expires 7d]   prints a token
   accept <token>                         open the database the token is for and redeem it
-  peer [--listen ma,...] [--serve address,...]
-                                         stay online: keep and serve the databases given (and any
-                                         opened before from --dir) to peers while writers are away
+  sync <address> --peer <multiaddr>      fetch a database from a peer and keep it in --dir (progress bar)
+  pin <address> --peer <multiaddr>       ask a didbase peer to keep and serve a database
+  peer [--listen ma,...] [--serve address,...] [--creators did,...] [--no-relay] [--config peer.json]
+                                         stay online: keep and serve databases to peers while writers
+                                         are away (those given, those served before from --dir, and
+                                         those pinned by clients when --creators created them); relay
+                                         for browsers
 
 options: --dir <path> (default ./.didbase)  --peer <multiaddr> (fetch from this peer)  --json  --help
-exit codes: 0 done, 1 bad usage, 2 refused (access, schema, invite, value), 3 not found, 4 other`
+exit codes: 0 done, 1 bad usage, 2 refused (access, schema, invite, value, pin), 3 not found, 4 other`
 
 class UsageError extends Error {
   override name = 'UsageError'
@@ -42,8 +49,8 @@ class NotFoundError extends Error {
   override name = 'NotFoundError'
 }
 
-const USAGE_ERRORS = new Set(['UsageError', 'InvalidAddressError'])
-const REFUSED = new Set(['AccessDeniedError', 'SchemaValidationError', 'InvalidValueError', 'InvalidInviteError', 'InviteExpiredError', 'InvalidDidError', 'WrongDatabaseTypeError', 'ClosedError'])
+const USAGE_ERRORS = new Set(['UsageError', 'InvalidAddressError', 'ConfigError'])
+const REFUSED = new Set(['AccessDeniedError', 'SchemaValidationError', 'InvalidValueError', 'InvalidInviteError', 'InviteExpiredError', 'InvalidDidError', 'WrongDatabaseTypeError', 'ClosedError', 'PinRefusedError'])
 const NOT_FOUND = new Set(['UnknownDatabaseError', 'UnsupportedDatabaseError'])
 
 const { values: flags, positionals } = (() => {
@@ -51,7 +58,7 @@ const { values: flags, positionals } = (() => {
     return parseArgs({
       allowPositionals: true,
       options: {
-        dir: { type: 'string', default: './.didbase' },
+        dir: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         schema: { type: 'string' },
@@ -62,8 +69,11 @@ const { values: flags, positionals } = (() => {
         role: { type: 'string', default: 'writer' },
         expires: { type: 'string', default: '7d' },
         peer: { type: 'string' },
-        listen: { type: 'string', default: '/ip4/127.0.0.1/tcp/4001,/ip4/127.0.0.1/tcp/4002/ws' },
-        serve: { type: 'string' }
+        listen: { type: 'string' },
+        serve: { type: 'string' },
+        creators: { type: 'string' },
+        'no-relay': { type: 'boolean', default: false },
+        config: { type: 'string' }
       }
     })
   } catch (err) {
@@ -71,6 +81,10 @@ const { values: flags, positionals } = (() => {
     process.exit(1)
   }
 })()
+
+const DEFAULT_DIR = './.didbase'
+/** The data directory of every command but `peer`, whose config file may name one. */
+const dir = flags.dir ?? DEFAULT_DIR
 
 function print (human: string, json: unknown): void {
   console.log(flags.json ? JSON.stringify(json) : human)
@@ -105,7 +119,7 @@ async function schemaFile (path: string): Promise<Schema> {
 
 async function node (): Promise<Didbase> {
   // Local commands need no listener; with --peer, give the peer time to send what is missing.
-  return createDidbase({ directory: flags.dir, listen: [], ...(flags.peer ? { bootstrap: [flags.peer], openTimeout: 30_000 } : { openTimeout: 3_000 }) })
+  return createDidbase({ directory: dir, listen: [], ...(flags.peer ? { bootstrap: [flags.peer], openTimeout: 30_000 } : { openTimeout: 3_000 }) })
 }
 
 type Any = KeyValueDatabase | DocumentsDatabase | EventLogDatabase
@@ -119,37 +133,26 @@ async function withDatabase<T> (address: string, run: (db: Any) => Promise<T>): 
   }
 }
 
-/** The always-on replicator: open the databases to serve, log what happens, stop cleanly on a signal. */
-async function runPeer (): Promise<void> {
-  const log = (event: string, detail: Record<string, unknown>): void => {
-    const line = { time: new Date().toISOString(), event, ...detail }
-    console.log(flags.json ? JSON.stringify(line) : `${line.time} ${event} ${Object.entries(detail).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`)
-  }
-  const didbase = await createDidbase({
-    directory: flags.dir,
-    listen: flags.listen.split(',').map((a) => a.trim()).filter(Boolean),
-    ...(flags.peer ? { bootstrap: [flags.peer] } : {})
-  })
-  const stopped = new Promise<string>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal))
-  })
-  log('started', { did: didbase.did, peerId: didbase.peerId })
-  for (const address of didbase.multiaddrs) log('listening', { address })
-  for (const address of (flags.serve ?? '').split(',').map((a) => a.trim()).filter(Boolean)) {
-    try {
-      const db = await didbase.open(address)
-      db.addEventListener('update', (e) => log('update', { db: address, writer: e.detail.did, entry: e.detail.hash }))
-      db.addEventListener('entry:rejected', (e) => log('rejected', { db: address, writer: e.detail.did, reason: e.detail.reason }))
-      db.addEventListener('peer:join', (e) => log('peer', { db: address, peerId: e.detail.peerId }))
-      log('serving', { db: address, type: db.type, entries: await db.size() })
-    } catch (err) {
-      log('not-serving', { db: address, error: (err as Error).name, message: (err as Error).message })
-    }
-  }
-  const signal = await stopped
-  log('stopping', { signal })
-  await didbase.close()
-  log('stopped', {})
+function list (text: string | undefined): string[] | undefined {
+  return text === undefined ? undefined : text.split(',').map((a) => a.trim()).filter(Boolean)
+}
+
+/** Flags first, then the config file, then defaults. */
+async function peerCommand (): Promise<void> {
+  const config = flags.config === undefined ? {} : await readPeerConfig(flags.config)
+  await runPeer({
+    directory: flags.dir ?? config.dir ?? DEFAULT_DIR,
+    listen: list(flags.listen) ?? config.listen ?? DEFAULT_PEER_LISTEN,
+    peers: flags.peer !== undefined ? [flags.peer] : config.peers ?? [],
+    serve: [...(config.serve ?? []), ...(list(flags.serve) ?? [])],
+    creators: list(flags.creators) ?? config.creators ?? [],
+    relay: flags['no-relay'] ? false : config.relay ?? true
+  }, flags.json)
+}
+
+function needPeer (command: string): string {
+  if (flags.peer === undefined) throw new UsageError(`${command} needs --peer <multiaddr>, e.g. --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3Koo… (the address a didbase peer prints)`)
+  return flags.peer
 }
 
 async function main (): Promise<void> {
@@ -160,17 +163,17 @@ async function main (): Promise<void> {
   }
   switch (command) {
     case 'init': {
-      const identity = await loadOrCreateIdentity(flags.dir)
-      print(`${identity.did}\n(identity in ${join(flags.dir, IDENTITY_FILE)})`, { did: identity.did })
+      const identity = await loadOrCreateIdentity(dir)
+      print(`${identity.did}\n(identity in ${join(dir, IDENTITY_FILE)})`, { did: identity.did })
       return
     }
     case 'id': {
       try {
-        await readFile(join(flags.dir, IDENTITY_FILE))
+        await readFile(join(dir, IDENTITY_FILE))
       } catch {
-        throw new NotFoundError(`no identity in ${flags.dir}; run: didbase init --dir ${flags.dir}`)
+        throw new NotFoundError(`no identity in ${dir}; run: didbase init --dir ${dir}`)
       }
-      const identity = await loadOrCreateIdentity(flags.dir)
+      const identity = await loadOrCreateIdentity(dir)
       print(identity.did, { did: identity.did })
       return
     }
@@ -264,8 +267,49 @@ async function main (): Promise<void> {
       }
       return
     }
+    case 'query': {
+      const [address, match] = [arg(1, 'address'), json(arg(2, 'json'), '<json>')]
+      if (typeof match !== 'object' || match === null || Array.isArray(match)) throw new UsageError(`<json> must be an object of fields to match, e.g. '{"done":false}'`)
+      const fields = Object.entries(match)
+      const docs = await withDatabase(address, async (db) => {
+        if (db.type !== 'documents') throw new UsageError(`${address} is a ${db.type} database; query works on documents (use: didbase list)`)
+        const out: unknown[] = []
+        for await (const doc of db.query((d) => fields.every(([k, v]) => JSON.stringify(d[k]) === JSON.stringify(v)))) out.push(doc)
+        return out
+      })
+      if (flags.json) console.log(JSON.stringify(docs))
+      else for (const d of docs) console.log(JSON.stringify(d))
+      return
+    }
+    case 'sync': {
+      const address = arg(1, 'address')
+      const peer = needPeer('sync')
+      const didbase = await createDidbase({ directory: dir, listen: [], openTimeout: 30_000 })
+      try {
+        const r = await syncFromPeer(didbase, address, peer, flags.json ? 'json' : 'bar')
+        print(`synced ${address}: ${r.entries} entries, up to date with ${peer} (${(r.ms / 1000).toFixed(1)} s)`, r)
+      } finally {
+        await didbase.close()
+      }
+      return
+    }
+    case 'pin': {
+      const address = arg(1, 'address')
+      const peer = needPeer('pin')
+      const didbase = await createDidbase({ directory: dir, listen: [], openTimeout: 30_000 })
+      try {
+        // The peer fetches the database from us, so it must be open here while it asks.
+        await didbase.dial(peer)
+        await didbase.open(address)
+        await didbase.pin(address, peer)
+        print(`${peer} keeps and serves ${address}`, { address, peer })
+      } finally {
+        await didbase.close()
+      }
+      return
+    }
     case 'peer':
-      await runPeer()
+      await peerCommand()
       return
     default:
       throw new UsageError(`unknown command ${command}`)

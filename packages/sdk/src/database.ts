@@ -19,6 +19,7 @@ import type { Schema } from '@didbase/schemas'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
+import { type SyncProgress, trackCatchUp } from './catch-up.js'
 import { ClosedError, InvalidValueError } from './errors.js'
 import type { DatabaseEvents } from './events.js'
 import type { DatabaseType } from './manifest.js'
@@ -80,6 +81,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   readonly #onClose: () => void
   readonly #stop: () => void
   #closing: Promise<void> | undefined
+  readonly #exchanged = new Set<string>()
 
   constructor (ctx: HandleContext) {
     super()
@@ -98,6 +100,12 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   /** `'acl'` when admins can change who writes; `'writers'` for a fixed set. */
   get policy (): 'acl' | 'writers' {
     return this.#policy.mutable ? 'acl' : 'writers'
+  }
+
+  /** Admins and writers the database was created with: part of its address, never changed. */
+  get genesis (): Roles {
+    const { admins, writers } = this.#policy.genesis
+    return { admins: [...admins].sort(), writers: [...writers].sort() }
   }
 
   /** Whether records may be changed only by their creator (or an admin). */
@@ -208,6 +216,14 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     if (this.#closing !== undefined) throw new ClosedError(`${this.address} is closed`)
   }
 
+  /**
+   * Peers that have exchanged heads with this replica since it opened and are still
+   * subscribed: what they had is applied here (or refused). Each exchange also fires `peer:join`.
+   */
+  get syncedPeers (): string[] {
+    return [...this.#exchanged]
+  }
+
   /** Number of entries in the local copy of the log. */
   async size (): Promise<number> {
     let n = 0
@@ -221,17 +237,20 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       this.safeDispatchEvent('update', { detail: { did: entry.identity, hash: entry.hash } })
     })
     events.on('join', (peerId: unknown) => {
+      this.#exchanged.add(String(peerId))
       this.safeDispatchEvent('peer:join', { detail: { peerId: String(peerId) } })
     })
+    events.on('leave', (peerId: unknown) => { this.#exchanged.delete(String(peerId)) })
     // Without a listener, OrbitDB's sync 'error' events would throw and crash the process.
     events.on('error', (err: unknown) => {
       this.safeDispatchEvent('sync:error', { detail: err instanceof Error ? err : new Error(String(err)) })
     })
     // OrbitDB logs a refused remote entry to the console and drops it; report it instead.
     const joinEntry = log.joinEntry.bind(log)
+    const report = (detail: SyncProgress): void => { this.safeDispatchEvent('sync:progress', { detail }) }
     log.joinEntry = async (entry: LogEntry) => {
       try {
-        return await joinEntry(entry)
+        return await trackCatchUp(entry, async () => log.heads(), () => this.#policy.received, report, async () => joinEntry(entry))
       } catch (err) {
         if (this.#closing !== undefined) return false
         const r = reasonOf(err)

@@ -20,11 +20,13 @@ import { join } from 'node:path'
 import type { DatabaseHandle, HandleContext } from './database.js'
 import { DocumentsDatabase } from './documents.js'
 import { closableEntryStorage } from './entry-storage.js'
-import { ClosedError, InvalidValueError, WrongDatabaseTypeError } from './errors.js'
+import { ClosedError, InvalidAddressError, InvalidValueError, WrongDatabaseTypeError } from './errors.js'
 import { EventLogDatabase } from './eventlog.js'
 import { KeyValueDatabase } from './keyvalue.js'
 import { type DatabaseType, type DidbaseMeta, parseAddress, readManifest } from './manifest.js'
 import { createNode, DEFAULT_LISTEN, type Node } from './node.js'
+import { requestPin } from './pin.js'
+import { startSync } from './sync-start.js'
 
 export interface DidbaseInit {
   /** Where identity, blocks and databases live. Default `./.didbase`. */
@@ -42,6 +44,11 @@ export interface DidbaseInit {
   bootstrap?: string[]
   /** How long `open` waits for a manifest from peers, in ms. Default 30 000. */
   openTimeout?: number
+  /**
+   * Be a circuit relay (v2) for peers that cannot be dialed directly, such as browsers,
+   * which then reach each other through this node. Default false; `didbase peer` turns it on.
+   */
+  relay?: boolean
 }
 
 export interface OpenOptions {
@@ -95,6 +102,11 @@ export interface Didbase extends AsyncDisposable {
   open: (address: string, options?: OpenOptions) => Promise<AnyDatabase>
   /** Open the database an invite is for and redeem it; then this node may write there. */
   accept: (token: string, options?: OpenOptions) => Promise<AnyDatabase>
+  /**
+   * Ask an always-on peer (`didbase peer --creators ...`) to keep and serve a database, so
+   * others can sync it while this node is offline. Throws `PinRefusedError` with the peer's reason.
+   */
+  pin: (address: string, peer: string | Multiaddr, options?: OpenOptions) => Promise<void>
   /** Close every database and stop the node. Idempotent. */
   close: () => Promise<void>
 }
@@ -168,6 +180,12 @@ class DidbaseNode implements Didbase {
     return db
   }
 
+  async pin (address: string, peer: string | Multiaddr, options: OpenOptions = {}): Promise<void> {
+    this.#assertOpen()
+    if (parseAddress(address) === undefined) throw new InvalidAddressError(`${address} is not a database address; pin takes the address a database was created with`)
+    await requestPin(this.helia.libp2p, typeof peer === 'string' ? multiaddr(peer) : peer, address, options.signal)
+  }
+
   async #open (wanted: DatabaseType | undefined, nameOrAddress: string, options: DocumentsOptions<unknown>): Promise<AnyDatabase> {
     this.#assertOpen()
     options.signal?.throwIfAborted()
@@ -200,6 +218,8 @@ class DidbaseNode implements Didbase {
       entryStorage: await closableEntryStorage(this.helia, stopping.signal),
       meta: { ...meta },
       Database: databaseType(type, meta),
+      // Sync starts once the handle listens, so no exchange with a peer goes unreported.
+      sync: false,
       ...(cid === undefined ? { AccessController: accessControllerFor(options) } : {})
     })
     if (cid !== undefined && options.schema !== undefined) {
@@ -211,7 +231,17 @@ class DidbaseNode implements Didbase {
         throw new WrongDatabaseTypeError(`${nameOrAddress} does not enforce schema ${wanted}`)
       }
     }
-    return this.#handleFor(db, type, meta, stopping)
+    const fresh = !this.#handles.has(db.address)
+    const handle = this.#handleFor(db, type, meta, stopping)
+    if (fresh) {
+      try {
+        await startSync(db, this.helia)
+      } catch (err) {
+        await handle.close()
+        throw err
+      }
+    }
+    return handle
   }
 
   #handleFor (db: Database, type: DatabaseType, meta: DidbaseMeta, stopping: AbortController): AnyDatabase {
@@ -272,7 +302,8 @@ export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
     directory,
     memory,
     listen: init.listen ?? DEFAULT_LISTEN,
-    bootstrap: init.bootstrap ?? []
+    bootstrap: init.bootstrap ?? [],
+    relay: init.relay === true
   })
   try {
     const { identity: orbitIdentity, identities } = orbitIdentityLayer(identity)

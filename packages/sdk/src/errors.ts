@@ -35,3 +35,18 @@ export class ClosedError extends Error {
   static override name = 'ClosedError'
   override name = 'ClosedError'
 }
+
+/** Why an always-on peer would not keep a database. */
+export type PinRefusal = 'not-accepting' | 'not-allowed' | 'unknown-database' | 'unsupported' | 'invalid-request' | 'failed'
+
+/** An always-on peer (`didbase peer`) refused to keep and serve a database; `reason` says why. */
+export class PinRefusedError extends Error {
+  static override name = 'PinRefusedError'
+  override name = 'PinRefusedError'
+  readonly reason: PinRefusal
+
+  constructor (message: string, reason: PinRefusal) {
+    super(message)
+    this.reason = reason
+  }
+}

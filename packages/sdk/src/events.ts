@@ -1,4 +1,5 @@
 import type { RejectionReason } from '@didbase/access'
+import type { SyncProgress } from './catch-up.js'
 
 /** A write was applied, locally or from a replica. */
 export interface UpdateDetail {
@@ -20,7 +21,13 @@ export interface RejectedDetail {
 export interface DatabaseEvents {
   update: CustomEvent<UpdateDetail>
   'entry:rejected': CustomEvent<RejectedDetail>
+  /** A peer exchanged heads with this replica, and what it sent has been applied. */
   'peer:join': CustomEvent<{ peerId: string }>
+  /**
+   * A catch-up that lasts more than a moment reports its progress every 250 ms, then once
+   * with `done: true`. Live updates of a few entries report nothing.
+   */
+  'sync:progress': CustomEvent<SyncProgress>
   /** Replication trouble that is not about one entry (a peer timed out, a stream broke). */
   'sync:error': CustomEvent<Error>
 }

@@ -3,6 +3,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { writeSecretFile } from '@didbase/access'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bitswap } from '@helia/block-brokers'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { bootstrap } from '@libp2p/bootstrap'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { gossipsub } from '@libp2p/gossipsub'
@@ -27,7 +28,12 @@ export interface NodeInit {
   memory: boolean
   listen: string[]
   bootstrap: string[]
+  /** Serve circuit relay v2 reservations, so peers that cannot be dialed (browsers) can be reached. */
+  relay: boolean
 }
+
+/** Relay reservations one node holds at once (libp2p's default is 15). */
+const MAX_RELAY_RESERVATIONS = 128
 
 /** The libp2p key is kept beside the data so a restarted node keeps its PeerId. */
 async function loadOrCreatePeerKey (directory: string): Promise<PrivateKey> {
@@ -82,14 +88,16 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
     // another interface-datastore major than the Level store Helia uses.
     privateKey,
     addresses: { listen: init.listen },
-    transports: [tcp(), webSockets()],
+    // The relay transport lets this node dial, and listen on, `/p2p-circuit` addresses.
+    transports: [tcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap })] : [],
     services: {
       identify: identify(),
       // OrbitDB publishes to a database's topic before any peer joins it.
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false })
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
+      ...(init.relay ? { relay: circuitRelayServer({ reservations: { maxReservations: MAX_RELAY_RESERVATIONS } }) } : {})
     }
   })
   return createHelia({

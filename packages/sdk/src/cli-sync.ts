@@ -1,0 +1,74 @@
+/**
+ * `didbase sync <address> --peer <multiaddr>`: fetch a database from one peer and keep it
+ * on disk, with a progress bar while catching up. Done when the peer has exchanged heads
+ * and everything it sent is checked and applied; fails if the peer goes quiet.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import cliProgress from 'cli-progress'
+import type { Didbase } from './didbase.js'
+
+/** Give up when the peer has sent nothing for this long. */
+export const SYNC_IDLE_TIMEOUT = 30_000
+
+export class PeerUnreachableError extends Error {
+  override name = 'PeerUnreachableError'
+}
+export class SyncTimeoutError extends Error {
+  override name = 'SyncTimeoutError'
+}
+
+export interface SyncResult {
+  address: string
+  peer: string
+  /** Entries in the local copy now. */
+  entries: number
+  heads: string[]
+  ms: number
+}
+
+export async function syncFromPeer (didbase: Didbase, address: string, peer: string, progress: 'bar' | 'json' | 'none'): Promise<SyncResult> {
+  const started = Date.now()
+  try {
+    await didbase.dial(peer)
+  } catch (err) {
+    throw new PeerUnreachableError(`could not reach ${peer}: ${(err as Error).message}. Is a didbase peer running there?`)
+  }
+  const remote = multiaddr(peer).getComponents().find((c) => c.name === 'p2p')?.value
+  const db = await didbase.open(address)
+  const bar = progress === 'bar'
+    ? new cliProgress.SingleBar({ format: 'syncing [{bar}] {value}/{total} entries | {eta_formatted} left', noTTYOutput: true, notTTYSchedule: 1000, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+    : undefined
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let idle: NodeJS.Timeout
+      const quiet = (): void => {
+        clearTimeout(idle)
+        idle = setTimeout(() => reject(new SyncTimeoutError(`${peer} sent nothing for ${SYNC_IDLE_TIMEOUT / 1000} s; does it have ${address}?`)), SYNC_IDLE_TIMEOUT)
+      }
+      quiet()
+      db.addEventListener('sync:progress', (e) => {
+        quiet()
+        if (bar !== undefined) {
+          if (!e.detail.done && bar.getTotal() === 0) bar.start(e.detail.expected, e.detail.received)
+          bar.setTotal(e.detail.expected)
+          bar.update(e.detail.received)
+        } else if (progress === 'json') {
+          console.error(JSON.stringify({ event: 'progress', ...e.detail }))
+        }
+      })
+      db.addEventListener('update', quiet)
+      const synced = (peerId: string): boolean => remote === undefined || peerId === remote
+      const finish = (): void => {
+        clearTimeout(idle)
+        resolve()
+      }
+      db.addEventListener('peer:join', (e) => { if (synced(e.detail.peerId)) finish() })
+      // The exchange may have finished while the database was opening.
+      if (db.syncedPeers.some(synced)) finish()
+    })
+  } finally {
+    bar?.stop()
+  }
+  const entries = await db.size()
+  return { address, peer, entries, heads: await db.heads(), ms: Date.now() - started }
+}

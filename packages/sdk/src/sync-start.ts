@@ -1,0 +1,25 @@
+/**
+ * Start OrbitDB's sync for a database, including with peers connected before it opened.
+ *
+ * OrbitDB exchanges heads when a pubsub `subscription-change` says a peer joined the
+ * database's topic. A peer that was already connected and subscribed announced itself
+ * before this database listened, and OrbitDB registers its heads handler only after it
+ * subscribes, so that peer's own attempt can also miss. Neither side would exchange heads
+ * until a reconnect. After starting, replay the announcement of each such peer.
+ */
+import type { Database } from '@orbitdb/core'
+import type { Helia } from 'helia'
+
+interface Subscribers {
+  getSubscribers: (topic: string) => Array<{ toString: () => string }>
+  safeDispatchEvent: (type: 'subscription-change', init: { detail: unknown }) => boolean
+}
+
+export async function startSync (db: Database, helia: Helia): Promise<void> {
+  await db.sync.start()
+  const pubsub = helia.libp2p.services.pubsub as Subscribers
+  for (const peerId of pubsub.getSubscribers(db.address)) {
+    if (db.peers.has(peerId.toString())) continue
+    pubsub.safeDispatchEvent('subscription-change', { detail: { peerId, subscriptions: [{ topic: db.address, subscribe: true }] } })
+  }
+}
