@@ -2,28 +2,15 @@
  * The real `didbase` binary, run as a subprocess on a data directory: each call starts a
  * node on disk, does one thing and stops, so what one call writes the next one reads.
  */
-import { execFile } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { createDidKeyIdentity } from '@didbase/access'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { describe, expect, it } from 'vitest'
+import { didbase } from './src/cli.js'
 import { tempDir } from './src/peers.js'
-
-const bin = fileURLToPath(new URL('../packages/sdk/bin/didbase.js', import.meta.url))
-
-interface Run { code: number, stdout: string, stderr: string }
-
-async function didbase (dir: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args, '--dir', dir], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : (err as { code?: number }).code ?? -1, stdout: stdout.trim(), stderr: stderr.trim() })
-    })
-  })
-}
 
 describe('didbase CLI', () => {
   it('init creates the identity once; id shows it; id without one says what to do', async () => {

@@ -3,29 +3,11 @@
  * A writer writes while the peer is up, goes away; a new reader gets everything from the
  * peer alone. SIGTERM stops the peer cleanly.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { didbase, startPeerProcess as startPeer } from './src/cli.js'
 import { peer, tempDir, waitFor } from './src/peers.js'
-
-const bin = fileURLToPath(new URL('../packages/sdk/bin/didbase.js', import.meta.url))
-
-interface LogLine { event: string, [key: string]: unknown }
-
-function startPeer (args: string[]): { child: ChildProcess, lines: LogLine[], exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [bin, 'peer', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const lines: LogLine[] = []
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-    try {
-      lines.push(JSON.parse(line) as LogLine)
-    } catch {
-      lines.push({ event: 'text', line })
-    }
-  })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  return { child, lines, exited }
-}
 
 describe('didbase peer', () => {
   it('keeps serving a database while its writer is offline, and stops cleanly on SIGTERM', async () => {
@@ -49,5 +31,59 @@ describe('didbase peer', () => {
     }
     expect(await p.exited).toBe(0)
     expect(p.lines.map((l) => l.event)).toContain('stopped')
+  })
+
+  it('reads a config file, keeps what its creators pin (from the CLI), refuses the rest, and serves it after a restart', async () => {
+    const alice = await tempDir()
+    const mallory = await tempDir()
+    const aliceDid = JSON.parse((await didbase(alice, 'init', '--json')).stdout).did as string
+    const config = join(await tempDir(), 'peer.json')
+    const peerDir = await tempDir()
+    await writeFile(config, JSON.stringify({ dir: peerDir, listen: ['/ip4/127.0.0.1/tcp/0'], creators: [aliceDid], relay: false }))
+    let p = startPeer(['--config', config])
+    let address = ''
+    try {
+      await waitFor(() => p.lines.some((l) => l.event === 'listening'), 'the peer to listen')
+      const peerAddress = p.lines.find((l) => l.event === 'listening')?.address as string
+
+      address = (await didbase(alice, 'create', 'keyvalue', 'notes')).stdout
+      await didbase(alice, 'put', address, 'n1', '"kept while alice is away"')
+      const pinned = await didbase(alice, 'pin', address, '--peer', peerAddress, '--json')
+      expect(pinned.code).toBe(0)
+      expect(p.lines.find((l) => l.event === 'pinned')).toMatchObject({ db: address, entries: 1 })
+
+      const other = (await didbase(mallory, 'create', 'keyvalue', 'spam')).stdout
+      const refused = await didbase(mallory, 'pin', other, '--peer', peerAddress, '--json')
+      expect(refused.code).toBe(2)
+      expect(JSON.parse(refused.stderr)).toMatchObject({ error: 'PinRefusedError', reason: 'not-allowed' })
+      expect(p.lines.filter((l) => l.event === 'serving').map((l) => l.db)).toEqual([address])
+    } finally {
+      p.child.kill('SIGINT')
+    }
+    expect(await p.exited).toBe(0)
+
+    // Restarted with no list at all, it serves what it kept, to a reader that only knows the peer.
+    p = startPeer(['--config', config])
+    try {
+      await waitFor(() => p.lines.some((l) => l.event === 'serving'), 'the restarted peer to serve')
+      const peerAddress = p.lines.find((l) => l.event === 'listening')?.address as string
+      const reader = await tempDir()
+      expect((await didbase(reader, 'sync', address, '--peer', peerAddress)).code).toBe(0)
+      expect(JSON.parse((await didbase(reader, 'get', address, 'n1', '--json')).stdout)).toMatchObject({ value: 'kept while alice is away' })
+    } finally {
+      p.child.kill('SIGTERM')
+    }
+    expect(await p.exited).toBe(0)
+  })
+
+  it('refuses a config file with a mistake, naming it, with exit code 1', async () => {
+    const config = join(await tempDir(), 'peer.json')
+    await writeFile(config, JSON.stringify({ listen: '/ip4/127.0.0.1/tcp/0' }))
+    const p = startPeer(['--config', config])
+    expect(await p.exited).toBe(1)
+    await writeFile(config, JSON.stringify({ lisen: ['/ip4/127.0.0.1/tcp/0'] }))
+    const run = await didbase(await tempDir(), 'peer', '--config', config)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('unknown key "lisen"')
   })
 })

@@ -13,7 +13,7 @@ export interface SyncProgress {
    * exact for a log without concurrent branches, never below `received`.
    */
   expected: number
-  /** The catch-up finished (every entry is checked and applied, or refused). */
+  /** The catch-up finished: every entry is applied and readable, or refused. */
   done: boolean
 }
 
@@ -25,33 +25,33 @@ function clockTime (entry: LogEntry | undefined): number {
   return typeof time === 'number' && Number.isSafeInteger(time) && time > 0 ? time : 0
 }
 
-/**
- * Run `join` (the join of one remote head) and report its progress every
- * PROGRESS_INTERVAL ms, then once more with `done` if anything was reported.
- */
-export async function trackCatchUp<T> (
-  head: LogEntry,
-  localHeads: () => Promise<LogEntry[]>,
-  received: () => number,
-  report: (progress: SyncProgress) => void,
-  join: () => Promise<T>
-): Promise<T> {
-  const from = Math.max(0, ...(await localHeads()).map(clockTime))
-  const start = received()
-  const estimate = Math.max(0, clockTime(head) - from)
-  let reported = false
-  const progress = (done: boolean): SyncProgress => {
-    const got = received() - start
-    return { received: got, expected: Math.max(estimate, got), done }
+/** Reports for one join: every PROGRESS_INTERVAL ms while it runs, then the final one. */
+export class CatchUp {
+  readonly #received: () => number
+  readonly #start: number
+  readonly #estimate: number
+  readonly #timer: NodeJS.Timeout
+  #reported = false
+
+  /** Start reporting the join of remote `head` onto a log whose heads are `localHeads`. */
+  constructor (head: LogEntry, localHeads: LogEntry[], received: () => number, report: (progress: SyncProgress) => void) {
+    this.#received = received
+    this.#start = received()
+    this.#estimate = Math.max(0, clockTime(head) - Math.max(0, ...localHeads.map(clockTime)))
+    this.#timer = setInterval(() => {
+      this.#reported = true
+      report(this.#progress(false))
+    }, PROGRESS_INTERVAL)
   }
-  const timer = setInterval(() => {
-    reported = true
-    report(progress(false))
-  }, PROGRESS_INTERVAL)
-  try {
-    return await join()
-  } finally {
-    clearInterval(timer)
-    if (reported) report(progress(true))
+
+  #progress (done: boolean): SyncProgress {
+    const got = this.#received() - this.#start
+    return { received: got, expected: Math.max(this.#estimate, got), done }
+  }
+
+  /** Stop reporting; the final report, if anything was reported (to send once the join is readable). */
+  finish (): SyncProgress | undefined {
+    clearInterval(this.#timer)
+    return this.#reported ? this.#progress(true) : undefined
   }
 }

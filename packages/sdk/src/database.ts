@@ -19,7 +19,7 @@ import type { Schema } from '@didbase/schemas'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
-import { type SyncProgress, trackCatchUp } from './catch-up.js'
+import { CatchUp, type SyncProgress } from './catch-up.js'
 import { ClosedError, InvalidValueError } from './errors.js'
 import type { DatabaseEvents } from './events.js'
 import type { DatabaseType } from './manifest.js'
@@ -82,6 +82,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   readonly #stop: () => void
   #closing: Promise<void> | undefined
   readonly #exchanged = new Set<string>()
+  /** The last report of a catch-up, held until OrbitDB has indexed what it joined. */
+  #finalProgress: SyncProgress | undefined
 
   constructor (ctx: HandleContext) {
     super()
@@ -233,8 +235,12 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
 
   #watch (): void {
     const { events, log } = this.db
+    const report = (detail: SyncProgress): void => { this.safeDispatchEvent('sync:progress', { detail }) }
     events.on('update', (entry: LogEntry) => {
       this.safeDispatchEvent('update', { detail: { did: entry.identity, hash: entry.hash } })
+      const final = this.#finalProgress
+      this.#finalProgress = undefined
+      if (final !== undefined) report(final)
     })
     events.on('join', (peerId: unknown) => {
       this.#exchanged.add(String(peerId))
@@ -247,11 +253,19 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     })
     // OrbitDB logs a refused remote entry to the console and drops it; report it instead.
     const joinEntry = log.joinEntry.bind(log)
-    const report = (detail: SyncProgress): void => { this.safeDispatchEvent('sync:progress', { detail }) }
     log.joinEntry = async (entry: LogEntry) => {
+      const catchUp = new CatchUp(entry, await log.heads(), () => this.#policy.received, report)
+      let final: SyncProgress | undefined
       try {
-        return await trackCatchUp(entry, async () => log.heads(), () => this.#policy.received, report, async () => joinEntry(entry))
+        const joined = await joinEntry(entry)
+        final = catchUp.finish()
+        // A joined head is readable only after OrbitDB updates its index, just before 'update'.
+        if (joined && final !== undefined) this.#finalProgress = final
+        else if (final !== undefined) report(final)
+        return joined
       } catch (err) {
+        final ??= catchUp.finish()
+        if (final !== undefined) report(final)
         if (this.#closing !== undefined) return false
         const r = reasonOf(err)
         const claimed = typeof entry?.identity === 'string' ? entry.identity : '(none)'

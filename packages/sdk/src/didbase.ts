@@ -104,7 +104,8 @@ export interface Didbase extends AsyncDisposable {
   accept: (token: string, options?: OpenOptions) => Promise<AnyDatabase>
   /**
    * Ask an always-on peer (`didbase peer --creators ...`) to keep and serve a database, so
-   * others can sync it while this node is offline. Throws `PinRefusedError` with the peer's reason.
+   * others can sync it while this node is offline. Resolves once the peer has what this node
+   * has, for a database open here. Throws `PinRefusedError` with the peer's reason.
    */
   pin: (address: string, peer: string | Multiaddr, options?: OpenOptions) => Promise<void>
   /** Close every database and stop the node. Idempotent. */

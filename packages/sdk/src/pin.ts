@@ -19,7 +19,10 @@ type Reply = { ok: true } | { ok: false, reason: PinRefusal, message: string }
 const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value))
 const decode = (bytes: { subarray: () => Uint8Array }): unknown => JSON.parse(new TextDecoder().decode(bytes.subarray()))
 
-/** Ask the peer at `target` to keep `address`; throws `PinRefusedError` with its reason. */
+/**
+ * Ask the peer at `target` to keep `address`. Resolves once the peer has applied this node's
+ * heads (so this node may go offline); throws `PinRefusedError` with the peer's reason.
+ */
 export async function requestPin (libp2p: Libp2p, target: Multiaddr, address: string, signal?: AbortSignal): Promise<void> {
   const options = { signal: AbortSignal.any([AbortSignal.timeout(PIN_TIMEOUT), ...(signal ? [signal] : [])]) }
   const stream = await libp2p.dialProtocol(target, PIN_PROTOCOL, options)

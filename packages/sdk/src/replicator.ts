@@ -77,6 +77,29 @@ export function createdBy (policy: PolicyBlock, creators: readonly string[]): bo
   return controllers.length > 0 && controllers.every((did) => did !== ANYONE && creators.includes(did))
 }
 
+/** The circuit relay service, when this node runs one: its `reservations` are the peers it relays for. */
+export function relayOf (didbase: Didbase): CircuitRelayService | undefined {
+  return (didbase.helia.libp2p.services as { relay?: CircuitRelayService }).relay
+}
+
+/** How long a pin waits for the asking peer's heads before it answers anyway. */
+const EXCHANGE_TIMEOUT = 20_000
+
+/** Resolve when `peerId` has exchanged heads with `db` (or at the deadline: the fetch goes on). */
+async function exchangedWith (db: AnyDatabase, peerId: string, timeoutMs: number): Promise<void> {
+  if (db.syncedPeers.includes(peerId)) return
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      db.removeEventListener('peer:join', onJoin)
+      resolve()
+    }
+    const onJoin = (e: CustomEvent<{ peerId: string }>): void => { if (e.detail.peerId === peerId) done() }
+    const timer = setTimeout(done, timeoutMs)
+    db.addEventListener('peer:join', onJoin)
+  })
+}
+
 export async function startReplicator (init: ReplicatorInit): Promise<Replicator> {
   const log: ReplicatorLog = init.log ?? (() => {})
   const creators = init.creators ?? []
@@ -93,8 +116,7 @@ export async function startReplicator (init: ReplicatorInit): Promise<Replicator
 
   log('started', { did: didbase.did, peerId: didbase.peerId })
   for (const address of didbase.multiaddrs) log('listening', { address })
-  const relay = (didbase.helia.libp2p.services as { relay?: CircuitRelayService }).relay
-  relay?.addEventListener('relay:reservation', (e) => log('relay', { client: e.detail.addr.toString() }))
+  if (relayOf(didbase) !== undefined) log('relaying', { protocol: 'circuit relay v2' })
 
   const serve = async (address: string): Promise<AnyDatabase> => {
     const existing = served.get(address)
@@ -113,8 +135,10 @@ export async function startReplicator (init: ReplicatorInit): Promise<Replicator
 
   // One request at a time: each may fetch blocks from the asking peer.
   let pins = Promise.resolve()
-  const decide = async (address: string, remotePeer: string): Promise<void> => {
-    if (served.has(address)) return
+  /** The database a pin names, once it passes the checks; opened and served from now on. */
+  const admit = async (address: string): Promise<AnyDatabase> => {
+    const existing = served.get(address)
+    if (existing !== undefined) return existing
     if (creators.length === 0) throw new PinRefusedError('this peer serves a fixed list of databases (start it with --creators to accept requests)', 'not-accepting')
     let cid: ReturnType<typeof parseAddress>
     try {
@@ -134,8 +158,13 @@ export async function startReplicator (init: ReplicatorInit): Promise<Replicator
     if (!createdBy(policy, creators)) {
       throw new PinRefusedError(`${address} is controlled by ${controllersOf(policy).join(', ')}, not only by DIDs this peer serves`, 'not-allowed')
     }
-    await serve(address)
-    log('pinned', { db: address, by: remotePeer })
+    return serve(address)
+  }
+  const decide = async (address: string, remotePeer: string): Promise<void> => {
+    const db = await admit(address)
+    // Reply once the asking peer's heads are applied here, so it may go offline at once.
+    await exchangedWith(db, remotePeer, EXCHANGE_TIMEOUT)
+    log('pinned', { db: address, by: remotePeer, entries: await db.size() })
   }
   await handlePins(didbase.helia.libp2p, async (address, remotePeer) => {
     const result = pins.then(async () => decide(address, remotePeer))
