@@ -21,3 +21,11 @@ describe('docs/schemas.md', () => {
     expect(line('bread')).toEqual({ title: 'Buy bread', done: false, due: null })
   })
 })
+
+describe('docs/sync.md', () => {
+  it('runs the example as written', async () => {
+    const stdout = await runExample('docs/sync.md')
+    expect(stdout).toContain('alice is offline; the replicator serves 1 database')
+    expect(stdout).toContain('bob caught up from the replicator: 300 entries')
+  })
+})

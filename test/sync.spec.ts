@@ -40,6 +40,7 @@ describe('catching up', () => {
     const seen: SyncProgress[] = []
     copy.addEventListener('sync:progress', (e) => seen.push(e.detail))
     const last = await nextEvent<SyncProgress>(copy, 'sync:progress', 'the catch-up to finish', (p) => p.done)
+    expect(await copy.whenSynced({ signal: AbortSignal.timeout(10_000) })).toBe(writer.peerId)
     expect(last).toEqual({ received: ENTRIES, expected: ENTRIES, done: true })
     const received = seen.map((p) => p.received)
     expect(received).toEqual([...received].sort((a, b) => a - b))

@@ -38,35 +38,31 @@ export async function syncFromPeer (didbase: Didbase, address: string, peer: str
   const bar = progress === 'bar'
     ? new cliProgress.SingleBar({ format: 'syncing [{bar}] {value}/{total} entries | {eta_formatted} left', noTTYOutput: true, notTTYSchedule: 1000, clearOnComplete: true }, cliProgress.Presets.shades_classic)
     : undefined
+  let barShown = false
+  // The peer has a deadline only while it is quiet: a long catch-up keeps it alive.
+  const quiet = new AbortController()
+  let idle: NodeJS.Timeout | undefined
+  const stillTalking = (): void => {
+    clearTimeout(idle)
+    idle = setTimeout(() => quiet.abort(new SyncTimeoutError(`${peer} sent nothing for ${SYNC_IDLE_TIMEOUT / 1000} s; does it have ${address} open?`)), SYNC_IDLE_TIMEOUT)
+  }
+  db.addEventListener('update', stillTalking)
+  db.addEventListener('sync:progress', (e) => {
+    stillTalking()
+    if (bar !== undefined) {
+      if (!barShown) bar.start(e.detail.expected, e.detail.received)
+      barShown = true
+      bar.setTotal(e.detail.expected)
+      bar.update(e.detail.received)
+    } else if (progress === 'json') {
+      console.error(JSON.stringify({ event: 'progress', ...e.detail }))
+    }
+  })
+  stillTalking()
   try {
-    await new Promise<void>((resolve, reject) => {
-      let idle: NodeJS.Timeout
-      const quiet = (): void => {
-        clearTimeout(idle)
-        idle = setTimeout(() => reject(new SyncTimeoutError(`${peer} sent nothing for ${SYNC_IDLE_TIMEOUT / 1000} s; does it have ${address}?`)), SYNC_IDLE_TIMEOUT)
-      }
-      quiet()
-      db.addEventListener('sync:progress', (e) => {
-        quiet()
-        if (bar !== undefined) {
-          if (!e.detail.done && bar.getTotal() === 0) bar.start(e.detail.expected, e.detail.received)
-          bar.setTotal(e.detail.expected)
-          bar.update(e.detail.received)
-        } else if (progress === 'json') {
-          console.error(JSON.stringify({ event: 'progress', ...e.detail }))
-        }
-      })
-      db.addEventListener('update', quiet)
-      const synced = (peerId: string): boolean => remote === undefined || peerId === remote
-      const finish = (): void => {
-        clearTimeout(idle)
-        resolve()
-      }
-      db.addEventListener('peer:join', (e) => { if (synced(e.detail.peerId)) finish() })
-      // The exchange may have finished while the database was opening.
-      if (db.syncedPeers.some(synced)) finish()
-    })
+    await db.whenSynced({ ...(remote !== undefined ? { peerId: remote } : {}), signal: quiet.signal })
   } finally {
+    clearTimeout(idle)
     bar?.stop()
   }
   const entries = await db.size()

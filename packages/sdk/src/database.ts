@@ -226,6 +226,36 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return [...this.#exchanged]
   }
 
+  /**
+   * Resolve with a peer's id once it has exchanged heads with this replica and what it sent
+   * is applied: right away if one already has. `peerId` waits for that peer only. Rejects
+   * with the signal's reason when `signal` aborts.
+   */
+  async whenSynced (options: { peerId?: string, signal?: AbortSignal } = {}): Promise<string> {
+    const { peerId, signal } = options
+    const match = (id: string): boolean => peerId === undefined || id === peerId
+    const already = this.syncedPeers.find(match)
+    if (already !== undefined) return already
+    signal?.throwIfAborted()
+    return new Promise((resolve, reject) => {
+      const onJoin = (e: CustomEvent<{ peerId: string }>): void => {
+        if (!match(e.detail.peerId)) return
+        cleanup()
+        resolve(e.detail.peerId)
+      }
+      const onAbort = (): void => {
+        cleanup()
+        reject(signal?.reason)
+      }
+      const cleanup = (): void => {
+        this.removeEventListener('peer:join', onJoin)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      this.addEventListener('peer:join', onJoin)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
   /** Number of entries in the local copy of the log. */
   async size (): Promise<number> {
     let n = 0

@@ -82,23 +82,8 @@ export function relayOf (didbase: Didbase): CircuitRelayService | undefined {
   return (didbase.helia.libp2p.services as { relay?: CircuitRelayService }).relay
 }
 
-/** How long a pin waits for the asking peer's heads before it answers anyway. */
+/** How long a pin waits for the asking peer's heads before it answers anyway (the fetch goes on). */
 const EXCHANGE_TIMEOUT = 20_000
-
-/** Resolve when `peerId` has exchanged heads with `db` (or at the deadline: the fetch goes on). */
-async function exchangedWith (db: AnyDatabase, peerId: string, timeoutMs: number): Promise<void> {
-  if (db.syncedPeers.includes(peerId)) return
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer)
-      db.removeEventListener('peer:join', onJoin)
-      resolve()
-    }
-    const onJoin = (e: CustomEvent<{ peerId: string }>): void => { if (e.detail.peerId === peerId) done() }
-    const timer = setTimeout(done, timeoutMs)
-    db.addEventListener('peer:join', onJoin)
-  })
-}
 
 export async function startReplicator (init: ReplicatorInit): Promise<Replicator> {
   const log: ReplicatorLog = init.log ?? (() => {})
@@ -163,7 +148,7 @@ export async function startReplicator (init: ReplicatorInit): Promise<Replicator
   const decide = async (address: string, remotePeer: string): Promise<void> => {
     const db = await admit(address)
     // Reply once the asking peer's heads are applied here, so it may go offline at once.
-    await exchangedWith(db, remotePeer, EXCHANGE_TIMEOUT)
+    await db.whenSynced({ peerId: remotePeer, signal: AbortSignal.timeout(EXCHANGE_TIMEOUT) }).catch(() => {})
     log('pinned', { db: address, by: remotePeer, entries: await db.size() })
   }
   await handlePins(didbase.helia.libp2p, async (address, remotePeer) => {
