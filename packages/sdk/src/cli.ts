@@ -117,20 +117,25 @@ async function schemaFile (path: string): Promise<Schema> {
   return schemaFromDSL(dsl, root)
 }
 
-async function node (): Promise<Didbase> {
-  // Local commands need no listener; with --peer, give the peer time to send what is missing.
-  return createDidbase({ directory: dir, listen: [], ...(flags.peer ? { bootstrap: [flags.peer], openTimeout: 30_000 } : { openTimeout: 3_000 }) })
+/**
+ * Start a node on --dir for one command, run it, stop. Local commands need no listener;
+ * with --peer, the peer is a bootstrap peer given time to send what is missing, unless the
+ * command dials it itself (`dials`).
+ */
+async function withNode<T> (run: (didbase: Didbase) => Promise<T>, dials = false): Promise<T> {
+  const peer = flags.peer !== undefined && !dials ? { bootstrap: [flags.peer] } : {}
+  const didbase = await createDidbase({ directory: dir, listen: [], ...peer, openTimeout: flags.peer !== undefined ? 30_000 : 3_000 })
+  try {
+    return await run(didbase)
+  } finally {
+    await didbase.close()
+  }
 }
 
 type Any = KeyValueDatabase | DocumentsDatabase | EventLogDatabase
 
 async function withDatabase<T> (address: string, run: (db: Any) => Promise<T>): Promise<T> {
-  const didbase = await node()
-  try {
-    return await run(await didbase.open(address))
-  } finally {
-    await didbase.close()
-  }
+  return withNode(async (didbase) => run(await didbase.open(address)))
 }
 
 function list (text: string | undefined): string[] | undefined {
@@ -187,13 +192,10 @@ async function main (): Promise<void> {
         acl: flags.acl,
         ownership: flags.ownership
       }
-      const didbase = await node()
-      try {
+      await withNode(async (didbase) => {
         const db = type === 'keyvalue' ? await didbase.keyValue(name, options) : type === 'documents' ? await didbase.documents(name, options as never) : await didbase.eventLog(name, options)
         print(db.address, { address: db.address, type, name })
-      } finally {
-        await didbase.close()
-      }
+      })
       return
     }
     case 'put': {
@@ -258,13 +260,10 @@ async function main (): Promise<void> {
     }
     case 'accept': {
       const token = arg(1, 'token')
-      const didbase = await node()
-      try {
+      await withNode(async (didbase) => {
         const db = await didbase.accept(token)
         print(`you may now write to ${db.address}`, { address: db.address })
-      } finally {
-        await didbase.close()
-      }
+      })
       return
     }
     case 'query': {
@@ -284,28 +283,20 @@ async function main (): Promise<void> {
     case 'sync': {
       const address = arg(1, 'address')
       const peer = needPeer('sync')
-      const didbase = await createDidbase({ directory: dir, listen: [], openTimeout: 30_000 })
-      try {
-        const r = await syncFromPeer(didbase, address, peer, flags.json ? 'json' : 'bar')
-        print(`synced ${address}: ${r.entries} entries, up to date with ${peer} (${(r.ms / 1000).toFixed(1)} s)`, r)
-      } finally {
-        await didbase.close()
-      }
+      const r = await withNode(async (didbase) => syncFromPeer(didbase, address, peer, flags.json ? 'json' : 'bar'), true)
+      print(`synced ${address}: ${r.entries} entries, up to date with ${peer} (${(r.ms / 1000).toFixed(1)} s)`, r)
       return
     }
     case 'pin': {
       const address = arg(1, 'address')
       const peer = needPeer('pin')
-      const didbase = await createDidbase({ directory: dir, listen: [], openTimeout: 30_000 })
-      try {
+      await withNode(async (didbase) => {
         // The peer fetches the database from us, so it must be open here while it asks.
         await didbase.dial(peer)
         await didbase.open(address)
         await didbase.pin(address, peer)
-        print(`${peer} keeps and serves ${address}`, { address, peer })
-      } finally {
-        await didbase.close()
-      }
+      }, true)
+      print(`${peer} keeps and serves ${address}`, { address, peer })
       return
     }
     case 'peer':
