@@ -267,6 +267,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     const { events, log } = this.db
     const report = (detail: SyncProgress): void => { this.safeDispatchEvent('sync:progress', { detail }) }
     events.on('update', (entry: LogEntry) => {
+      this.indexEntry(entry)
       this.safeDispatchEvent('update', { detail: { did: entry.identity, hash: entry.hash } })
       const final = this.#finalProgress
       this.#finalProgress = undefined
@@ -324,6 +325,9 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       throw err
     }
   }
+
+  /** An entry (local or joined) is in the log: index it before anyone hears of it. */
+  protected indexEntry (_entry: LogEntry): void {}
 
   protected async writerOf (hash: string): Promise<string> {
     const entry = await this.db.log.get(hash)

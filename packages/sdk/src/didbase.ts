@@ -12,7 +12,7 @@ import {
 } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { createOrbitDB, type Database, Documents, Events, KeyValueIndexed, type OrbitDB, useAccessController } from '@orbitdb/core'
+import { createOrbitDB, type Database, Documents, Events, KeyValue, type OrbitDB, useAccessController } from '@orbitdb/core'
 import type { Helia } from 'helia'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -277,7 +277,8 @@ class DidbaseNode implements Didbase {
 }
 
 function databaseType (type: DatabaseType, meta: DidbaseMeta): (params: Record<string, unknown>) => Promise<Database> {
-  if (type === 'keyvalue') return KeyValueIndexed()
+  // Plain KeyValue: the handle keeps its own index (record-index.ts).
+  if (type === 'keyvalue') return KeyValue()
   if (type === 'documents') return Documents({ indexBy: meta.indexBy ?? DEFAULT_INDEX_BY })
   return Events()
 }

@@ -1,6 +1,7 @@
-import type { DocumentsDatabase as OrbitDocuments } from '@orbitdb/core'
+import type { LogEntry, DocumentsDatabase as OrbitDocuments } from '@orbitdb/core'
 import { assertKey, DatabaseHandle, type HandleContext, type Signed } from './database.js'
 import { InvalidValueError } from './errors.js'
+import { RecordIndex, recordKeyOf } from './record-index.js'
 
 export interface DocumentRecord<T> extends Signed<T> {
   key: string
@@ -11,10 +12,17 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
   readonly type = 'documents' as const
   /** The field that holds each document's key. Fixed when the database is created. */
   readonly indexBy: string
+  readonly #index: RecordIndex
 
   constructor (ctx: HandleContext, indexBy: string) {
     super(ctx)
     this.indexBy = indexBy
+    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), recordKeyOf)
+    this.#index.addHeads(async () => this.db.log.heads())
+  }
+
+  protected override indexEntry (entry: LogEntry): void {
+    this.#index.add(entry)
   }
 
   private get docs (): OrbitDocuments {
@@ -41,10 +49,9 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
 
   async get (key: string): Promise<T | undefined> {
     assertKey(key)
-    for await (const record of this.entries()) {
-      if (record.key === key) return record.value
-    }
-    return undefined
+    const winner = await this.#index.winner(key)
+    if (winner === undefined || winner.deleted) return undefined
+    return this.documentAt(winner.hash)
   }
 
   /** Documents for which `predicate` is true. */
@@ -54,15 +61,18 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
     }
   }
 
-  /** Every live document with its writer, newest write first. */
+  /**
+   * Every live document with its writer, latest write first. Every replica computes the
+   * same: the latest write of a key wins (Lamport time, then clock id, then entry hash).
+   */
   async * entries (): AsyncGenerator<DocumentRecord<T>> {
-    const seen = new Set<string>()
-    for await (const entry of this.db.log.iterator()) {
-      const { op, key, value } = entry.payload as { op: string, key: string, value: T }
-      if (op !== 'PUT' && op !== 'DEL') continue
-      if (seen.has(key)) continue
-      seen.add(key)
-      if (op === 'PUT') yield { key, value, hash: entry.hash, writer: entry.identity }
+    for (const { key, hash, writer } of await this.#index.live()) {
+      yield { key, value: await this.documentAt(hash), hash, writer }
     }
+  }
+
+  private async documentAt (hash: string): Promise<T> {
+    const entry = await this.db.log.get(hash)
+    return (entry?.payload as { value: T }).value
   }
 }

@@ -1,5 +1,6 @@
 import type { EventsDatabase as OrbitEvents } from '@orbitdb/core'
 import { DatabaseHandle, type Signed } from './database.js'
+import { inClockOrder } from './record-index.js'
 
 export interface EventLogReadOptions {
   /** At most this many events, newest first. */
@@ -26,11 +27,11 @@ export class EventLogDatabase<T = unknown> extends DatabaseHandle {
     return { value: (entry.payload as { value: T }).value, hash, writer: entry.identity }
   }
 
-  /** Events, newest first. */
+  /** Events, latest first, in the same order on every replica. */
   async * entries (options: EventLogReadOptions = {}): AsyncGenerator<Signed<T>> {
     let left = options.limit ?? Number.POSITIVE_INFINITY
     if (left <= 0) return
-    for await (const entry of this.db.log.iterator()) {
+    for await (const entry of inClockOrder(this.db.log.iterator())) {
       // Access operations (grants, invites) share the log; they are not events.
       if ((entry.payload as { op?: unknown }).op !== 'ADD') continue
       yield { value: (entry.payload as { value: T }).value, hash: entry.hash, writer: entry.identity }

@@ -1,16 +1,31 @@
-import type { KeyValueDatabase as OrbitKeyValue } from '@orbitdb/core'
-import { assertKey, DatabaseHandle, type Signed } from './database.js'
+import type { KeyValueDatabase as OrbitKeyValue, LogEntry } from '@orbitdb/core'
+import { assertKey, DatabaseHandle, type HandleContext, type Signed } from './database.js'
+import { RecordIndex, recordKeyOf } from './record-index.js'
 
 export interface KeyValueRecord<T> extends Signed<T> {
   key: string
 }
 
-/** A key-value database. `get` reads an index; it does not walk the log. */
+/**
+ * A key-value database. `get` reads an index that every replica computes alike: the
+ * latest write of a key wins (Lamport time, then clock id, then entry hash).
+ */
 export class KeyValueDatabase<T = unknown> extends DatabaseHandle {
   readonly type = 'keyvalue' as const
+  readonly #index: RecordIndex
+
+  constructor (ctx: HandleContext) {
+    super(ctx)
+    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), recordKeyOf)
+    this.#index.addHeads(async () => this.db.log.heads())
+  }
 
   private get kv (): OrbitKeyValue {
     return this.db as OrbitKeyValue
+  }
+
+  protected override indexEntry (entry: LogEntry): void {
+    this.#index.add(entry)
   }
 
   /** Set `key` to `value`. Resolves to the entry hash. */
@@ -27,13 +42,20 @@ export class KeyValueDatabase<T = unknown> extends DatabaseHandle {
 
   async get (key: string): Promise<T | undefined> {
     assertKey(key)
-    return (await this.kv.get(key)) as T | undefined
+    const winner = await this.#index.winner(key)
+    if (winner === undefined || winner.deleted) return undefined
+    return this.recordAt(winner.hash)
   }
 
-  /** Every live key, newest write first. */
+  /** Every live key, latest write first. */
   async * entries (): AsyncGenerator<KeyValueRecord<T>> {
-    for await (const { key, value, hash } of this.kv.iterator()) {
-      yield { key, value: value as T, hash, writer: await this.writerOf(hash) }
+    for (const { key, hash, writer } of await this.#index.live()) {
+      yield { key, value: await this.recordAt(hash), hash, writer }
     }
+  }
+
+  private async recordAt (hash: string): Promise<T> {
+    const entry = await this.db.log.get(hash)
+    return (entry?.payload as { value: T }).value
   }
 }

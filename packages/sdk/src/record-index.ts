@@ -1,0 +1,138 @@
+/**
+ * The live record of each key, for key-value and document databases, that every replica
+ * computes alike.
+ *
+ * OrbitDB's own index (`KeyValueIndexed`) stops at entries it has indexed before, so an
+ * older write that arrives in a merge overwrites a newer one, and replicas that saw the
+ * same entries in another order read different values for good. Here each key's record
+ * is the greatest of all its entries in one total order (Lamport time, then clock id,
+ * then entry hash), whatever order they arrived in; an entry is indexed once, with every
+ * entry it reaches.
+ */
+import type { LogEntry } from '@orbitdb/core'
+
+/** The entry that decides a key: a PUT (the record) or a DEL (no record). */
+export interface Winner {
+  key: string
+  hash: string
+  writer: string
+  time: number
+  id: string
+  deleted: boolean
+}
+
+interface ClockedEntry { hash: string, clock: { time: number, id: string } }
+
+/** Total order on entries: positive when `a` is the later write. */
+export function compareEntries (a: ClockedEntry, b: ClockedEntry): number {
+  if (a.clock.time !== b.clock.time) return a.clock.time - b.clock.time
+  if (a.clock.id !== b.clock.id) return a.clock.id < b.clock.id ? -1 : 1
+  return a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0
+}
+
+/**
+ * Entries in OrbitDB's log order, latest first, except that runs of entries with equal
+ * clocks (one DID writing on two devices at once) are sorted by hash: OrbitDB leaves
+ * their order to arrival, so replicas would read the same log in different orders.
+ * Such runs are contiguous, since OrbitDB emits entries by clock.
+ */
+export async function * inClockOrder (entries: AsyncIterable<LogEntry>): AsyncGenerator<LogEntry> {
+  let run: LogEntry[] = []
+  const sameClock = (a: LogEntry, b: LogEntry): boolean => {
+    const [x, y] = [(a as unknown as ClockedEntry).clock, (b as unknown as ClockedEntry).clock]
+    return x.time === y.time && x.id === y.id
+  }
+  const flush = (): LogEntry[] => run.sort((a, b) => -compareEntries(a as unknown as ClockedEntry, b as unknown as ClockedEntry))
+  for await (const entry of entries) {
+    if (run.length > 0 && !sameClock(run[0] as LogEntry, entry)) {
+      yield * flush()
+      run = []
+    }
+    run.push(entry)
+  }
+  yield * flush()
+}
+
+function later (entry: LogEntry, winner: Winner): boolean {
+  return compareEntries(entry as ClockedEntry, { hash: winner.hash, clock: { time: winner.time, id: winner.id } }) > 0
+}
+
+/** Which key a key-value or document entry writes (both name it `key`); access operations write none. */
+export function recordKeyOf (entry: LogEntry): { key: string, deleted: boolean } | undefined {
+  const { op, key } = entry.payload as { op?: unknown, key?: unknown }
+  if (typeof key !== 'string' || (op !== 'PUT' && op !== 'DEL')) return undefined
+  return { key, deleted: op === 'DEL' }
+}
+
+export class RecordIndex {
+  readonly #winners = new Map<string, Winner>()
+  readonly #indexed = new Set<string>()
+  readonly #load: (hash: string) => Promise<LogEntry | undefined>
+  readonly #keyOf: (entry: LogEntry) => { key: string, deleted: boolean } | undefined
+  #work: Promise<void> = Promise.resolve()
+
+  /**
+   * `load` reads an entry this replica has; `keyOf` says which key an entry writes and
+   * whether it deletes it (undefined for entries that write no record, like access operations).
+   */
+  constructor (load: (hash: string) => Promise<LogEntry | undefined>, keyOf: (entry: LogEntry) => { key: string, deleted: boolean } | undefined) {
+    this.#load = load
+    this.#keyOf = keyOf
+  }
+
+  /** Index `head` and everything it reaches that is not indexed yet. Reads wait for it. */
+  add (head: LogEntry): void {
+    this.#then(async () => this.#addReachable(head))
+  }
+
+  /** Index everything reachable from the heads `heads()` resolves to (a log opened from disk). */
+  addHeads (heads: () => Promise<LogEntry[]>): void {
+    this.#then(async () => {
+      for (const head of await heads()) await this.#addReachable(head)
+    })
+  }
+
+  #then (task: () => Promise<void>): void {
+    // Reads only fail once the database is closing; nothing is read after that.
+    this.#work = this.#work.then(task).catch(() => {})
+  }
+
+  async #addReachable (head: LogEntry): Promise<void> {
+    const stack: LogEntry[] = [head]
+    while (stack.length > 0) {
+      const entry = stack.pop() as LogEntry
+      if (this.#indexed.has(entry.hash)) continue
+      this.#indexed.add(entry.hash)
+      this.#consider(entry)
+      for (const hash of [...entry.next, ...entry.refs]) {
+        if (this.#indexed.has(hash)) continue
+        // Joined entries are stored before OrbitDB reports them, so this is a local read.
+        const linked = await this.#load(hash)
+        if (linked !== undefined) stack.push(linked)
+      }
+    }
+  }
+
+  #consider (entry: LogEntry): void {
+    const target = this.#keyOf(entry)
+    if (target === undefined) return
+    const current = this.#winners.get(target.key)
+    if (current !== undefined && !later(entry, current)) return
+    const clock = (entry as unknown as ClockedEntry).clock
+    this.#winners.set(target.key, { key: target.key, hash: entry.hash, writer: entry.identity, time: clock.time, id: clock.id, deleted: target.deleted })
+  }
+
+  /** The entry that decides `key` (a DEL when the key was deleted), once indexing has caught up. */
+  async winner (key: string): Promise<Winner | undefined> {
+    await this.#work
+    return this.#winners.get(key)
+  }
+
+  /** Every live record's deciding entry, latest write first. */
+  async live (): Promise<Winner[]> {
+    await this.#work
+    return [...this.#winners.values()]
+      .filter((w) => !w.deleted)
+      .sort((a, b) => -compareEntries({ hash: a.hash, clock: a }, { hash: b.hash, clock: b }))
+  }
+}
