@@ -17,8 +17,7 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
   constructor (ctx: HandleContext, indexBy: string) {
     super(ctx)
     this.indexBy = indexBy
-    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), recordKeyOf)
-    this.#index.addHeads(async () => this.db.log.heads())
+    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordKeyOf)
   }
 
   protected override indexEntry (entry: LogEntry): void {

@@ -16,8 +16,7 @@ export class KeyValueDatabase<T = unknown> extends DatabaseHandle {
 
   constructor (ctx: HandleContext) {
     super(ctx)
-    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), recordKeyOf)
-    this.#index.addHeads(async () => this.db.log.heads())
+    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordKeyOf)
   }
 
   private get kv (): OrbitKeyValue {

@@ -71,12 +71,16 @@ export class RecordIndex {
   readonly #keyOf: (entry: LogEntry) => { key: string, deleted: boolean } | undefined
   #work: Promise<void> = Promise.resolve()
 
+  readonly #heads: () => Promise<LogEntry[]>
+
   /**
-   * `load` reads an entry this replica has; `keyOf` says which key an entry writes and
-   * whether it deletes it (undefined for entries that write no record, like access operations).
+   * `load` reads an entry this replica has and `heads` its log's heads; `keyOf` says which
+   * key an entry writes and whether it deletes it (undefined for entries that write no
+   * record, like access operations). A log opened from disk is indexed on the first read.
    */
-  constructor (load: (hash: string) => Promise<LogEntry | undefined>, keyOf: (entry: LogEntry) => { key: string, deleted: boolean } | undefined) {
+  constructor (load: (hash: string) => Promise<LogEntry | undefined>, heads: () => Promise<LogEntry[]>, keyOf: (entry: LogEntry) => { key: string, deleted: boolean } | undefined) {
     this.#load = load
+    this.#heads = heads
     this.#keyOf = keyOf
   }
 
@@ -85,12 +89,6 @@ export class RecordIndex {
     this.#then(async () => this.#addReachable(head))
   }
 
-  /** Index everything reachable from the heads `heads()` resolves to (a log opened from disk). */
-  addHeads (heads: () => Promise<LogEntry[]>): void {
-    this.#then(async () => {
-      for (const head of await heads()) await this.#addReachable(head)
-    })
-  }
 
   #then (task: () => Promise<void>): void {
     // Reads only fail once the database is closing; nothing is read after that.
@@ -122,15 +120,26 @@ export class RecordIndex {
     this.#winners.set(target.key, { key: target.key, hash: entry.hash, writer: entry.identity, time: clock.time, id: clock.id, deleted: target.deleted })
   }
 
-  /** The entry that decides `key` (a DEL when the key was deleted), once indexing has caught up. */
-  async winner (key: string): Promise<Winner | undefined> {
+  /**
+   * Index whatever `heads` reach that is not indexed yet, and wait for all indexing. OrbitDB
+   * moves a log's heads a moment before it reports the entry, so reads first catch up with
+   * the heads: what `heads()` shows, `get` returns.
+   */
+  async #caughtUp (): Promise<void> {
+    const heads = await this.#heads()
+    if (heads.some((h) => !this.#indexed.has(h.hash))) for (const head of heads) this.add(head)
     await this.#work
+  }
+
+  /** The entry that decides `key` (a DEL when the key was deleted). */
+  async winner (key: string): Promise<Winner | undefined> {
+    await this.#caughtUp()
     return this.#winners.get(key)
   }
 
   /** Every live record's deciding entry, latest write first. */
   async live (): Promise<Winner[]> {
-    await this.#work
+    await this.#caughtUp()
     return [...this.#winners.values()]
       .filter((w) => !w.deleted)
       .sort((a, b) => -compareEntries({ hash: a.hash, clock: a }, { hash: b.hash, clock: b }))
