@@ -329,6 +329,13 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   /** An entry (local or joined) is in the log: index it before anyone hears of it. */
   protected indexEntry (_entry: LogEntry): void {}
 
+  /** The value the entry `hash` of this log carries. */
+  protected async valueAt<V> (hash: string): Promise<V> {
+    const entry = await this.db.log.get(hash)
+    if (entry === undefined) throw new Error(`entry ${hash} is indexed but not in this replica's log`)
+    return (entry.payload as { value: V }).value
+  }
+
   protected async writerOf (hash: string): Promise<string> {
     const entry = await this.db.log.get(hash)
     return entry?.identity ?? ''

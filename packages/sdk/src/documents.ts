@@ -50,7 +50,7 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
     assertKey(key)
     const winner = await this.#index.winner(key)
     if (winner === undefined || winner.deleted) return undefined
-    return this.documentAt(winner.hash)
+    return this.valueAt<T>(winner.hash)
   }
 
   /** Documents for which `predicate` is true. */
@@ -66,12 +66,7 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
    */
   async * entries (): AsyncGenerator<DocumentRecord<T>> {
     for (const { key, hash, writer } of await this.#index.live()) {
-      yield { key, value: await this.documentAt(hash), hash, writer }
+      yield { key, value: await this.valueAt<T>(hash), hash, writer }
     }
-  }
-
-  private async documentAt (hash: string): Promise<T> {
-    const entry = await this.db.log.get(hash)
-    return (entry?.payload as { value: T }).value
   }
 }

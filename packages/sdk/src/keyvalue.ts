@@ -43,18 +43,13 @@ export class KeyValueDatabase<T = unknown> extends DatabaseHandle {
     assertKey(key)
     const winner = await this.#index.winner(key)
     if (winner === undefined || winner.deleted) return undefined
-    return this.recordAt(winner.hash)
+    return this.valueAt<T>(winner.hash)
   }
 
   /** Every live key, latest write first. */
   async * entries (): AsyncGenerator<KeyValueRecord<T>> {
     for (const { key, hash, writer } of await this.#index.live()) {
-      yield { key, value: await this.recordAt(hash), hash, writer }
+      yield { key, value: await this.valueAt<T>(hash), hash, writer }
     }
-  }
-
-  private async recordAt (hash: string): Promise<T> {
-    const entry = await this.db.log.get(hash)
-    return (entry?.payload as { value: T }).value
   }
 }
