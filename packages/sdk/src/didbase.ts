@@ -13,6 +13,7 @@ import {
 import type { Schema } from '@didbase/schemas'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createOrbitDB, type Database, Documents, Events, KeyValue, type OrbitDB, useAccessController } from '@orbitdb/core'
+import type { ConnectionGater } from '@libp2p/interface'
 import type { Helia } from 'helia'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -49,6 +50,11 @@ export interface DidbaseInit {
    * which then reach each other through this node. Default false; `didbase peer` turns it on.
    */
   relay?: boolean
+  /**
+   * libp2p's connection gater: decide which peers and addresses this node may connect to
+   * (an allow list, say). Blocking a peer here is also how the fault suites cut the network.
+   */
+  connectionGater?: ConnectionGater
 }
 
 export interface OpenOptions {
@@ -305,7 +311,8 @@ export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
     memory,
     listen: init.listen ?? DEFAULT_LISTEN,
     bootstrap: init.bootstrap ?? [],
-    relay: init.relay === true
+    relay: init.relay === true,
+    ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {})
   })
   try {
     const { identity: orbitIdentity, identities } = orbitIdentityLayer(identity)

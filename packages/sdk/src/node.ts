@@ -8,7 +8,7 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
-import type { PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { MemoryBlockstore } from 'blockstore-core'
@@ -30,6 +30,7 @@ export interface NodeInit {
   bootstrap: string[]
   /** Serve circuit relay v2 reservations, so peers that cannot be dialed (browsers) can be reached. */
   relay: boolean
+  connectionGater?: ConnectionGater
 }
 
 /** Relay reservations one node holds at once (libp2p's default is 15). */
@@ -93,6 +94,7 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap })] : [],
+    ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
     services: {
       identify: identify(),
       // OrbitDB publishes to a database's topic before any peer joins it.
