@@ -1,0 +1,69 @@
+/**
+ * Crash while ingesting: a replica process catching up with a writer is killed with
+ * SIGKILL at random moments. After each restart, offline, every entry its heads reach is
+ * stored and verifies; then sync resumes, and in the end it holds exactly the writer's log.
+ * Seeded: DIDBASE_FAULT_SEED=<seed> replays a run.
+ */
+import { describe, expect, it } from 'vitest'
+import { tempDir, waitFor } from '../src/peers.js'
+import { faultSeed, LONG, Replica, seeded } from '../src/replicas.js'
+
+const ENTRIES = LONG ? 10_000 : 1_000
+const KILLS = LONG ? 5 : 2
+
+/** Give up on a walk of the stored log that waits for a block: a head names a block not stored. */
+async function within<T> (ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(what)), ms) })
+  try {
+    return await Promise.race([work, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+describe('crash while ingesting', () => {
+  it(`SIGKILL ${KILLS} times while catching up on ${ENTRIES} entries: the log stays whole, and sync finishes`, async () => {
+    const seed = faultSeed()
+    const rand = seeded(seed)
+    const writer = new Replica('writer', await tempDir())
+    await writer.start()
+    const address = await writer.create('ingest', [writer.did])
+    // Half is there before the replica comes; the rest arrives live, in many small joins,
+    // while the replica is being killed.
+    await writer.addMany('a', ENTRIES / 2)
+    const live = (async () => {
+      for (let i = 0; i < 10; i++) await writer.addMany(`b${i}-`, ENTRIES / 20)
+    })()
+
+    const replica = new Replica('replica', await tempDir())
+    const stored: number[] = []
+    for (let kill = 0; kill <= KILLS; kill++) {
+      await replica.start()
+      const opened = kill > 0 && await replica.open(address).then(() => true, () => false)
+      if (opened) {
+        // Offline: what survived the crash must be a whole, verified log.
+        const check = await within(10_000, `after crash ${kill}, a head names a block that is not stored (seed ${seed})`, replica.verify())
+        expect(check.bad, `entries that fail verification after crash ${kill} (seed ${seed})`).toBe(0)
+        stored.push(check.entries)
+      }
+      await replica.dial(writer)
+      await replica.open(address)
+      if (kill === KILLS) break
+      await new Promise((resolve) => setTimeout(resolve, 300 + rand() * (LONG ? 6_000 : 2_000)))
+      await replica.kill()
+    }
+    await live
+    const reference = await writer.state()
+    const final = await waitFor(async () => {
+      const s = await replica.state()
+      return JSON.stringify(s.heads) === JSON.stringify(reference.heads) && s.values.length === ENTRIES ? s : undefined
+    }, `the replica to finish catching up (seed ${seed})`, LONG ? 300_000 : 60_000)
+    expect(new Set(final.values)).toEqual(new Set(reference.values))
+    const verified = await replica.verify()
+    expect(verified).toEqual({ entries: ENTRIES, bad: 0, heads: reference.heads })
+    console.log(JSON.stringify({ suite: 'crash', seed, entries: ENTRIES, kills: KILLS, storedAfterEachCrash: stored, lost: ENTRIES - final.values.length }))
+    await replica.stop()
+    await writer.stop()
+  }, LONG ? 900_000 : 120_000)
+})
