@@ -1,0 +1,78 @@
+/**
+ * Load: many writers on several replica processes converge; and opening and closing many
+ * databases on one node leaks no file descriptors, pubsub topics, protocol handlers or
+ * event listeners.
+ */
+import { readdir } from 'node:fs/promises'
+import { describe, expect, it } from 'vitest'
+import { peer, tempDir, waitFor } from '../src/peers.js'
+import { LONG, Replica } from '../src/replicas.js'
+
+const REPLICAS = LONG ? 5 : 3
+const PER_WRITER = LONG ? 1_000 : 100
+const DATABASES = LONG ? 200 : 40
+
+async function openFiles (): Promise<number> {
+  return (await readdir('/proc/self/fd')).length
+}
+
+describe('load', () => {
+  it(`${REPLICAS} replica processes each write ${PER_WRITER} entries at once, and all converge`, async () => {
+    const replicas = await Promise.all([...Array(REPLICAS).keys()].map(async (i) => {
+      const r = new Replica(`r${i}`, await tempDir())
+      await r.start()
+      return r
+    }))
+    const [first, ...rest] = replicas as [Replica, ...Replica[]]
+    const address = await first.create('load', replicas.map((r) => r.did))
+    for (const [i, a] of replicas.entries()) for (const b of replicas.slice(i + 1)) await a.dial(b)
+    for (const r of rest) await r.open(address)
+    const started = Date.now()
+    await Promise.all(replicas.map(async (r) => r.addMany(`${r.name}-`, PER_WRITER)))
+    const states = await waitFor(async () => {
+      const all = await Promise.all(replicas.map(async (r) => r.state()))
+      return new Set(all.map((s) => JSON.stringify(s.heads))).size === 1 && all[0]?.values.length === REPLICAS * PER_WRITER ? all : undefined
+    }, 'every replica to hold every write', LONG ? 600_000 : 60_000)
+    for (const s of states) expect(new Set(s.values)).toEqual(new Set(states[0]?.values))
+    console.log(JSON.stringify({ suite: 'load', replicas: REPLICAS, writers: REPLICAS, entries: REPLICAS * PER_WRITER, ms: Date.now() - started }))
+    await Promise.all(replicas.map(async (r) => r.stop()))
+  }, LONG ? 900_000 : 120_000)
+
+  it(`opening and closing ${DATABASES} databases leaks no files, topics, handlers or listeners`, async () => {
+    const node = await peer({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const libp2p = node.helia.libp2p
+    const pubsub = libp2p.services.pubsub as { getTopics: () => string[], listenerCount: (type: string) => number }
+    const events = libp2p as unknown as { listenerCount: (type: string) => number }
+    const measure = async (): Promise<Record<string, number>> => ({
+      files: await openFiles(),
+      topics: pubsub.getTopics().length,
+      protocols: libp2p.getProtocols().length,
+      pubsubListeners: pubsub.listenerCount('message') + pubsub.listenerCount('subscription-change'),
+      libp2pListeners: ['peer:disconnect', 'peer:connect', 'connection:close'].reduce((n, e) => n + events.listenerCount(e), 0),
+      processListeners: process.eventNames().reduce((n, e) => n + process.listenerCount(e), 0)
+    })
+    // One round first, so what is created once per node (caches, pools) is in the baseline.
+    const cycle = async (i: number): Promise<void> => {
+      const db = await node.keyValue<number>(`db-${i}`)
+      await db.put('k', i)
+      await db.close()
+    }
+    await cycle(-1)
+    const before = await measure()
+    // The counters do see an open database: what a leak would leave behind.
+    const open = await node.keyValue<number>('held-open')
+    const during = await measure()
+    expect(during.topics).toBe(before.topics + 1)
+    expect(during.pubsubListeners).toBeGreaterThan(before.pubsubListeners ?? 0)
+    expect(during.protocols).toBe(before.protocols + 1)
+    await open.close()
+    for (let i = 0; i < DATABASES; i++) await cycle(i)
+    const after = await measure()
+    console.log(JSON.stringify({ suite: 'leaks', databases: DATABASES, before, after }))
+    const { files: filesAfter, ...counts } = after
+    const { files: filesBefore, ...baseline } = before
+    expect(counts).toEqual(baseline)
+    // LevelDB may keep a few descriptors open for a moment after close; not one per database.
+    expect(filesAfter - filesBefore).toBeLessThan(5)
+  }, LONG ? 600_000 : 60_000)
+})
