@@ -15,6 +15,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createOrbitDB, type Database, Documents, Events, KeyValue, type OrbitDB, useAccessController } from '@orbitdb/core'
 import type { ConnectionGater } from '@libp2p/interface'
 import type { Helia } from 'helia'
+import type { Blockstore } from 'interface-blockstore'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -55,6 +56,12 @@ export interface DidbaseInit {
    * (an allow list, say). Blocking a peer here is also how the fault suites cut the network.
    */
   connectionGater?: ConnectionGater
+  /**
+   * Keep blocks (entries, manifests, policies, schemas) in this store instead of LevelDB
+   * under `directory`. The caller opens and closes it. Every block read from it is checked
+   * against its CID.
+   */
+  blockstore?: Blockstore
 }
 
 export interface OpenOptions {
@@ -312,7 +319,8 @@ export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
     listen: init.listen ?? DEFAULT_LISTEN,
     bootstrap: init.bootstrap ?? [],
     relay: init.relay === true,
-    ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {})
+    ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
+    ...(init.blockstore !== undefined ? { blockstore: init.blockstore } : {})
   })
   try {
     const { identity: orbitIdentity, identities } = orbitIdentityLayer(identity)

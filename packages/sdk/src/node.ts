@@ -16,9 +16,11 @@ import { LevelBlockstore } from 'blockstore-level'
 import { MemoryDatastore } from 'datastore-core'
 import { LevelDatastore } from 'datastore-level'
 import { createHelia, type Helia } from 'helia'
+import type { Blockstore } from 'interface-blockstore'
 import { createLibp2p } from 'libp2p'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { VerifiedBlockstore } from './verified-blockstore.js'
 
 export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 const PEER_KEY_FILE = 'peer.key'
@@ -31,6 +33,8 @@ export interface NodeInit {
   /** Serve circuit relay v2 reservations, so peers that cannot be dialed (browsers) can be reached. */
   relay: boolean
   connectionGater?: ConnectionGater
+  /** A block store of the caller's, which opens and closes it; else one is made here. */
+  blockstore?: Blockstore
 }
 
 /** Relay reservations one node holds at once (libp2p's default is 15). */
@@ -59,15 +63,14 @@ export async function createNode (init: NodeInit): Promise<Node> {
   await mkdir(init.directory, { recursive: true })
   const privateKey = init.memory ? await generateKeyPair('Ed25519') : await loadOrCreatePeerKey(init.directory)
   const datastore = init.memory ? new MemoryDatastore() : new LevelDatastore(join(init.directory, 'datastore'))
-  const blockstore = init.memory ? new MemoryBlockstore() : new LevelBlockstore(join(init.directory, 'blocks'))
+  const ownBlockstore = init.blockstore === undefined && !init.memory ? new LevelBlockstore(join(init.directory, 'blocks')) : undefined
+  const blockstore = new VerifiedBlockstore(init.blockstore ?? ownBlockstore ?? new MemoryBlockstore())
   const closeStores = async (): Promise<void> => {
     if (init.memory) return
-    await Promise.allSettled([(datastore as LevelDatastore).close(), (blockstore as LevelBlockstore).close()])
+    await Promise.allSettled([(datastore as LevelDatastore).close(), ownBlockstore?.close()])
   }
-  if (!init.memory) {
-    await (datastore as LevelDatastore).open()
-    await (blockstore as LevelBlockstore).open()
-  }
+  if (!init.memory) await (datastore as LevelDatastore).open()
+  await ownBlockstore?.open()
   try {
     const helia = await startHelia(init, privateKey, datastore, blockstore)
     return {
@@ -83,7 +86,7 @@ export async function createNode (init: NodeInit): Promise<Node> {
   }
 }
 
-async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: LevelDatastore | MemoryDatastore, blockstore: LevelBlockstore | MemoryBlockstore): Promise<Helia> {
+async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: LevelDatastore | MemoryDatastore, blockstore: Blockstore): Promise<Helia> {
   const libp2p = await createLibp2p({
     // The peer store stays in memory: peers are re-learnt on start, and libp2p 3 pins
     // another interface-datastore major than the Level store Helia uses.
