@@ -43,7 +43,7 @@ describe('load', () => {
     const libp2p = node.helia.libp2p
     const pubsub = libp2p.services.pubsub as { getTopics: () => string[], listenerCount: (type: string) => number }
     const events = libp2p as unknown as { listenerCount: (type: string) => number }
-    const measure = async (): Promise<Record<string, number>> => ({
+    const measure = async () => ({
       files: await openFiles(),
       topics: pubsub.getTopics().length,
       protocols: libp2p.getProtocols().length,

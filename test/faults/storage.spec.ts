@@ -68,7 +68,7 @@ describe('storage faults', () => {
     }
     // One flipped bit in the stored entry.
     const cid = CID.parse(hash, base58btc)
-    let bytes = new Uint8Array(0)
+    let bytes: Uint8Array = new Uint8Array(0)
     for await (const chunk of store.get(cid)) bytes = chunk
     const damaged = Uint8Array.from(bytes)
     damaged[damaged.length - 5] = (damaged[damaged.length - 5] as number) ^ 0x01
