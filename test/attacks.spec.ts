@@ -79,10 +79,11 @@ describe('attacks on a replica', () => {
 
   it('survives undecodable bytes on the topic and keeps replicating honest writes', async () => {
     const { replica, attacker, db, onReplica } = await setup()
-    const errors: Error[] = []
-    onReplica.addEventListener('sync:error', (e) => errors.push(e.detail))
+    const reasons: string[] = []
+    onReplica.addEventListener('entry:rejected', (e) => reasons.push(e.detail.reason))
     await push(attacker, replica, db.address, Uint8Array.from([0xff, 0x00, 0x13, 0x37]))
-    await waitFor(() => errors.length > 0, 'the garbage to be reported as a sync error')
+    await waitFor(() => reasons.length > 0, 'the garbage to be reported as a rejected entry')
+    expect(reasons).toEqual(['malformed-entry'])
 
     await db.put('after', 'still works')
     await waitFor(async () => (await onReplica.get('after')) === 'still works', 'an honest write after the garbage')

@@ -19,10 +19,12 @@ import type { Schema } from '@didbase/schemas'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
+import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import { CatchUp, type SyncProgress } from './catch-up.js'
 import { ClosedError, InvalidValueError } from './errors.js'
 import type { DatabaseEvents } from './events.js'
 import type { DatabaseType } from './manifest.js'
+import { entryValidator } from './topic-validator.js'
 
 /** A record with the DID that wrote it. */
 export interface Signed<T> {
@@ -36,6 +38,8 @@ export interface Signed<T> {
 export interface HandleContext {
   db: Database
   policy: AccessPolicy
+  /** Where this database's entries are judged before OrbitDB applies them (topic-validator.ts). */
+  topicValidators: Map<string, TopicValidatorFn>
   identity: DidIdentity
   onClose: () => void
   /** Abort block fetches in flight, so closing never waits for a block no peer has. */
@@ -80,6 +84,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   readonly #did: string
   readonly #onClose: () => void
   readonly #stop: () => void
+  readonly #topicValidators: Map<string, TopicValidatorFn>
   #closing: Promise<void> | undefined
   readonly #exchanged = new Set<string>()
   /** The last report of a catch-up, held until OrbitDB has indexed what it joined. */
@@ -96,7 +101,14 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.#policy.bind(this.address)
     this.#onClose = ctx.onClose
     this.#stop = ctx.stop
+    this.#topicValidators = ctx.topicValidators
     this.#watch()
+    this.#topicValidators.set(this.address, entryValidator({
+      address: this.address,
+      check: async (entry) => this.db.access.canAppend(entry),
+      has: async (hash) => this.db.log.has(hash),
+      rejected: (entry, err) => { this.#reportRejected(entry, err) }
+    }))
   }
 
   /** `'acl'` when admins can change who writes; `'writers'` for a fixed set. */
@@ -297,15 +309,20 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       } catch (err) {
         final ??= catchUp.finish()
         if (final !== undefined) report(final)
-        if (this.#closing !== undefined) return false
-        const r = reasonOf(err)
-        const claimed = typeof entry?.identity === 'string' ? entry.identity : '(none)'
-        this.safeDispatchEvent('entry:rejected', {
-          detail: { hash: r.hash ?? String(entry?.hash), did: r.did ?? claimed, reason: r.reason, message: r.message }
-        })
+        this.#reportRejected(entry, err)
         return false
       }
     }
+  }
+
+  /** Tell listeners a remote entry was refused (OrbitDB would only log it to the console). */
+  #reportRejected (entry: LogEntry | undefined, err: unknown): void {
+    if (this.#closing !== undefined) return
+    const r = reasonOf(err)
+    const claimed = typeof entry?.identity === 'string' ? entry.identity : '(none)'
+    this.safeDispatchEvent('entry:rejected', {
+      detail: { hash: r.hash ?? String(entry?.hash), did: r.did ?? claimed, reason: r.reason, message: r.message }
+    })
   }
 
   /**
@@ -345,6 +362,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   async close (): Promise<void> {
     this.#closing ??= (async () => {
       this.#onClose()
+      this.#topicValidators.delete(this.address)
       this.#stop()
       this.#policy.stop()
       await this.db.close()

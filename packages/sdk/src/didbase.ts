@@ -13,6 +13,7 @@ import {
 import type { Schema } from '@didbase/schemas'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createOrbitDB, type Database, Documents, Events, KeyValue, type OrbitDB, useAccessController } from '@orbitdb/core'
+import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { ConnectionGater } from '@libp2p/interface'
 import type { Helia } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
@@ -262,7 +263,8 @@ class DidbaseNode implements Didbase {
     const existing = this.#handles.get(db.address)
     if (existing !== undefined) return existing
     if (!isDidAccessController(db.access)) throw new Error(`${db.address} has no didbase access controller`)
-    const ctx: HandleContext = { db, policy: db.access, identity: this.#identity, onClose: () => this.#handles.delete(db.address), stop: () => stopping.abort() }
+    const { topicValidators } = this.helia.libp2p.services.pubsub as { topicValidators: Map<string, TopicValidatorFn> }
+    const ctx: HandleContext = { db, policy: db.access, topicValidators, identity: this.#identity, onClose: () => this.#handles.delete(db.address), stop: () => stopping.abort() }
     const handle = type === 'keyvalue'
       ? new KeyValueDatabase(ctx)
       : type === 'documents' ? new DocumentsDatabase(ctx, meta.indexBy ?? DEFAULT_INDEX_BY) : new EventLogDatabase(ctx)

@@ -1,0 +1,58 @@
+/**
+ * Judge entries that arrive over gossipsub before OrbitDB sees them.
+ *
+ * OrbitDB applies remote entries one at a time, in one queue per database. An entry whose
+ * past must be fetched holds that queue until the fetch ends, so one signed entry naming
+ * blocks nobody has would stall every honest write behind it for the whole fetch timeout.
+ * As a gossipsub topic validator, the same check (signature, policy in the entry's causal
+ * past, schema) runs beside other messages instead: a hostile entry waits alone and is
+ * dropped, gossipsub does not forward it, and the verdicts of entries that pass are cached,
+ * so OrbitDB's own check of them is immediate.
+ */
+import { EntryRejectedError } from '@didbase/access'
+import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { Entry, type LogEntry } from '@orbitdb/core'
+
+/** Entries judged at once per database; more are dropped until one finishes. */
+export const MAX_JUDGING = 32
+
+export interface ValidatorContext {
+  address: string
+  /** OrbitDB's access check of a remote entry (our policy): throws EntryRejectedError. */
+  check: (entry: LogEntry) => Promise<unknown>
+  has: (hash: string) => Promise<boolean>
+  /** Told of each message refused here (it never reaches OrbitDB); no entry when it did not decode. */
+  rejected: (entry: LogEntry | undefined, err: unknown) => void
+}
+
+export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
+  let judging = 0
+  return async (_peer, message: Message) => {
+    let entry: LogEntry
+    try {
+      entry = await Entry.decode(message.data)
+    } catch (err) {
+      ctx.rejected(undefined, new EntryRejectedError('(undecodable)', '(none)', 'malformed-entry', `not an oplog entry: ${(err as Error).message}`))
+      return TopicValidatorResult.Reject
+    }
+    if (entry.id !== ctx.address) {
+      ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'wrong-database', `the entry belongs to ${String(entry.id)}`))
+      return TopicValidatorResult.Reject
+    }
+    if (await ctx.has(entry.hash)) return TopicValidatorResult.Accept
+    // Under a flood, drop what cannot be judged now: a later entry or a heads exchange brings it again.
+    if (judging >= MAX_JUDGING) return TopicValidatorResult.Ignore
+    judging++
+    try {
+      await ctx.check(entry)
+      return TopicValidatorResult.Accept
+    } catch (err) {
+      ctx.rejected(entry, err)
+      // An entry whose past could not be fetched may be fine later; only a verdict is a rejection.
+      return err instanceof EntryRejectedError && err.reason === 'unavailable' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
+    } finally {
+      judging--
+    }
+  }
+}
