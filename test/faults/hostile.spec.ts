@@ -61,7 +61,7 @@ describe('hostile input', () => {
     expect(grown).toBeLessThan(300)
   }, LONG ? 600_000 : 60_000)
 
-  it('a stranger\'s entries naming blocks nobody has, or too many links, do not hold up honest writes', async () => {
+  it('a stranger\'s entries naming blocks nobody has, with too many links, or of 2 MiB, do not hold up honest writes', async () => {
     const { writer, replica, attacker, address } = await setup(true)
     const onReplica = await replica.keyValue<number>(address)
     const onWriter = await writer.keyValue<number>(address)
@@ -70,11 +70,14 @@ describe('hostile input', () => {
     const wide = await Promise.all([...Array(1100).keys()].map(async () => missingHash(attacker)))
     await push(attacker, replica, address, (await craftEntry({ address, payload: { op: 'PUT', key: 'x', value: 1 }, signer: stranger, next: missing, time: 2 })).bytes)
     await push(attacker, replica, address, (await craftEntry({ address, payload: { op: 'PUT', key: 'y', value: 1 }, signer: stranger, next: wide, time: 2 })).bytes)
+    // And a stranger's 2 MiB entry.
+    await push(attacker, replica, address, (await craftEntry({ address, payload: { op: 'PUT', key: 'z', value: 'x'.repeat(2 * 2 ** 20) }, signer: stranger })).bytes)
     const started = Date.now()
     await onWriter.put('honest', 1)
     await waitFor(async () => (await onReplica.get('honest')) === 1, 'the honest write to arrive', 10_000)
     console.log(JSON.stringify({ suite: 'hostile-missing-links', honestWriteArrivedMs: Date.now() - started }))
     expect(await onReplica.get('x')).toBeUndefined()
     expect(await onReplica.get('y')).toBeUndefined()
+    expect(await onReplica.get('z')).toBeUndefined()
   })
 })
