@@ -29,11 +29,11 @@ describe('crash while ingesting', () => {
     const writer = new Replica('writer', await tempDir())
     await writer.start()
     const address = await writer.create('ingest', [writer.did])
-    // Half is there before the replica comes; the rest arrives live, in many small joins,
-    // while the replica is being killed.
-    await writer.addMany('a', ENTRIES / 2)
+    // A tenth is there before the replica comes; the rest arrives live, in many small
+    // joins, while the replica is being killed.
+    await writer.addMany('a', ENTRIES / 10)
     const live = (async () => {
-      for (let i = 0; i < 10; i++) await writer.addMany(`b${i}-`, ENTRIES / 20)
+      for (let i = 0; i < 45; i++) await writer.addMany(`b${i}-`, ENTRIES / 50)
     })()
 
     const replica = new Replica('replica', await tempDir())

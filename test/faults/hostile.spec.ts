@@ -5,6 +5,7 @@
  * writes while it happens, its memory stays bounded, and nothing crashes.
  */
 import { createDidKeyIdentity, type Didbase } from '@didbase/sdk'
+import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
 import { craftEntry, push } from '../src/attacker.js'
 import { peer, waitFor } from '../src/peers.js'
@@ -79,5 +80,23 @@ describe('hostile input', () => {
     expect(await onReplica.get('x')).toBeUndefined()
     expect(await onReplica.get('y')).toBeUndefined()
     expect(await onReplica.get('z')).toBeUndefined()
+  })
+
+  it('a stranger\'s head naming blocks nobody has, sent in a heads exchange, holds honest writes only briefly', async () => {
+    const { writer, replica, attacker, address } = await setup(true)
+    const onReplica = await replica.keyValue<number>(address)
+    const onWriter = await writer.keyValue<number>(address)
+    const missing = await Promise.all([...Array(64).keys()].map(async () => missingHash(attacker)))
+    const head = await craftEntry({ address, payload: { op: 'PUT', key: 'x', value: 1 }, signer: createDidKeyIdentity(), next: missing, time: 2 })
+    // What OrbitDB's sync does when peers meet, with a head of the attacker's choosing.
+    const stream = await attacker.helia.libp2p.dialProtocol(multiaddr(replica.multiaddrs[0] as string), `/orbitdb/heads${address}`)
+    stream.send(head.bytes)
+    await stream.close()
+    const started = Date.now()
+    await onWriter.put('honest', 1)
+    // Without the stall guard the replica's queue is held for the whole fetch timeout (30 s).
+    await waitFor(async () => (await onReplica.get('honest')) === 1, 'the honest write to arrive', 20_000)
+    console.log(JSON.stringify({ suite: 'hostile-head', honestWriteArrivedMs: Date.now() - started }))
+    expect(await onReplica.get('x')).toBeUndefined()
   })
 })

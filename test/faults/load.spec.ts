@@ -9,7 +9,7 @@ import { peer, tempDir, waitFor } from '../src/peers.js'
 import { LONG, Replica } from '../src/replicas.js'
 
 const REPLICAS = LONG ? 5 : 3
-const PER_WRITER = LONG ? 1_000 : 100
+const PER_WRITER = Number(process.env.DIDBASE_LOAD_PER_WRITER ?? (LONG ? 1_000 : 100))
 const DATABASES = LONG ? 200 : 40
 
 async function openFiles (): Promise<number> {
@@ -31,7 +31,7 @@ describe('load', () => {
     await Promise.all(replicas.map(async (r) => r.addMany(`${r.name}-`, PER_WRITER)))
     const states = await waitFor(async () => {
       const all = await Promise.all(replicas.map(async (r) => r.state()))
-      return new Set(all.map((s) => JSON.stringify(s.heads))).size === 1 && all[0]?.values.length === REPLICAS * PER_WRITER ? all : undefined
+      return new Set(all.map((s) => JSON.stringify(s.heads))).size === 1 && all.every((s) => s.values.length === REPLICAS * PER_WRITER) ? all : undefined
     }, 'every replica to hold every write', LONG ? 600_000 : 60_000)
     for (const s of states) expect(new Set(s.values)).toEqual(new Set(states[0]?.values))
     console.log(JSON.stringify({ suite: 'load', replicas: REPLICAS, writers: REPLICAS, entries: REPLICAS * PER_WRITER, ms: Date.now() - started }))

@@ -63,7 +63,7 @@ describe('partition and heal', () => {
     const states = await waitFor(async () => {
       const all = await Promise.all(replicas.map(async (r) => r.state()))
       const heads = new Set(all.map((s) => JSON.stringify(s.heads)))
-      return heads.size === 1 && (all[0]?.values.length ?? 0) >= acknowledged.size ? all : undefined
+      return heads.size === 1 && all.every((s) => s.values.length >= acknowledged.size) ? all : undefined
     }, `every replica to hold the same log (seed ${seed})`, 60_000)
 
     const finals = states.map((s) => new Set(s.values))

@@ -85,6 +85,13 @@ export interface AccessPolicy {
    * checked since the database opened. Catch-up progress is measured with it.
    */
   readonly received: number
+  /** Entries judged since the database opened: with `received`, tells slow work from a stall. */
+  readonly judged: number
+  /**
+   * Whether `did` is known here to write: named in the policy, or the signer of an entry
+   * this replica accepted. Strangers' entries wait their turn to be judged; see topic-validator.ts.
+   */
+  knows: (did: string) => boolean
 }
 
 export type DidAccessController = AccessControllerInstance & AccessPolicy
@@ -216,7 +223,12 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
   }
   const rules = { ...genesis, mutable, ownership, loadSchema, ...(schema ? { schema } : {}) }
   let received = 0
-  const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, rules, entryLoader(blockstore, stopping.signal), () => { received++ }))
+  let judged = 0
+  const progress = (step: 'fetched' | 'judged'): void => {
+    if (step === 'fetched') received++
+    else judged++
+  }
+  const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, rules, entryLoader(blockstore, stopping.signal), progress))
   const bound = (): Judge => {
     if (judge === undefined) throw new Error('the access controller is not bound to a database yet')
     return judge
@@ -242,6 +254,8 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     genesis,
     schema,
     get received () { return received },
+    get judged () { return judged },
+    knows: (did) => isWriter(did) || genesis.admins.includes(did) || (judge?.hasWritten(did) ?? false),
     bind: (databaseAddress) => { judgeFor(databaseAddress) },
     stop: () => { stopping.abort() },
     check: async (did, payload, heads) => {
@@ -273,6 +287,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
       }
       // Only remote entries arrive hashed: local appends are not received.
       if (entry.hash !== undefined) received++
+      judged++
       const did = await verifyEntry(entry)
       const denial = simpleDenial(did, entry.payload)
       if (denial !== undefined) throw new EntryRejectedError(hash, did, denial.reason, denial.detail)

@@ -124,14 +124,19 @@ export class Judge {
   readonly #sets = new AclSets()
   readonly #fold: AclFold
 
-  readonly #onFetched: () => void
+  readonly #onProgress: (step: 'fetched' | 'judged') => void
+  /** DIDs with at least one accepted entry here. */
+  readonly #writers = new Set<string>()
 
-  /** `onFetched` is told of each entry of the past fetched to be judged (progress reports). */
-  constructor (address: string, rules: JudgeRules, load: (hash: string) => Promise<LoadedEntry>, onFetched: () => void = () => {}) {
+  /**
+   * `onProgress` is told of each entry of the past fetched to be judged, and of each entry
+   * judged (progress reports, and telling a slow judgement from a stalled one).
+   */
+  constructor (address: string, rules: JudgeRules, load: (hash: string) => Promise<LoadedEntry>, onProgress: (step: 'fetched' | 'judged') => void = () => {}) {
     this.address = address
     this.#rules = rules
     this.#load = load
-    this.#onFetched = onFetched
+    this.#onProgress = onProgress
     this.#fold = new AclFold(rules, (hash) => {
       const op = this.#facts.get(hash)?.aclOp
       if (op === undefined) throw new Error(`access operation ${hash} has not been judged`)
@@ -182,6 +187,11 @@ export class Judge {
       this.#schemas.set(cid, pending)
     }
     return pending
+  }
+
+  /** Whether `did` has written an entry this replica accepted (it is no stranger here). */
+  hasWritten (did: string): boolean {
+    return this.#writers.has(did)
   }
 
   /** The schema a new entry linking to `heads` must match. */
@@ -267,7 +277,7 @@ export class Judge {
         const loaded = await Promise.allSettled(level.slice(i, i + PREFETCH_BATCH).map(async (h) => this.#load(h)))
         for (const result of loaded) {
           if (result.status !== 'fulfilled') continue
-          this.#onFetched()
+          this.#onProgress('fetched')
           for (const link of linksOf(result.value, known)) {
             if (seen.has(link) || this.#known(link)) continue
             seen.add(link)
@@ -285,6 +295,7 @@ export class Judge {
   }
 
   async #decide (hash: string, entry: LoadedEntry): Promise<void> {
+    this.#onProgress('judged')
     let did: string
     try {
       did = await verifyEntry(entry)
@@ -336,6 +347,7 @@ export class Judge {
       return
     }
     this.#facts.set(hash, result)
+    this.#writers.add(did)
     if (result.key === undefined) return
     const reached = result.reached ?? []
     delete result.reached

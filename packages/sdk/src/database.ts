@@ -24,6 +24,7 @@ import { CatchUp, type SyncProgress } from './catch-up.js'
 import { ClosedError, InvalidValueError } from './errors.js'
 import type { DatabaseEvents } from './events.js'
 import type { DatabaseType } from './manifest.js'
+import { judgeWithoutStalling } from './stall-guard.js'
 import { entryValidator } from './topic-validator.js'
 
 /** A record with the DID that wrote it. */
@@ -105,7 +106,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.#watch()
     this.#topicValidators.set(this.address, entryValidator({
       address: this.address,
-      check: async (entry) => this.db.access.canAppend(entry),
+      check: async (entry) => judgeWithoutStalling(entry, async (e) => this.db.access.canAppend(e), () => this.#policy.received + this.#policy.judged),
+      knows: (did) => this.#policy.knows(did),
       has: async (hash) => this.db.log.has(hash),
       rejected: (entry, err) => { this.#reportRejected(entry, err) }
     }))
@@ -300,6 +302,9 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       const catchUp = new CatchUp(entry, await log.heads(), () => this.#policy.received, report)
       let final: SyncProgress | undefined
       try {
+        // Judged here first so that an entry whose past never comes cannot hold the queue;
+        // OrbitDB's own check of it is then answered from the verdict cache.
+        if (!(await log.has(entry.hash))) await judgeWithoutStalling(entry, async (e) => this.db.access.canAppend(e), () => this.#policy.received + this.#policy.judged)
         const joined = await joinEntry(entry)
         final = catchUp.finish()
         // A joined head is readable only after OrbitDB updates its index, just before 'update'.

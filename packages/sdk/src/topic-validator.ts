@@ -14,20 +14,24 @@ import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { Entry, type LogEntry } from '@orbitdb/core'
 
-/** Entries judged at once per database; more are dropped until one finishes. */
+/** Strangers' entries judged at once per database; the others wait for a turn. */
 export const MAX_JUDGING = 32
+/** Strangers' entries waiting for a turn; more are dropped (a later entry or heads exchange brings them again). */
+export const MAX_WAITING = 1_000
 
 export interface ValidatorContext {
   address: string
-  /** OrbitDB's access check of a remote entry (our policy): throws EntryRejectedError. */
+  /** OrbitDB's access check of a remote entry (our policy): throws EntryRejectedError. Gives up when stalled. */
   check: (entry: LogEntry) => Promise<unknown>
+  /** Whether the entry's signer is known here to write: known writers never wait behind strangers. */
+  knows: (did: string) => boolean
   has: (hash: string) => Promise<boolean>
   /** Told of each message refused here (it never reaches OrbitDB); no entry when it did not decode. */
   rejected: (entry: LogEntry | undefined, err: unknown) => void
 }
 
 export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
-  let judging = 0
+  const turns = new Turns(MAX_JUDGING, MAX_WAITING)
   return async (_peer, message: Message) => {
     let entry: LogEntry
     try {
@@ -41,9 +45,9 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
       return TopicValidatorResult.Reject
     }
     if (await ctx.has(entry.hash)) return TopicValidatorResult.Accept
-    // Under a flood, drop what cannot be judged now: a later entry or a heads exchange brings it again.
-    if (judging >= MAX_JUDGING) return TopicValidatorResult.Ignore
-    judging++
+    const stranger = !ctx.knows(String(entry.identity))
+    // Under a flood of strangers' entries, drop what cannot wait: a later entry or a heads exchange brings it again.
+    if (stranger && !(await turns.take())) return TopicValidatorResult.Ignore
     try {
       await ctx.check(entry)
       return TopicValidatorResult.Accept
@@ -52,7 +56,36 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
       // An entry whose past could not be fetched may be fine later; only a verdict is a rejection.
       return err instanceof EntryRejectedError && err.reason === 'unavailable' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
     } finally {
-      judging--
+      if (stranger) turns.give()
     }
+  }
+}
+
+/** At most `size` holders at once, and at most `waiting` in line; `take` resolves false when the line is full. */
+class Turns {
+  readonly #size: number
+  readonly #waiting: number
+  readonly #line: Array<() => void> = []
+  #held = 0
+
+  constructor (size: number, waiting: number) {
+    this.#size = size
+    this.#waiting = waiting
+  }
+
+  async take (): Promise<boolean> {
+    if (this.#held < this.#size) {
+      this.#held++
+      return true
+    }
+    if (this.#line.length >= this.#waiting) return false
+    await new Promise<void>((resolve) => this.#line.push(resolve))
+    return true
+  }
+
+  give (): void {
+    const next = this.#line.shift()
+    if (next !== undefined) next()
+    else this.#held--
   }
 }
