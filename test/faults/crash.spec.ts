@@ -26,6 +26,7 @@ describe('crash while ingesting', () => {
   it(`SIGKILL ${KILLS} times while catching up on ${ENTRIES} entries: the log stays whole, and sync finishes`, async () => {
     const seed = faultSeed()
     const rand = seeded(seed)
+    console.log(`seed ${seed} (replay: DIDBASE_FAULT_SEED=${seed})`)
     const writer = new Replica('writer', await tempDir())
     await writer.start()
     const address = await writer.create('ingest', [writer.did])

@@ -18,6 +18,7 @@ describe('reorder, duplicate and drop', () => {
   it(`${ENTRIES} entries delivered shuffled, duplicated and dropped-then-resent: replicas converge on the writer's log`, async () => {
     const seed = faultSeed()
     const rand = seeded(seed)
+    console.log(`seed ${seed} (replay: DIDBASE_FAULT_SEED=${seed})`)
     const identity = createDidKeyIdentity()
     const writer = await peer({ identity, memory: true, listen: ['/ip4/127.0.0.1/tcp/0'] })
     const log = await writer.eventLog<string>('delivery')
@@ -72,5 +73,5 @@ describe('reorder, duplicate and drop', () => {
     expect((await collect(logs[0]!.entries())).map((e) => e.hash)).toEqual((await collect(logs[1]!.entries())).map((e) => e.hash))
     expect(rejected, `rejections (seed ${seed})`).toEqual([])
     console.log(JSON.stringify({ suite: 'delivery', seed, entries: ENTRIES, replicas: replicas.length }))
-  }, LONG ? 600_000 : 60_000)
+  }, LONG ? 600_000 : 120_000)
 })

@@ -23,6 +23,7 @@ describe('partition and heal', () => {
   it(`${REPLICAS} replicas, ${ROUNDS} random partitions: nothing lost, nothing invented, all identical`, async () => {
     const seed = faultSeed()
     const rand = seeded(seed)
+    console.log(`seed ${seed} (replay: DIDBASE_FAULT_SEED=${seed})`)
     const replicas = await Promise.all([...Array(REPLICAS).keys()].map(async (i) => {
       const r = new Replica(`r${i}`, await tempDir())
       await r.start()
@@ -60,11 +61,16 @@ describe('partition and heal', () => {
       if (LONG) console.log(`round ${round}: ${left.map((r) => r.name)} | ${right.map((r) => r.name)}, ${acknowledged.size} written`)
     }
 
+    let last: Array<{ heads: string[], values: string[] }> = []
     const states = await waitFor(async () => {
       const all = await Promise.all(replicas.map(async (r) => r.state()))
+      last = all
       const heads = new Set(all.map((s) => JSON.stringify(s.heads)))
       return heads.size === 1 && all.every((s) => s.values.length >= acknowledged.size) ? all : undefined
-    }, `every replica to hold the same log (seed ${seed})`, 60_000)
+    }, `every replica to hold the same log (seed ${seed})`, 60_000).catch(async (err: Error) => {
+      const connections = await Promise.all(replicas.map(async (r) => (await r.connectedTo()).length))
+      throw new Error(`${err.message}; replicas hold ${last.map((s) => `${s.values.length} values, ${s.heads.length} heads`).join(' / ')}; connections ${connections.join(', ')}`)
+    })
 
     const finals = states.map((s) => new Set(s.values))
     const result = checkSet(attempted, acknowledged, finals[0] as Set<string>)
@@ -73,5 +79,5 @@ describe('partition and heal', () => {
     expect(result.unexpected, `unexpected values (seed ${seed})`).toEqual([])
     for (const f of finals) expect(f, `replicas differ (seed ${seed})`).toEqual(finals[0])
     await Promise.all(replicas.map(async (r) => r.stop()))
-  }, LONG ? 600_000 : 60_000)
+  }, LONG ? 600_000 : 120_000)
 })

@@ -7,6 +7,8 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterEach } from 'vitest'
 
+/** Longest a command may take; only `addMany` of a long run comes near it. */
+const CALL_TIMEOUT = Number(process.env.DIDBASE_FAULTS === 'long' ? 600_000 : 40_000)
 const script = fileURLToPath(new URL('../fixtures/replica-process.js', import.meta.url))
 const running = new Set<ChildProcess>()
 
@@ -67,10 +69,16 @@ export class Replica {
     const child = this.#child
     if (child === undefined) throw new Error(`${this.name} is not running`)
     const id = this.#next++
+    // A command that never answers is a finding: name it, instead of hanging the test.
+    let timer: NodeJS.Timeout | undefined
     return new Promise<T>((resolve, reject) => {
+      timer = setTimeout(() => {
+        this.#pending.delete(id)
+        reject(new Error(`${this.name}: ${cmd} did not answer in ${CALL_TIMEOUT / 1000} s`))
+      }, CALL_TIMEOUT)
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
       child.send({ id, cmd, ...args })
-    })
+    }).finally(() => clearTimeout(timer))
   }
 
   async create (name: string, writers: string[]): Promise<string> {

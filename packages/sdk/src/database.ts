@@ -45,6 +45,8 @@ export interface HandleContext {
   onClose: () => void
   /** Abort block fetches in flight, so closing never waits for a block no peer has. */
   stop: () => void
+  /** Exchange heads again with subscribers this replica has not (yet) exchanged with. */
+  resync: () => void
 }
 
 /** Who holds which role, as seen by a new write from this replica. */
@@ -64,6 +66,9 @@ export interface InviteOptions {
   /** Not valid before, in ms since the epoch. */
   notBefore?: number
 }
+
+/** Base pause before a failed heads exchange is tried again; up to twice this, at random. */
+const RETRY_EXCHANGE_MS = 250
 
 function reasonOf (err: unknown): { hash?: string, did?: string, reason: RejectionReason, message: string } {
   if (err instanceof EntryRejectedError) return { hash: err.hash, did: err.did, reason: err.reason, message: err.message }
@@ -86,6 +91,10 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   readonly #onClose: () => void
   readonly #stop: () => void
   readonly #topicValidators: Map<string, TopicValidatorFn>
+  /** Whether judging an entry means judging its causal past first (ACL or ownership). */
+  readonly #walksPast: boolean
+  readonly #resync: () => void
+  #retry: NodeJS.Timeout | undefined
   #closing: Promise<void> | undefined
   readonly #exchanged = new Set<string>()
   /** The last report of a catch-up, held until OrbitDB has indexed what it joined. */
@@ -103,6 +112,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.#onClose = ctx.onClose
     this.#stop = ctx.stop
     this.#topicValidators = ctx.topicValidators
+    this.#walksPast = ctx.policy.mutable || ctx.policy.ownership
+    this.#resync = ctx.resync
     this.#watch()
     this.#topicValidators.set(this.address, entryValidator({
       address: this.address,
@@ -295,6 +306,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     // Without a listener, OrbitDB's sync 'error' events would throw and crash the process.
     events.on('error', (err: unknown) => {
       this.safeDispatchEvent('sync:error', { detail: err instanceof Error ? err : new Error(String(err)) })
+      this.#retryExchange()
     })
     // OrbitDB logs a refused remote entry to the console and drops it; report it instead.
     const joinEntry = log.joinEntry.bind(log)
@@ -304,7 +316,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       try {
         // Judged here first so that an entry whose past never comes cannot hold the queue;
         // OrbitDB's own check of it is then answered from the verdict cache.
-        if (!(await log.has(entry.hash))) await judgeWithoutStalling(entry, async (e) => this.db.access.canAppend(e), () => this.#policy.received + this.#policy.judged)
+        // (A fixed writer set without ownership judges an entry alone, with nothing to fetch.)
+        if (this.#walksPast && !(await log.has(entry.hash))) await judgeWithoutStalling(entry, async (e) => this.db.access.canAppend(e), () => this.#policy.received + this.#policy.judged)
         const joined = await joinEntry(entry)
         final = catchUp.finish()
         // A joined head is readable only after OrbitDB updates its index, just before 'update'.
@@ -318,6 +331,19 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
         return false
       }
     }
+  }
+
+  /**
+   * A heads exchange failed, and OrbitDB has forgotten the peer: try again after a short,
+   * random pause, so two peers that collided do not collide again.
+   */
+  #retryExchange (): void {
+    if (this.#retry !== undefined || this.#closing !== undefined) return
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined
+      if (this.#closing === undefined) this.#resync()
+    }, RETRY_EXCHANGE_MS + Math.random() * RETRY_EXCHANGE_MS)
+    this.#retry.unref()
   }
 
   /** Tell listeners a remote entry was refused (OrbitDB would only log it to the console). */
@@ -367,6 +393,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   async close (): Promise<void> {
     this.#closing ??= (async () => {
       this.#onClose()
+      clearTimeout(this.#retry)
       this.#topicValidators.delete(this.address)
       this.#stop()
       this.#policy.stop()

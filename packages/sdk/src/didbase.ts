@@ -29,7 +29,7 @@ import { KeyValueDatabase } from './keyvalue.js'
 import { type DatabaseType, type DidbaseMeta, parseAddress, readManifest } from './manifest.js'
 import { createNode, DEFAULT_LISTEN, type Node } from './node.js'
 import { requestPin } from './pin.js'
-import { startSync } from './sync-start.js'
+import { exchangeWithNewPeers, startSync } from './sync-start.js'
 
 export interface DidbaseInit {
   /** Where identity, blocks and databases live. Default `./.didbase`. */
@@ -264,7 +264,15 @@ class DidbaseNode implements Didbase {
     if (existing !== undefined) return existing
     if (!isDidAccessController(db.access)) throw new Error(`${db.address} has no didbase access controller`)
     const { topicValidators } = this.helia.libp2p.services.pubsub as { topicValidators: Map<string, TopicValidatorFn> }
-    const ctx: HandleContext = { db, policy: db.access, topicValidators, identity: this.#identity, onClose: () => this.#handles.delete(db.address), stop: () => stopping.abort() }
+    const ctx: HandleContext = {
+      db,
+      policy: db.access,
+      topicValidators,
+      identity: this.#identity,
+      onClose: () => this.#handles.delete(db.address),
+      stop: () => stopping.abort(),
+      resync: () => { exchangeWithNewPeers(db, this.helia) }
+    }
     const handle = type === 'keyvalue'
       ? new KeyValueDatabase(ctx)
       : type === 'documents' ? new DocumentsDatabase(ctx, meta.indexBy ?? DEFAULT_INDEX_BY) : new EventLogDatabase(ctx)

@@ -17,6 +17,16 @@ interface Subscribers {
 
 export async function startSync (db: Database, helia: Helia): Promise<void> {
   await db.sync.start()
+  exchangeWithNewPeers(db, helia)
+}
+
+/**
+ * Have OrbitDB exchange heads with every subscriber of the database's topic it has not
+ * exchanged with. Also used after a failed exchange: OrbitDB forgets the peer and would
+ * not try again before a reconnect (two peers that dial each other at once can break
+ * both exchanges, and then neither hears of the other's writes).
+ */
+export function exchangeWithNewPeers (db: Database, helia: Helia): void {
   const pubsub = helia.libp2p.services.pubsub as Subscribers
   for (const peerId of pubsub.getSubscribers(db.address)) {
     if (db.peers.has(peerId.toString())) continue
