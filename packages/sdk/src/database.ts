@@ -24,7 +24,8 @@ import { CatchUp, type SyncProgress } from './catch-up.js'
 import { ClosedError, InvalidValueError } from './errors.js'
 import type { DatabaseEvents } from './events.js'
 import type { DatabaseType } from './manifest.js'
-import { judgeWithoutStalling } from './stall-guard.js'
+import type { JoinFetches } from './entry-storage.js'
+import { withoutStalling } from './stall-guard.js'
 import { entryValidator } from './topic-validator.js'
 
 /** A record with the DID that wrote it. */
@@ -47,6 +48,8 @@ export interface HandleContext {
   stop: () => void
   /** Exchange heads again with subscribers this replica has not (yet) exchanged with. */
   resync: () => void
+  /** The block fetches of OrbitDB's join in progress (entry-storage.ts). */
+  fetches: JoinFetches
 }
 
 /** Who holds which role, as seen by a new write from this replica. */
@@ -94,6 +97,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   /** Whether judging an entry means judging its causal past first (ACL or ownership). */
   readonly #walksPast: boolean
   readonly #resync: () => void
+  readonly #fetches: JoinFetches
   #retry: NodeJS.Timeout | undefined
   #closing: Promise<void> | undefined
   readonly #exchanged = new Set<string>()
@@ -114,10 +118,11 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.#topicValidators = ctx.topicValidators
     this.#walksPast = ctx.policy.mutable || ctx.policy.ownership
     this.#resync = ctx.resync
+    this.#fetches = ctx.fetches
     this.#watch()
     this.#topicValidators.set(this.address, entryValidator({
       address: this.address,
-      check: async (entry) => judgeWithoutStalling(entry, async (e) => this.db.access.canAppend(e), () => this.#policy.received + this.#policy.judged),
+      check: async (entry) => withoutStalling(entry, this.db.access.canAppend(entry), () => this.#policy.received + this.#policy.judged),
       knows: (did) => this.#policy.knows(did),
       has: async (hash) => this.db.log.has(hash),
       rejected: (entry, err) => { this.#reportRejected(entry, err) }
@@ -314,11 +319,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       const catchUp = new CatchUp(entry, await log.heads(), () => this.#policy.received, report)
       let final: SyncProgress | undefined
       try {
-        // Judged here first so that an entry whose past never comes cannot hold the queue;
-        // OrbitDB's own check of it is then answered from the verdict cache.
-        // (A fixed writer set without ownership judges an entry alone, with nothing to fetch.)
-        if (this.#walksPast && !(await log.has(entry.hash))) await judgeWithoutStalling(entry, async (e) => this.db.access.canAppend(e), () => this.#policy.received + this.#policy.judged)
-        const joined = await joinEntry(entry)
+        const joined = await this.#joinWithoutStalling(entry, joinEntry)
         final = catchUp.finish()
         // A joined head is readable only after OrbitDB updates its index, just before 'update'.
         if (joined && final !== undefined) this.#finalProgress = final
@@ -344,6 +345,20 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       if (this.#closing === undefined) this.#resync()
     }, RETRY_EXCHANGE_MS + Math.random() * RETRY_EXCHANGE_MS)
     this.#retry.unref()
+  }
+
+  /**
+   * Join a remote entry unless nothing of its past arrives for a while (stall-guard.ts).
+   * With an ACL or ownership, the policy judges the entry and its past first, so OrbitDB's
+   * own check is then answered from the verdict cache; OrbitDB's fetches are stopped if
+   * the join itself stands still.
+   */
+  async #joinWithoutStalling (entry: LogEntry, join: (entry: LogEntry) => Promise<boolean>): Promise<boolean> {
+    if (await this.db.log.has(entry.hash)) return join(entry)
+    const fetches = this.#fetches
+    const progress = (): number => this.#policy.received + this.#policy.judged + fetches.fetched
+    if (this.#walksPast) await withoutStalling(entry, this.db.access.canAppend(entry), progress)
+    return withoutStalling(entry, join(entry), progress, () => fetches.stop())
   }
 
   /** Tell listeners a remote entry was refused (OrbitDB would only log it to the console). */

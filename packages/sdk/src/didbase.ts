@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { DatabaseHandle, HandleContext } from './database.js'
 import { DocumentsDatabase } from './documents.js'
-import { closableEntryStorage } from './entry-storage.js'
+import { closableEntryStorage, JoinFetches } from './entry-storage.js'
 import { ClosedError, InvalidAddressError, InvalidValueError, WrongDatabaseTypeError } from './errors.js'
 import { EventLogDatabase } from './eventlog.js'
 import { KeyValueDatabase } from './keyvalue.js'
@@ -228,9 +228,10 @@ class DidbaseNode implements Didbase {
       if (options.schema !== undefined) meta.schema = (await options.schema.cid()).toString()
     }
     const stopping = new AbortController()
+    const fetches = new JoinFetches(stopping.signal)
     const db = await this.#orbitdb.open(nameOrAddress, {
       type,
-      entryStorage: await closableEntryStorage(this.helia, stopping.signal),
+      entryStorage: await closableEntryStorage(this.helia, fetches),
       meta: { ...meta },
       Database: databaseType(type, meta),
       // Sync starts once the handle listens, so no exchange with a peer goes unreported.
@@ -247,7 +248,7 @@ class DidbaseNode implements Didbase {
       }
     }
     const fresh = !this.#handles.has(db.address)
-    const handle = this.#handleFor(db, type, meta, stopping)
+    const handle = this.#handleFor(db, type, meta, stopping, fetches)
     if (fresh) {
       try {
         await startSync(db, this.helia)
@@ -259,7 +260,7 @@ class DidbaseNode implements Didbase {
     return handle
   }
 
-  #handleFor (db: Database, type: DatabaseType, meta: DidbaseMeta, stopping: AbortController): AnyDatabase {
+  #handleFor (db: Database, type: DatabaseType, meta: DidbaseMeta, stopping: AbortController, fetches: JoinFetches): AnyDatabase {
     const existing = this.#handles.get(db.address)
     if (existing !== undefined) return existing
     if (!isDidAccessController(db.access)) throw new Error(`${db.address} has no didbase access controller`)
@@ -271,6 +272,7 @@ class DidbaseNode implements Didbase {
       identity: this.#identity,
       onClose: () => this.#handles.delete(db.address),
       stop: () => stopping.abort(),
+      fetches,
       resync: () => { exchangeWithNewPeers(db, this.helia) }
     }
     const handle = type === 'keyvalue'

@@ -1,16 +1,46 @@
 /**
  * OrbitDB's default entry storage (a small LRU in front of Helia's blockstore, pinned),
- * except that block fetches stop when the database closes. OrbitDB waits for its update
- * queue before it aborts its own fetches, so a missing block would otherwise hold `close`
- * for the full fetch timeout.
+ * except that block fetches can be stopped: all of them when the database closes (OrbitDB
+ * waits for its update queue before it aborts its own fetches, so a missing block would
+ * otherwise hold `close` for the full fetch timeout), and those of one join when it stalls
+ * (stall-guard.ts).
  */
 import { ComposedStorage, IPFSBlockStorage, LRUStorage, type Storage } from '@orbitdb/core'
 import type { Helia } from 'helia'
 
 const CACHED_ENTRIES = 1000
 
-export async function closableEntryStorage (helia: Helia, closing: AbortSignal): Promise<Storage> {
+/** The fetches in flight: how many arrived, and a way to stop those of a stalled join. */
+export class JoinFetches {
+  readonly #closing: AbortSignal
+  #join = new AbortController()
+  /** Entries read from the block store (a peer, or the disk) since the database opened. */
+  fetched = 0
+
+  constructor (closing: AbortSignal) {
+    this.#closing = closing
+  }
+
+  get signal (): AbortSignal {
+    return AbortSignal.any([this.#closing, this.#join.signal])
+  }
+
+  /** Stop the fetches in flight (those of a stalled join); later reads and fetches go ahead. */
+  stop (): void {
+    this.#join.abort(new Error('the join brought nothing for too long'))
+    this.#join = new AbortController()
+  }
+}
+
+export async function closableEntryStorage (helia: Helia, fetches: JoinFetches): Promise<Storage> {
   const blocks = await IPFSBlockStorage({ ipfs: helia, pin: true })
-  const stoppable: Storage = { ...blocks, get: async (hash) => blocks.get(hash, closing) }
+  const stoppable: Storage = {
+    ...blocks,
+    get: async (hash) => {
+      const bytes = await blocks.get(hash, fetches.signal)
+      fetches.fetched++
+      return bytes
+    }
+  }
   return ComposedStorage(await LRUStorage({ size: CACHED_ENTRIES }), stoppable)
 }
