@@ -46,8 +46,8 @@ export interface HandleContext {
   onClose: () => void
   /** Abort block fetches in flight, so closing never waits for a block no peer has. */
   stop: () => void
-  /** Exchange heads again with subscribers this replica has not (yet) exchanged with. */
-  resync: () => void
+  /** Exchange heads with subscribers this replica has not exchanged with; with `again`, with all. */
+  resync: (again?: boolean) => void
   /** The block fetches of OrbitDB's join in progress (entry-storage.ts). */
   fetches: JoinFetches
 }
@@ -72,6 +72,8 @@ export interface InviteOptions {
 
 /** Base pause before a failed heads exchange is tried again; up to twice this, at random. */
 const RETRY_EXCHANGE_MS = 250
+/** How often heads are exchanged again with every peer of the database. */
+const ANTI_ENTROPY_MS = 15_000
 
 function reasonOf (err: unknown): { hash?: string, did?: string, reason: RejectionReason, message: string } {
   if (err instanceof EntryRejectedError) return { hash: err.hash, did: err.did, reason: err.reason, message: err.message }
@@ -96,7 +98,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   readonly #topicValidators: Map<string, TopicValidatorFn>
   /** Whether judging an entry means judging its causal past first (ACL or ownership). */
   readonly #walksPast: boolean
-  readonly #resync: () => void
+  readonly #resync: (again?: boolean) => void
+  readonly #antiEntropy: NodeJS.Timeout
   readonly #fetches: JoinFetches
   #retry: NodeJS.Timeout | undefined
   #closing: Promise<void> | undefined
@@ -118,6 +121,11 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.#topicValidators = ctx.topicValidators
     this.#walksPast = ctx.policy.mutable || ctx.policy.ownership
     this.#resync = ctx.resync
+    // Heads are exchanged when peers meet, and a failed exchange or a join given up is
+    // retried; this catches whatever still slips through (no replica forwards what it
+    // learnt in an exchange), at the cost of a few heads per peer now and then.
+    this.#antiEntropy = setInterval(() => { if (this.#closing === undefined) this.#resync(true) }, ANTI_ENTROPY_MS)
+    this.#antiEntropy.unref()
     this.#fetches = ctx.fetches
     this.#watch()
     this.#topicValidators.set(this.address, entryValidator({
@@ -357,6 +365,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     if (await this.db.log.has(entry.hash)) return join(entry)
     const fetches = this.#fetches
     const progress = (): number => this.#policy.received + this.#policy.judged + fetches.fetched
+    // Given up, the entry comes again with the next exchange (anti-entropy, at the latest).
     if (this.#walksPast) await withoutStalling(entry, this.db.access.canAppend(entry), progress)
     return withoutStalling(entry, join(entry), progress, () => fetches.stop())
   }
@@ -409,6 +418,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.#closing ??= (async () => {
       this.#onClose()
       clearTimeout(this.#retry)
+      clearInterval(this.#antiEntropy)
       this.#topicValidators.delete(this.address)
       this.#stop()
       this.#policy.stop()

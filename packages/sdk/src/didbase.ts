@@ -273,7 +273,7 @@ class DidbaseNode implements Didbase {
       onClose: () => this.#handles.delete(db.address),
       stop: () => stopping.abort(),
       fetches,
-      resync: () => { exchangeWithNewPeers(db, this.helia) }
+      resync: (again) => { exchangeWithNewPeers(db, this.helia, again) }
     }
     const handle = type === 'keyvalue'
       ? new KeyValueDatabase(ctx)

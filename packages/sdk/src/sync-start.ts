@@ -26,10 +26,12 @@ export async function startSync (db: Database, helia: Helia): Promise<void> {
  * not try again before a reconnect (two peers that dial each other at once can break
  * both exchanges, and then neither hears of the other's writes).
  */
-export function exchangeWithNewPeers (db: Database, helia: Helia): void {
+export function exchangeWithNewPeers (db: Database, helia: Helia, again = false): void {
   const pubsub = helia.libp2p.services.pubsub as Subscribers
   for (const peerId of pubsub.getSubscribers(db.address)) {
-    if (db.peers.has(peerId.toString())) continue
+    // With `again`, exchange with peers already met too: anti-entropy (see database.ts).
+    if (again) db.peers.delete(peerId.toString())
+    else if (db.peers.has(peerId.toString())) continue
     pubsub.safeDispatchEvent('subscription-change', { detail: { peerId, subscriptions: [{ topic: db.address, subscribe: true }] } })
   }
 }
