@@ -5,8 +5,8 @@
  */
 import { readdir } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import { peer, tempDir, waitFor } from '../src/peers.js'
-import { LONG, Replica } from '../src/replicas.js'
+import { peer, waitFor } from '../src/peers.js'
+import { LONG, sharedLog } from '../src/replicas.js'
 
 const REPLICAS = LONG ? 5 : 3
 const PER_WRITER = Number(process.env.DIDBASE_LOAD_PER_WRITER ?? (LONG ? 1_000 : 100))
@@ -18,15 +18,7 @@ async function openFiles (): Promise<number> {
 
 describe('load', () => {
   it(`${REPLICAS} replica processes each write ${PER_WRITER} entries at once, and all converge`, async () => {
-    const replicas = await Promise.all([...Array(REPLICAS).keys()].map(async (i) => {
-      const r = new Replica(`r${i}`, await tempDir())
-      await r.start()
-      return r
-    }))
-    const [first, ...rest] = replicas as [Replica, ...Replica[]]
-    const address = await first.create('load', replicas.map((r) => r.did))
-    for (const [i, a] of replicas.entries()) for (const b of replicas.slice(i + 1)) await a.dial(b)
-    for (const r of rest) await r.open(address)
+    const { replicas } = await sharedLog(REPLICAS, 'load')
     const started = Date.now()
     await Promise.all(replicas.map(async (r) => r.addMany(`${r.name}-`, PER_WRITER)))
     const states = await waitFor(async () => {

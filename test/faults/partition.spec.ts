@@ -6,33 +6,19 @@
  * same log everywhere. Seeded: DIDBASE_FAULT_SEED=<seed> replays a run.
  */
 import { describe, expect, it } from 'vitest'
-import { tempDir, waitFor } from '../src/peers.js'
-import { checkSet, faultSeed, LONG, Replica, seeded } from '../src/replicas.js'
+import { waitFor } from '../src/peers.js'
+import { checkSet, faultSeed, LONG, seeded, sharedLog } from '../src/replicas.js'
 
 const REPLICAS = LONG ? 5 : 3
 const ROUNDS = LONG ? 12 : 3
 const WRITES = LONG ? 20 : 5
-
-async function mesh (replicas: Replica[]): Promise<void> {
-  for (const [i, a] of replicas.entries()) {
-    for (const b of replicas.slice(i + 1)) await a.dial(b)
-  }
-}
 
 describe('partition and heal', () => {
   it(`${REPLICAS} replicas, ${ROUNDS} random partitions: nothing lost, nothing invented, all identical`, async () => {
     const seed = faultSeed()
     const rand = seeded(seed)
     console.log(`seed ${seed} (replay: DIDBASE_FAULT_SEED=${seed})`)
-    const replicas = await Promise.all([...Array(REPLICAS).keys()].map(async (i) => {
-      const r = new Replica(`r${i}`, await tempDir())
-      await r.start()
-      return r
-    }))
-    const [first, ...rest] = replicas as [Replica, ...Replica[]]
-    const address = await first.create('set', replicas.map((r) => r.did))
-    await mesh(replicas)
-    for (const r of rest) await r.open(address)
+    const { replicas } = await sharedLog(REPLICAS, 'set')
 
     const attempted = new Set<string>()
     const acknowledged = new Set<string>()

@@ -6,6 +6,7 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterEach } from 'vitest'
+import { tempDir } from './peers.js'
 
 /** Longest a command may take; only `addMany` of a long run comes near it. */
 const CALL_TIMEOUT = Number(process.env.DIDBASE_FAULTS === 'long' ? 600_000 : 40_000)
@@ -141,6 +142,27 @@ export class Replica {
     if (child.exitCode === null && child.signalCode === null) await once(child, 'exit')
     this.#child = undefined
   }
+}
+
+/** Dial every pair once. */
+export async function mesh (replicas: Replica[]): Promise<void> {
+  for (const [i, a] of replicas.entries()) {
+    for (const b of replicas.slice(i + 1)) await a.dial(b)
+  }
+}
+
+/** `count` replica processes in temporary directories, fully connected, on one event log all of them may write. */
+export async function sharedLog (count: number, name: string): Promise<{ replicas: Replica[], address: string }> {
+  const replicas = await Promise.all([...Array(count).keys()].map(async (i) => {
+    const r = new Replica(`r${i}`, await tempDir())
+    await r.start()
+    return r
+  }))
+  const [first, ...rest] = replicas as [Replica, ...Replica[]]
+  const address = await first.create(name, replicas.map((r) => r.did))
+  await mesh(replicas)
+  for (const r of rest) await r.open(address)
+  return { replicas, address }
 }
 
 /** A small seeded generator (mulberry32), so a failing run can be replayed from its seed. */
