@@ -9,6 +9,8 @@ import { peer, waitFor } from '../src/peers.js'
 import { LONG, sharedLog } from '../src/replicas.js'
 
 const REPLICAS = LONG ? 5 : 3
+/** Writers per replica process: 20 writers across 5 replicas in the long run. */
+const WRITERS_PER_REPLICA = LONG ? 4 : 1
 const PER_WRITER = Number(process.env.DIDBASE_LOAD_PER_WRITER ?? (LONG ? 1_000 : 100))
 const DATABASES = LONG ? 200 : 40
 
@@ -17,16 +19,17 @@ async function openFiles (): Promise<number> {
 }
 
 describe('load', () => {
-  it(`${REPLICAS} replica processes each write ${PER_WRITER} entries at once, and all converge`, async () => {
-    const { replicas } = await sharedLog(REPLICAS, 'load')
+  it(`${REPLICAS * WRITERS_PER_REPLICA} writers on ${REPLICAS} replica processes each write ${PER_WRITER} entries at once, and all converge`, async () => {
+    const { replicas } = await sharedLog(REPLICAS, 'load', WRITERS_PER_REPLICA - 1)
+    const total = REPLICAS * WRITERS_PER_REPLICA * PER_WRITER
     const started = Date.now()
     await Promise.all(replicas.map(async (r) => r.addMany(`${r.name}-`, PER_WRITER)))
     const states = await waitFor(async () => {
       const all = await Promise.all(replicas.map(async (r) => r.state()))
-      return new Set(all.map((s) => JSON.stringify(s.heads))).size === 1 && all.every((s) => s.values.length === REPLICAS * PER_WRITER) ? all : undefined
+      return new Set(all.map((s) => JSON.stringify(s.heads))).size === 1 && all.every((s) => s.values.length === total) ? all : undefined
     }, 'every replica to hold every write', LONG ? 600_000 : 60_000)
     for (const s of states) expect(new Set(s.values)).toEqual(new Set(states[0]?.values))
-    console.log(JSON.stringify({ suite: 'load', replicas: REPLICAS, writers: REPLICAS, entries: REPLICAS * PER_WRITER, ms: Date.now() - started }))
+    console.log(JSON.stringify({ suite: 'load', replicas: REPLICAS, writers: REPLICAS * WRITERS_PER_REPLICA, entries: total, ms: Date.now() - started }))
     await Promise.all(replicas.map(async (r) => r.stop()))
   }, LONG ? 900_000 : 120_000)
 

@@ -43,8 +43,14 @@ export class Replica {
     this.directory = directory
   }
 
-  /** Start the process and its node on `directory` (again, after a crash: same DID and peer id). */
-  async start (): Promise<void> {
+  /** This replica's DID, then those of its extra writers. */
+  dids: string[] = []
+
+  /**
+   * Start the process and its node on `directory` (again, after a crash: same DID and peer
+   * id), with `extraWriters` more DIDs writing beside it from the same process.
+   */
+  async start (extraWriters = 0): Promise<void> {
     const child = fork(script, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
     running.add(child)
     this.#child = child
@@ -60,8 +66,9 @@ export class Replica {
       this.#pending.clear()
     })
     await once(child, 'message')
-    const info = await this.call<{ did: string, peerId: string, multiaddrs: string[] }>('start', { directory: this.directory })
+    const info = await this.call<{ did: string, dids: string[], peerId: string, multiaddrs: string[] }>('start', { directory: this.directory, extraWriters })
     this.did = info.did
+    this.dids = info.dids
     this.peerId = info.peerId
     this.multiaddr = info.multiaddrs[0] as string
   }
@@ -151,15 +158,15 @@ export async function mesh (replicas: Replica[]): Promise<void> {
   }
 }
 
-/** `count` replica processes in temporary directories, fully connected, on one event log all of them may write. */
-export async function sharedLog (count: number, name: string): Promise<{ replicas: Replica[], address: string }> {
+/** `count` replica processes (each with `extraWriters` more DIDs) in temporary directories, fully connected, on one event log all of them may write. */
+export async function sharedLog (count: number, name: string, extraWriters = 0): Promise<{ replicas: Replica[], address: string }> {
   const replicas = await Promise.all([...Array(count).keys()].map(async (i) => {
     const r = new Replica(`r${i}`, await tempDir())
-    await r.start()
+    await r.start(extraWriters)
     return r
   }))
   const [first, ...rest] = replicas as [Replica, ...Replica[]]
-  const address = await first.create(name, replicas.map((r) => r.did))
+  const address = await first.create(name, replicas.flatMap((r) => r.dids))
   await mesh(replicas)
   for (const r of rest) await r.open(address)
   return { replicas, address }
