@@ -324,6 +324,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     // OrbitDB logs a refused remote entry to the console and drops it; report it instead.
     const joinEntry = log.joinEntry.bind(log)
     log.joinEntry = async (entry: LogEntry) => {
+      // Heads sent again (every exchange resends them) need no progress report and no guard.
+      if (await log.has(entry.hash)) return joinEntry(entry)
       const catchUp = new CatchUp(entry, await log.heads(), () => this.#policy.received, report)
       let final: SyncProgress | undefined
       try {
@@ -362,7 +364,6 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    * the join itself stands still.
    */
   async #joinWithoutStalling (entry: LogEntry, join: (entry: LogEntry) => Promise<boolean>): Promise<boolean> {
-    if (await this.db.log.has(entry.hash)) return join(entry)
     const fetches = this.#fetches
     const progress = (): number => this.#policy.received + this.#policy.judged + fetches.fetched
     // Given up, the entry comes again with the next exchange (anti-entropy, at the latest).
