@@ -40,7 +40,8 @@ export {
   decodeSeed,
   encodeSeed
 } from './identity.js'
-export { IDENTITY_FILE, loadOrCreateIdentity, writeSecretFile } from './keyfile.js'
+export { IDENTITY_FILE, loadOrCreateIdentity } from './keyfile.js'
+export { readSecret, writeSecret } from './secret-store.js'
 export { type OrbitIdentityLayer, orbitIdentityLayer } from './orbit-identity.js'
 export {
   ACCESS_TYPES,

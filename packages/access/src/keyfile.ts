@@ -1,5 +1,4 @@
-import { chmod, mkdir, open, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { readSecret, secretLocation, writeSecret } from './secret-store.js'
 import { didOfPublicKey } from './did.js'
 import { InvalidKeyError } from './errors.js'
 import { createDidKeyIdentity, type DidKeyIdentity, decodeSeed, encodeSeed } from './identity.js'
@@ -12,59 +11,39 @@ interface IdentityFile {
 }
 
 /**
- * Load the identity kept in `directory`, or create one and save it there with mode 0600
- * (owner read/write only). A restart with the same directory keeps the same DID.
+ * Load the identity kept for `directory`, or create one and keep it there: a file only its
+ * owner can read in Node, an IndexedDB record in browsers. A restart (or a page reload)
+ * with the same directory keeps the same DID.
  */
 export async function loadOrCreateIdentity (directory: string, init: { seed?: Uint8Array } = {}): Promise<DidKeyIdentity> {
-  const path = join(directory, IDENTITY_FILE)
-  const existing = await readIdentityFile(path)
+  const where = secretLocation(directory, IDENTITY_FILE)
+  const existing = await readIdentity(directory)
   if (existing !== undefined) {
     if (init.seed !== undefined && encodeSeed(init.seed) !== encodeSeed(existing.seed)) {
-      throw new InvalidKeyError(`${path} holds another identity (${existing.did}) than the seed given; use another directory`)
+      throw new InvalidKeyError(`${where} holds another identity (${existing.did}) than the seed given; use another directory`)
     }
     return existing
   }
   const identity = createDidKeyIdentity(init)
-  await mkdir(directory, { recursive: true })
   const body: IdentityFile = { did: identity.did, seed: encodeSeed(identity.seed) }
-  await writeSecretFile(path, `${JSON.stringify(body, null, 2)}\n`)
+  await writeSecret(directory, IDENTITY_FILE, new TextEncoder().encode(`${JSON.stringify(body, null, 2)}\n`))
   return identity
 }
 
-/**
- * Create a file only its owner can read (mode 0600) and flush it to disk. Fails if the
- * file exists, so a key is never overwritten, even by a concurrent process.
- */
-export async function writeSecretFile (path: string, data: string | Uint8Array): Promise<void> {
-  const file = await open(path, 'wx', 0o600)
-  try {
-    await file.writeFile(data)
-    await file.sync()
-  } finally {
-    await file.close()
-  }
-  // The umask may have narrowed the mode at creation; make it exactly 0600.
-  await chmod(path, 0o600)
-}
-
-async function readIdentityFile (path: string): Promise<DidKeyIdentity | undefined> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  }
+async function readIdentity (directory: string): Promise<DidKeyIdentity | undefined> {
+  const where = secretLocation(directory, IDENTITY_FILE)
+  const bytes = await readSecret(directory, IDENTITY_FILE)
+  if (bytes === undefined) return undefined
   let body: Partial<IdentityFile>
   try {
-    body = JSON.parse(text) as Partial<IdentityFile>
+    body = JSON.parse(new TextDecoder().decode(bytes)) as Partial<IdentityFile>
   } catch (cause) {
-    throw new InvalidKeyError(`${path} is not valid JSON; restore it from a backup or move it away to create a new identity`, { cause })
+    throw new InvalidKeyError(`${where} is not valid JSON; restore it from a backup or move it away to create a new identity`, { cause })
   }
-  if (typeof body.seed !== 'string') throw new InvalidKeyError(`${path} has no "seed"`)
+  if (typeof body.seed !== 'string') throw new InvalidKeyError(`${where} has no "seed"`)
   const identity = createDidKeyIdentity({ seed: decodeSeed(body.seed) })
   if (body.did !== undefined && body.did !== identity.did) {
-    throw new InvalidKeyError(`${path} names ${body.did} but its seed is the key of ${didOfPublicKey(identity.publicKey)}`)
+    throw new InvalidKeyError(`${where} names ${body.did} but its seed is the key of ${didOfPublicKey(identity.publicKey)}`)
   }
   return identity
 }

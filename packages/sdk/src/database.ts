@@ -125,7 +125,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     // retried; this catches whatever still slips through (no replica forwards what it
     // learnt in an exchange), at the cost of a few heads per peer now and then.
     this.#antiEntropy = setInterval(() => { if (this.#closing === undefined) this.#resync(true) }, ANTI_ENTROPY_MS)
-    this.#antiEntropy.unref()
+    // A number in browsers, where there is no process to keep alive.
+    this.#antiEntropy.unref?.()
     this.#fetches = ctx.fetches
     this.#watch()
     this.#topicValidators.set(this.address, entryValidator({
@@ -354,7 +355,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       this.#retry = undefined
       if (this.#closing === undefined) this.#resync()
     }, RETRY_EXCHANGE_MS + Math.random() * RETRY_EXCHANGE_MS)
-    this.#retry.unref()
+    this.#retry.unref?.()
   }
 
   /**
@@ -365,7 +366,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    */
   async #joinWithoutStalling (entry: LogEntry, join: (entry: LogEntry) => Promise<boolean>): Promise<boolean> {
     const fetches = this.#fetches
-    const progress = (): number => this.#policy.received + this.#policy.judged + fetches.fetched
+    const progress = (): number => this.#policy.received + this.#policy.judged + fetches.fetched + fetches.pinned
     // Given up, the entry comes again with the next exchange (anti-entropy, at the latest).
     if (this.#walksPast) await withoutStalling(entry, this.db.access.canAppend(entry), progress)
     return withoutStalling(entry, join(entry), progress, () => fetches.stop())

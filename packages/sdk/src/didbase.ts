@@ -17,9 +17,7 @@ import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { ConnectionGater } from '@libp2p/interface'
 import type { Helia } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { DEFAULT_DIRECTORY, DEFAULT_LISTEN, joinPath, removeTemporary, temporaryDirectory } from './platform.js'
 import type { DatabaseHandle, HandleContext } from './database.js'
 import { DocumentsDatabase } from './documents.js'
 import { closableEntryStorage, JoinFetches } from './entry-storage.js'
@@ -27,7 +25,7 @@ import { ClosedError, InvalidAddressError, InvalidValueError, WrongDatabaseTypeE
 import { EventLogDatabase } from './eventlog.js'
 import { KeyValueDatabase } from './keyvalue.js'
 import { type DatabaseType, type DidbaseMeta, parseAddress, readManifest } from './manifest.js'
-import { createNode, DEFAULT_LISTEN, type Node } from './node.js'
+import { createNode, type Node } from './node.js'
 import { requestPin } from './pin.js'
 import { exchangeWithNewPeers, startSync } from './sync-start.js'
 
@@ -291,7 +289,7 @@ class DidbaseNode implements Didbase {
       await Promise.allSettled([...this.#handles.values()].map(async (h) => (h as DatabaseHandle).close()))
       await this.#orbitdb.stop()
       await this.#node.stop()
-      if (this.#tempDir !== undefined) await rm(this.#tempDir, { recursive: true, force: true })
+      if (this.#tempDir !== undefined) await removeTemporary(this.#tempDir)
     })()
     return this.#closing
   }
@@ -322,8 +320,8 @@ function databaseType (type: DatabaseType, meta: DidbaseMeta): (params: Record<s
  */
 export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
   const memory = init.memory === true
-  const tempDir = memory && init.directory === undefined ? await mkdtemp(join(tmpdir(), 'didbase-')) : undefined
-  const directory = tempDir ?? init.directory ?? './.didbase'
+  const tempDir = memory && init.directory === undefined ? await temporaryDirectory() : undefined
+  const directory = tempDir ?? init.directory ?? DEFAULT_DIRECTORY
   const identity = init.identity ?? (memory ? createDidKeyIdentity() : await loadOrCreateIdentity(directory))
   const node = await createNode({
     directory,
@@ -336,7 +334,7 @@ export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
   })
   try {
     const { identity: orbitIdentity, identities } = orbitIdentityLayer(identity)
-    const orbitdb = await createOrbitDB({ ipfs: node.helia, identity: orbitIdentity, identities, directory: join(directory, 'orbitdb') })
+    const orbitdb = await createOrbitDB({ ipfs: node.helia, identity: orbitIdentity, identities, directory: joinPath(directory, 'orbitdb') })
     return new DidbaseNode(identity, node, orbitdb, init.openTimeout ?? 30_000, tempDir)
   } catch (err) {
     await node.stop()

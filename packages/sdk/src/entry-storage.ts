@@ -16,6 +16,11 @@ export class JoinFetches {
   #join = new AbortController()
   /** Entries read from the block store (a peer, or the disk) since the database opened. */
   fetched = 0
+  /**
+   * Entries pinned since the database opened. The last step of a join pins every entry it
+   * adds, one by one and with nothing fetched: a join of thousands is busy, not stalled.
+   */
+  pinned = 0
 
   constructor (closing: AbortSignal) {
     this.#closing = closing
@@ -40,6 +45,10 @@ export async function closableEntryStorage (helia: Helia, fetches: JoinFetches):
       const bytes = await blocks.get(hash, fetches.signal)
       fetches.fetched++
       return bytes
+    },
+    persist: async (hash) => {
+      await blocks.persist?.(hash)
+      fetches.pinned++
     }
   }
   return ComposedStorage(await LRUStorage({ size: CACHED_ENTRIES }), stoppable)

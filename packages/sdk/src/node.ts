@@ -1,16 +1,14 @@
 /** The embedded Helia + libp2p node under a didbase instance. */
 import { noise } from '@chainsafe/libp2p-noise'
-import { writeSecretFile } from '@didbase/access'
+import { readSecret, writeSecret } from '@didbase/access'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bitswap } from '@helia/block-brokers'
-import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { bootstrap } from '@libp2p/bootstrap'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
-import { tcp } from '@libp2p/tcp'
-import { webSockets } from '@libp2p/websockets'
 import { MemoryBlockstore } from 'blockstore-core'
 import { LevelBlockstore } from 'blockstore-level'
 import { MemoryDatastore } from 'datastore-core'
@@ -18,11 +16,8 @@ import { LevelDatastore } from 'datastore-level'
 import { createHelia, type Helia } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
 import { createLibp2p } from 'libp2p'
-import { mkdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { joinPath, prepareDirectory, transports } from './platform.js'
 import { VerifiedBlockstore } from './verified-blockstore.js'
-
-export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 const PEER_KEY_FILE = 'peer.key'
 
 export interface NodeInit {
@@ -42,14 +37,10 @@ const MAX_RELAY_RESERVATIONS = 128
 
 /** The libp2p key is kept beside the data so a restarted node keeps its PeerId. */
 async function loadOrCreatePeerKey (directory: string): Promise<PrivateKey> {
-  const path = join(directory, PEER_KEY_FILE)
-  try {
-    return privateKeyFromProtobuf(await readFile(path))
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
+  const kept = await readSecret(directory, PEER_KEY_FILE)
+  if (kept !== undefined) return privateKeyFromProtobuf(kept)
   const key = await generateKeyPair('Ed25519')
-  await writeSecretFile(path, privateKeyToProtobuf(key))
+  await writeSecret(directory, PEER_KEY_FILE, privateKeyToProtobuf(key))
   return key
 }
 
@@ -60,10 +51,10 @@ export interface Node {
 }
 
 export async function createNode (init: NodeInit): Promise<Node> {
-  await mkdir(init.directory, { recursive: true })
+  await prepareDirectory(init.directory)
   const privateKey = init.memory ? await generateKeyPair('Ed25519') : await loadOrCreatePeerKey(init.directory)
-  const datastore = init.memory ? new MemoryDatastore() : new LevelDatastore(join(init.directory, 'datastore'))
-  const ownBlockstore = init.blockstore === undefined && !init.memory ? new LevelBlockstore(join(init.directory, 'blocks')) : undefined
+  const datastore = init.memory ? new MemoryDatastore() : new LevelDatastore(joinPath(init.directory, 'datastore'))
+  const ownBlockstore = init.blockstore === undefined && !init.memory ? new LevelBlockstore(joinPath(init.directory, 'blocks')) : undefined
   const blockstore = new VerifiedBlockstore(init.blockstore ?? ownBlockstore ?? new MemoryBlockstore())
   const closeStores = async (): Promise<void> => {
     if (init.memory) return
@@ -92,8 +83,7 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
     // another interface-datastore major than the Level store Helia uses.
     privateKey,
     addresses: { listen: init.listen },
-    // The relay transport lets this node dial, and listen on, `/p2p-circuit` addresses.
-    transports: [tcp(), webSockets(), circuitRelayTransport()],
+    transports: transports(),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap })] : [],

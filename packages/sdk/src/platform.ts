@@ -1,0 +1,39 @@
+/**
+ * What a didbase node needs from the platform, in Node: TCP and WebSockets, and data
+ * directories on disk. The browser build (platform.browser.ts) differs; the
+ * `browser` field of package.json swaps it in for bundlers.
+ */
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import type { Transport } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
+
+/** Where a node keeps its data when none is given. */
+export const DEFAULT_DIRECTORY = './.didbase'
+
+// The relay transport lets a node dial, and listen on, `/p2p-circuit` addresses.
+export function transports (): Array<(components: any) => Transport> {
+  return [tcp(), webSockets(), circuitRelayTransport()]
+}
+
+export function joinPath (...parts: string[]): string {
+  return join(...parts)
+}
+
+export async function prepareDirectory (directory: string): Promise<void> {
+  await mkdir(directory, { recursive: true })
+}
+
+/** A fresh directory for a throwaway node, removed by `removeTemporary`. */
+export async function temporaryDirectory (): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'didbase-'))
+}
+
+export async function removeTemporary (directory: string): Promise<void> {
+  await rm(directory, { recursive: true, force: true })
+}
