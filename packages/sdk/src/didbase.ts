@@ -25,7 +25,7 @@ import { ClosedError, InvalidAddressError, InvalidValueError, WrongDatabaseTypeE
 import { EventLogDatabase } from './eventlog.js'
 import { KeyValueDatabase } from './keyvalue.js'
 import { type DatabaseType, type DidbaseMeta, parseAddress, readManifest } from './manifest.js'
-import { createNode, type Node } from './node.js'
+import { createNode, type IceServer, type Node } from './node.js'
 import { requestPin } from './pin.js'
 import { exchangeWithNewPeers, startSync } from './sync-start.js'
 
@@ -55,6 +55,11 @@ export interface DidbaseInit {
    * (an allow list, say). Blocking a peer here is also how the fault suites cut the network.
    */
   connectionGater?: ConnectionGater
+  /**
+   * STUN and TURN servers for WebRTC between browsers (browser build only). Default:
+   * libp2p's public STUN servers; `[]` for none, as on a closed network.
+   */
+  iceServers?: IceServer[]
   /**
    * Keep blocks (entries, manifests, policies, schemas) in this store instead of LevelDB
    * under `directory`. The caller opens and closes it. Every block read from it is checked
@@ -330,6 +335,7 @@ export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
     bootstrap: init.bootstrap ?? [],
     relay: init.relay === true,
     ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
+    ...(init.iceServers !== undefined ? { iceServers: init.iceServers } : {}),
     ...(init.blockstore !== undefined ? { blockstore: init.blockstore } : {})
   })
   try {

@@ -28,8 +28,17 @@ export interface NodeInit {
   /** Serve circuit relay v2 reservations, so peers that cannot be dialed (browsers) can be reached. */
   relay: boolean
   connectionGater?: ConnectionGater
+  /** WebRTC's STUN/TURN servers, where the platform has WebRTC (browsers). */
+  iceServers?: IceServer[]
   /** A block store of the caller's, which opens and closes it; else one is made here. */
   blockstore?: Blockstore
+}
+
+/** A STUN or TURN server, as in WebRTC's RTCIceServer. */
+export interface IceServer {
+  urls: string | string[]
+  username?: string
+  credential?: string
 }
 
 /** Relay reservations one node holds at once (libp2p's default is 15). */
@@ -83,7 +92,7 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
     // another interface-datastore major than the Level store Helia uses.
     privateKey,
     addresses: { listen: init.listen },
-    transports: transports(),
+    transports: transports(init),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap })] : [],

@@ -8,14 +8,16 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import type { Transport } from '@libp2p/interface'
 import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
+import type { IceServer } from './node.js'
 
 /** Accept relayed connections, and WebRTC connections set up through them. */
 export const DEFAULT_LISTEN = ['/p2p-circuit', '/webrtc']
 
 export const DEFAULT_DIRECTORY = 'didbase'
 
-export function transports (): Array<(components: any) => Transport> {
-  return [webSockets(), webRTC(), circuitRelayTransport()]
+export function transports (init: { iceServers?: IceServer[] }): Array<(components: any) => Transport> {
+  const rtc = init.iceServers !== undefined ? { rtcConfiguration: { iceServers: init.iceServers } } : {}
+  return [webSockets(), webRTC(rtc), circuitRelayTransport()]
 }
 
 export function joinPath (...parts: string[]): string {

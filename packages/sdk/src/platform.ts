@@ -10,6 +10,7 @@ import { webSockets } from '@libp2p/websockets'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { IceServer } from './node.js'
 
 export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 
@@ -17,7 +18,7 @@ export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 export const DEFAULT_DIRECTORY = './.didbase'
 
 // The relay transport lets a node dial, and listen on, `/p2p-circuit` addresses.
-export function transports (): Array<(components: any) => Transport> {
+export function transports (_init: { iceServers?: IceServer[] }): Array<(components: any) => Transport> {
   return [tcp(), webSockets(), circuitRelayTransport()]
 }
 

@@ -1,0 +1,184 @@
+/**
+ * The page's didbase side, apart from the DOM: one node per browser profile (its DID and
+ * data kept in IndexedDB), kept connected to the always-on peer, and one shared list.
+ * `onChange` gets a fresh snapshot after anything that changes what the page shows.
+ */
+import { createDidbase, type Didbase, type KeyValueDatabase } from '@didbase/sdk'
+import { newTodoId, readList, Todo, type TodoItem, type TodoList } from './todo.ts'
+
+export type PeerState = 'connecting' | 'online' | 'offline'
+
+export interface Snapshot {
+  did: string
+  peer: PeerState
+  /** What the page knows of the list's sync with the peer, in words. */
+  sync: string
+  address?: string
+  canWrite: boolean
+  isAdmin: boolean
+  items: TodoItem[]
+  /** Writes this page tried that were refused: the error's name and message. */
+  refused: Array<{ name: string, message: string }>
+  /** Entries from other replicas that this page rejected. */
+  rejected: Array<{ did: string, reason: string }>
+  /** Open connections to other browsers, over WebRTC. */
+  browsers: number
+}
+
+export interface PeerInfo {
+  /** The peer's WebSocket multiaddr, with /p2p/<id>. */
+  multiaddr: string
+}
+
+const RECONNECT_MS = 1_000
+
+export class TodoApp {
+  readonly #didbase: Didbase
+  readonly #peer: PeerInfo
+  readonly #onChange: (s: Snapshot) => void
+  #list: TodoList | undefined
+  #state: Snapshot
+  #stopped = false
+
+  private constructor (didbase: Didbase, peer: PeerInfo, onChange: (s: Snapshot) => void) {
+    this.#didbase = didbase
+    this.#peer = peer
+    this.#onChange = onChange
+    this.#state = { did: didbase.did, peer: 'connecting', sync: 'no list open', canWrite: false, isAdmin: false, items: [], refused: [], rejected: [], browsers: 0 }
+  }
+
+  static async start (peer: PeerInfo, onChange: (s: Snapshot) => void): Promise<TodoApp> {
+    const didbase = await createDidbase({
+      // IndexedDB databases named "browser-todo/…": the DID and the lists survive reloads.
+      directory: 'browser-todo',
+      // libp2p in browsers refuses plain ws:// and private addresses by default; this demo's
+      // peer is on localhost. A deployed app dials wss:// and keeps the default.
+      connectionGater: { denyDialMultiaddr: async () => false },
+      // No public STUN servers: browsers on one machine or LAN reach each other directly.
+      iceServers: []
+    })
+    const app = new TodoApp(didbase, peer, onChange)
+    app.#watchConnections()
+    void app.#keepConnected()
+    return app
+  }
+
+  get snapshot (): Snapshot {
+    return this.#state
+  }
+
+  /** A new list that only this DID administers, kept by the peer for everyone invited. */
+  async create (): Promise<string> {
+    const list = await this.#didbase.keyValue<Todo>(`todos-${newTodoId()}`, { schema: Todo, acl: true })
+    await this.#use(list)
+    await this.#didbase.pin(list.address, this.#peer.multiaddr)
+    return list.address
+  }
+
+  async open (address: string): Promise<void> {
+    await this.#use(await this.#didbase.keyValue<Todo>(address, { schema: Todo }))
+  }
+
+  /** Open the list an invite is for and redeem it; resolves to the list's address. */
+  async accept (token: string): Promise<string> {
+    const list = await this.#didbase.accept(token)
+    await this.#use(await this.#didbase.keyValue<Todo>(list.address, { schema: Todo }))
+    return list.address
+  }
+
+  async invite (did: string): Promise<string> {
+    return this.#requireList().invite(did.trim(), { role: 'writer' })
+  }
+
+  /** Resolves to false if the write was refused (the page shows why). */
+  async add (title: string): Promise<boolean> {
+    return this.#refusable(async () => this.#requireList().put(newTodoId(), { title, done: false }))
+  }
+
+  async toggle (item: TodoItem): Promise<boolean> {
+    return this.#refusable(async () => this.#requireList().put(item.id, { title: item.title, done: !item.done }))
+  }
+
+  async stop (): Promise<void> {
+    this.#stopped = true
+    await this.#didbase.close()
+  }
+
+  #requireList (): TodoList {
+    if (this.#list === undefined) throw new Error('no list is open')
+    return this.#list
+  }
+
+  /** Run a write; a refusal (access, schema) is shown on the page, and nothing is written. */
+  async #refusable (write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write()
+      return true
+    } catch (err) {
+      const e = err as Error
+      this.#set({ refused: [{ name: e.name, message: e.message }, ...this.#state.refused].slice(0, 5) })
+      return false
+    }
+  }
+
+  async #use (list: KeyValueDatabase<Todo>): Promise<void> {
+    this.#list = list
+    list.addEventListener('update', () => { void this.#refresh() })
+    list.addEventListener('entry:rejected', (e) => {
+      this.#set({ rejected: [{ did: e.detail.did, reason: e.detail.reason }, ...this.#state.rejected].slice(0, 5) })
+    })
+    list.addEventListener('sync:progress', (e) => {
+      const { received, expected, done } = e.detail
+      if (!done) this.#set({ sync: `catching up: ${received} of ${expected}` })
+    })
+    list.addEventListener('peer:join', (e) => {
+      if (e.detail.peerId === this.#peerId()) this.#set({ sync: 'synced with the peer' })
+    })
+    this.#set({ address: list.address, sync: list.syncedPeers.includes(this.#peerId()) ? 'synced with the peer' : 'waiting for the peer' })
+    await this.#refresh()
+  }
+
+  async #refresh (): Promise<void> {
+    const list = this.#list
+    if (list === undefined) return
+    const [items, canWrite, isAdmin] = await Promise.all([readList(list), list.canWrite(), list.isAdmin()])
+    this.#set({ items, canWrite, isAdmin })
+  }
+
+  #peerId (): string {
+    return this.#peer.multiaddr.split('/p2p/').at(-1) ?? ''
+  }
+
+  #watchConnections (): void {
+    const libp2p = this.#didbase.helia.libp2p
+    const count = (): void => {
+      const peerId = this.#peerId()
+      const toPeer = libp2p.getConnections().some((c) => c.remotePeer.toString() === peerId && c.status === 'open')
+      const browsers = libp2p.getConnections().filter((c) => c.remoteAddr.toString().includes('/webrtc') && c.status === 'open').length
+      const peer: PeerState = toPeer ? 'online' : this.#state.peer === 'connecting' ? 'connecting' : 'offline'
+      this.#set({ peer, browsers, ...(peer === 'offline' && this.#list !== undefined ? { sync: 'offline: writes are kept here and sent when the peer returns' } : {}) })
+    }
+    libp2p.addEventListener('connection:open', count)
+    libp2p.addEventListener('connection:close', count)
+  }
+
+  /** Dial the peer whenever there is no connection to it: at start, and after it went away. */
+  async #keepConnected (): Promise<void> {
+    while (!this.#stopped) {
+      const connected = this.#didbase.helia.libp2p.getConnections().some((c) => c.remotePeer.toString() === this.#peerId())
+      if (!connected) {
+        try {
+          await this.#didbase.dial(this.#peer.multiaddr, { signal: AbortSignal.timeout(5_000) })
+        } catch {
+          if (this.#state.peer === 'connecting') this.#set({ peer: 'offline' })
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS))
+    }
+  }
+
+  #set (change: Partial<Snapshot>): void {
+    this.#state = { ...this.#state, ...change }
+    this.#onChange(this.#state)
+  }
+}
