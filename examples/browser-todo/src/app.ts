@@ -122,19 +122,22 @@ export class TodoApp {
   }
 
   async #use (list: KeyValueDatabase<Todo>): Promise<void> {
+    if (this.#list === list) return
     this.#list = list
-    list.addEventListener('update', () => { void this.#refresh() })
+    // Events of a list the page has left are ignored.
+    const current = (): boolean => this.#list === list
+    list.addEventListener('update', () => { if (current()) void this.#refresh() })
     list.addEventListener('entry:rejected', (e) => {
-      this.#set({ rejected: [{ did: e.detail.did, reason: e.detail.reason }, ...this.#state.rejected].slice(0, 5) })
+      if (current()) this.#set({ rejected: [{ did: e.detail.did, reason: e.detail.reason }, ...this.#state.rejected].slice(0, 5) })
     })
     list.addEventListener('sync:progress', (e) => {
       const { received, expected, done } = e.detail
-      if (!done) this.#set({ sync: `catching up: ${received} of ${expected}` })
+      if (current() && !done) this.#set({ sync: `catching up: ${received} of ${expected}` })
     })
     list.addEventListener('peer:join', (e) => {
-      if (e.detail.peerId === this.#peerId()) this.#set({ sync: 'synced with the peer' })
+      if (current() && e.detail.peerId === this.#peerId()) this.#set({ sync: 'synced with the peer' })
     })
-    this.#set({ address: list.address, sync: list.syncedPeers.includes(this.#peerId()) ? 'synced with the peer' : 'waiting for the peer' })
+    this.#set({ address: list.address, items: [], sync: list.syncedPeers.includes(this.#peerId()) ? 'synced with the peer' : 'waiting for the peer' })
     await this.#refresh()
   }
 

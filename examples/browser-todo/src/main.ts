@@ -56,10 +56,8 @@ function showError (err: unknown): void {
   $('refused').prepend(li)
 }
 
-async function main (): Promise<void> {
-  const peer = await (await fetch('/peer.json')).json() as { multiaddr: string }
-  app = await TodoApp.start(peer, render)
-  render(app.snapshot)
+/** Open what the hash names: a list, or the list of an invite (redeemed first). */
+async function route (app: TodoApp): Promise<void> {
   const hash = new URLSearchParams(location.hash.slice(1))
   const invite = hash.get('invite')
   const list = hash.get('list')
@@ -69,6 +67,15 @@ async function main (): Promise<void> {
   } else if (list !== null) {
     await app.open(list)
   }
+}
+
+async function main (): Promise<void> {
+  const peer = await (await fetch('/peer.json')).json() as { multiaddr: string }
+  app = await TodoApp.start(peer, render)
+  render(app.snapshot)
+  await route(app)
+  // A link pasted into this tab changes only the hash.
+  window.addEventListener('hashchange', () => { if (app !== undefined) route(app).catch(showError) })
 
   $('create').addEventListener('click', () => {
     app?.create().then((address) => { location.hash = `list=${address}` }, showError)
