@@ -24,14 +24,19 @@ describe('load', () => {
     const total = REPLICAS * WRITERS_PER_REPLICA * PER_WRITER
     const started = Date.now()
     await Promise.all(replicas.map(async (r) => r.addMany(`${r.name}-`, PER_WRITER)))
+    let reported = Date.now()
     const states = await waitFor(async () => {
       const all = await Promise.all(replicas.map(async (r) => r.state()))
+      if (Date.now() - reported > 30_000) {
+        reported = Date.now()
+        console.log(`load: ${Math.round((reported - started) / 1000)} s, entries held per replica: ${all.map((s) => s.values.length).join(' ')} of ${total}`)
+      }
       return new Set(all.map((s) => JSON.stringify(s.heads))).size === 1 && all.every((s) => s.values.length === total) ? all : undefined
-    }, 'every replica to hold every write', LONG ? 600_000 : 60_000)
+    }, 'every replica to hold every write', LONG ? 3_000_000 : 60_000)
     for (const s of states) expect(new Set(s.values)).toEqual(new Set(states[0]?.values))
     console.log(JSON.stringify({ suite: 'load', replicas: REPLICAS, writers: REPLICAS * WRITERS_PER_REPLICA, entries: total, ms: Date.now() - started }))
     await Promise.all(replicas.map(async (r) => r.stop()))
-  }, LONG ? 900_000 : 120_000)
+  }, LONG ? 3_600_000 : 120_000)
 
   it(`opening and closing ${DATABASES} databases leaks no files, topics, handlers or listeners`, async () => {
     const node = await peer({ listen: ['/ip4/127.0.0.1/tcp/0'] })

@@ -16,7 +16,7 @@ import { LevelDatastore } from 'datastore-level'
 import { createHelia, type Helia } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
 import { createLibp2p } from 'libp2p'
-import { joinPath, prepareDirectory, transports } from './platform.js'
+import { joinPath, meetPeers, peerDiscovery, prepareDirectory, transports } from './platform.js'
 import { VerifiedBlockstore } from './verified-blockstore.js'
 const PEER_KEY_FILE = 'peer.key'
 
@@ -95,7 +95,7 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
     transports: transports(init),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    peerDiscovery: init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap })] : [],
+    peerDiscovery: [...(init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap })] : []), ...peerDiscovery()],
     ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
     services: {
       identify: identify(),
@@ -104,6 +104,7 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
       ...(init.relay ? { relay: circuitRelayServer({ reservations: { maxReservations: MAX_RELAY_RESERVATIONS } }) } : {})
     }
   })
+  meetPeers(libp2p)
   return createHelia({
     libp2p,
     datastore,

@@ -5,7 +5,8 @@
  * databases named after their paths, so a "directory" is a name prefix here.
  */
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import type { Transport } from '@libp2p/interface'
+import type { Libp2p, PeerDiscovery, Transport } from '@libp2p/interface'
+import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import type { IceServer } from './node.js'
@@ -18,6 +19,33 @@ export const DEFAULT_DIRECTORY = 'didbase'
 export function transports (init: { iceServers?: IceServer[] }): Array<(components: any) => Transport> {
   const rtc = init.iceServers !== undefined ? { rtcConfiguration: { iceServers: init.iceServers } } : {}
   return [webSockets(), webRTC(rtc), circuitRelayTransport()]
+}
+
+export const BROWSER_DISCOVERY_TOPIC = 'didbase._peer-discovery._p2p._pubsub'
+/** How often a browser announces its addresses (through the peers it is connected to). */
+const ANNOUNCE_MS = 5_000
+/** Browsers this one keeps direct connections with, at most. */
+const MAX_BROWSER_CONNECTIONS = 16
+
+export function peerDiscovery (): Array<(components: any) => PeerDiscovery> {
+  return [pubsubPeerDiscovery({ topics: [BROWSER_DISCOVERY_TOPIC], interval: ANNOUNCE_MS })]
+}
+
+/**
+ * Dial the browsers that announce a WebRTC address (`<relay>/p2p-circuit/webrtc/p2p/<id>`):
+ * the relay carries only the WebRTC handshake; the data then flows browser to browser, and
+ * keeps flowing when the relay goes away.
+ */
+export function meetPeers (libp2p: Libp2p): void {
+  libp2p.addEventListener('peer:discovery', (event) => {
+    const { id, multiaddrs } = event.detail
+    const webrtc = multiaddrs.filter((ma) => ma.toString().includes('/p2p-circuit/webrtc/'))
+    if (webrtc.length === 0 || libp2p.getConnections(id).length > 0) return
+    const browsers = libp2p.getConnections().filter((c) => c.remoteAddr.toString().includes('/webrtc')).length
+    if (browsers >= MAX_BROWSER_CONNECTIONS) return
+    // A browser that went away or cannot be reached is simply not connected.
+    libp2p.dial(webrtc).catch(() => {})
+  })
 }
 
 export function joinPath (...parts: string[]): string {

@@ -4,7 +4,8 @@
  * `browser` field of package.json swaps it in for bundlers.
  */
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import type { Transport } from '@libp2p/interface'
+import type { Libp2p, PeerDiscovery, Transport } from '@libp2p/interface'
+import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
@@ -21,6 +22,20 @@ export const DEFAULT_DIRECTORY = './.didbase'
 export function transports (_init: { iceServers?: IceServer[] }): Array<(components: any) => Transport> {
   return [tcp(), webSockets(), circuitRelayTransport()]
 }
+
+/** The pubsub topic on which browsers announce their addresses to one another. */
+export const BROWSER_DISCOVERY_TOPIC = 'didbase._peer-discovery._p2p._pubsub'
+
+/**
+ * Node peers do not announce themselves, but subscribe, so that the announcements of the
+ * browsers connected to them (often only to them) are relayed between those browsers.
+ */
+export function peerDiscovery (): Array<(components: any) => PeerDiscovery> {
+  return [pubsubPeerDiscovery({ topics: [BROWSER_DISCOVERY_TOPIC], listenOnly: true })]
+}
+
+/** Nothing to do in Node: peers are dialed by address. */
+export function meetPeers (_libp2p: Libp2p): void {}
 
 export function joinPath (...parts: string[]): string {
   return join(...parts)
