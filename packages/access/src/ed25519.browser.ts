@@ -58,7 +58,8 @@ export function signerFromSeed (seed: Uint8Array): Ed25519Signer {
   return {
     publicKey,
     sign: async (data) => {
-      const cryptoKey = await (key ??= importKey())
+      key ??= importKey()
+      const cryptoKey = await key
       if (cryptoKey === undefined) return ed25519.sign(data, secret)
       return new Uint8Array(await globalThis.crypto.subtle.sign(ED25519, cryptoKey, own(data)))
     }
