@@ -1,119 +1,74 @@
 // didbase against raw OrbitDB 4 in the same run, on the same Helia and storage.
-// Usage: npm run bench [-- --quick]
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { cpus, tmpdir } from 'node:os'
+// Usage: npm run bench [-- --quick | --large]
+//   --quick  small N, for CI (no thresholds)
+//   --large  also the peak RSS of a replica of 100k entries (about half an hour)
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
-import { createDidbase } from '@didbase/sdk'
-import { createOrbitDB } from '@orbitdb/core'
 import { didbaseCheck, orbitdbCheck, POLICIES } from './access.js'
+import { catchUp, liveLag, localWrites, readsAndColdOpen, replicaRss } from './measures.js'
 import { schemaRates } from './schemas.js'
+import { closeHost, dirs, host, sides } from './sides.js'
 
 const quick = process.argv.includes('--quick')
+const large = process.argv.includes('--large')
 const N = quick ? 100 : 1000
-const dirs = []
+const BIG = quick ? 300 : 10_000
+const HUGE = 100_000
+const LIVE = quick ? 100 : 1000
 
-async function host () {
-  const directory = await mkdtemp(join(tmpdir(), 'didbase-bench-'))
-  dirs.push(directory)
-  return { directory, didbase: await createDidbase({ directory }) }
-}
-
-/** One side of the comparison: how to open a database and write to it. */
-const sides = {
-  didbase: {
-    open: async (h, nameOrAddress) => h.didbase.eventLog(nameOrAddress),
-    openKv: async (h, name) => h.didbase.keyValue(name),
-    put: (db, i) => db.put(`k${i}`, { n: i }),
-    add: (db, i) => db.add({ n: i }),
-    count: async (db) => db.size()
-  },
-  /** didbase with a mutable ACL: every replicated entry is judged against its causal past. */
-  didbaseAcl: {
-    open: async (h, nameOrAddress) => h.didbase.eventLog(nameOrAddress, nameOrAddress.startsWith('/orbitdb/') ? {} : { acl: true }),
-    add: (db, i) => db.add({ n: i }),
-    count: async (db) => db.size()
-  },
-  orbitdb: {
-    orbit: async (h) => {
-      h.orbitdb ??= await createOrbitDB({ ipfs: h.didbase.helia, directory: join(h.directory, 'raw-orbitdb') })
-      return h.orbitdb
-    },
-    open: async (h, nameOrAddress) => (await sides.orbitdb.orbit(h)).open(nameOrAddress, { type: 'events' }),
-    openKv: async (h, name) => (await sides.orbitdb.orbit(h)).open(name, { type: 'keyvalue' }),
-    put: (db, i) => db.put(`k${i}`, { n: i }),
-    add: (db, i) => db.add({ n: i }),
-    count: async (db) => {
-      let n = 0
-      for await (const _ of db.log.iterator()) n++
-      return n
-    }
-  }
-}
-
-async function localWrites (side) {
-  const h = await host()
-  try {
-    const db = await side.openKv(h, 'writes')
-    const start = performance.now()
-    for (let i = 0; i < N; i++) await side.put(db, i)
-    const ms = performance.now() - start
-    return { opsPerSec: (N / ms) * 1000, ms }
-  } finally {
-    await closeHost(h)
-  }
-}
-
-async function catchUp (side) {
-  const a = await host()
-  const b = await host()
-  try {
-    const src = await side.open(a, 'catch-up')
-    for (let i = 0; i < N; i++) await side.add(src, i)
-    await b.didbase.dial(a.didbase.multiaddrs[0])
-    const start = performance.now()
-    const dst = await side.open(b, src.address)
-    while ((await side.count(dst)) < N) {
-      if (performance.now() - start > 300_000) throw new Error('catch-up did not finish in 300 s')
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    const ms = performance.now() - start
-    return { entriesPerSec: (N / ms) * 1000, ms }
-  } finally {
-    await closeHost(a)
-    await closeHost(b)
-  }
-}
-
-async function closeHost (h) {
-  if (h.orbitdb) await h.orbitdb.stop()
-  await h.didbase.close()
-}
-
-function row (name, unit, ours, theirs, higherIsBetter = true) {
-  const ratio = higherIsBetter ? ours / theirs : theirs / ours
-  return { name, unit, didbase: Number(ours.toFixed(1)), orbitdb: Number(theirs.toFixed(1)), ratio: Number(ratio.toFixed(2)) }
-}
-
+const progress = (line) => process.stderr.write(`  ${line}\n`)
 const results = []
 const schemaResults = []
+
+/** `higherIsBetter`: throughput (ours / theirs); else a time or a cost (theirs / ours). */
+function row (name, unit, ours, theirs, higherIsBetter = true) {
+  const ratio = higherIsBetter ? ours / theirs : theirs / ours
+  const round = (x) => Number(x.toFixed(x < 10 ? 3 : 1))
+  results.push({ name, unit, didbase: round(ours), orbitdb: round(theirs), ratio: Number(ratio.toFixed(2)) })
+}
+
 try {
-  process.stderr.write('  schema validations…\n')
+  progress('schema validations…')
   for (const r of schemaRates(quick ? 20_000 : 200_000).rows) {
     schemaResults.push({ name: r.name, unit: 'validations/s', didbase: Math.round(r.ours), ajv: Math.round(r.theirs), ratio: Number((r.ours / r.theirs).toFixed(2)) })
   }
-  process.stderr.write(`bench: N = ${N}${quick ? ' (quick)' : ''}\n`)
-  process.stderr.write('  local key-value writes…\n')
-  const wd = await localWrites(sides.didbase)
-  const wo = await localWrites(sides.orbitdb)
-  results.push(row(`key-value put x${N}`, 'ops/s', wd.opsPerSec, wo.opsPerSec))
-  process.stderr.write('  catch-up of a fresh replica…\n')
-  const cd = await catchUp(sides.didbase)
-  const co = await catchUp(sides.orbitdb)
-  results.push(row(`catch-up ${N} entries`, 'entries/s', cd.entriesPerSec, co.entriesPerSec))
-  const ca = await catchUp(sides.didbaseAcl)
-  results.push(row(`catch-up ${N} entries, ACL policy`, 'entries/s', ca.entriesPerSec, co.entriesPerSec))
-  process.stderr.write('  access check per replicated entry, per policy…\n')
+  process.stderr.write(`bench: N = ${N}, large = ${BIG}${quick ? ' (quick)' : ''}\n`)
+
+  for (const [kind, label] of [['put', 'key-value put'], ['putDoc', 'documents put'], ['add', 'events add']]) {
+    progress(`local writes: ${label}…`)
+    const ours = await localWrites(sides.didbase, kind, N)
+    const theirs = await localWrites(sides.orbitdb, kind, N)
+    row(`${label} x${N}`, 'ops/s', ours.opsPerSec, theirs.opsPerSec)
+  }
+
+  const growth = {}
+  for (const n of [N, BIG]) {
+    progress(`catch-up of a fresh replica, ${n} entries…`)
+    const ours = await catchUp(sides.didbase, n)
+    const theirs = await catchUp(sides.orbitdb, n)
+    row(`catch-up ${n} entries`, 'entries/s', ours.entriesPerSec, theirs.entriesPerSec)
+    growth[n] = { ours, theirs }
+    if (n === N) {
+      const acl = await catchUp(sides.didbaseAcl, n)
+      row(`catch-up ${n} entries, ACL policy`, 'entries/s', acl.entriesPerSec, theirs.entriesPerSec)
+    }
+  }
+  // How the cost of one entry grows from N to BIG entries: 1.0 means it does not.
+  row(`per-entry catch-up cost, ${BIG} vs ${N} entries`, 'x', growth[BIG].ours.msPerEntry / growth[N].ours.msPerEntry, growth[BIG].theirs.msPerEntry / growth[N].theirs.msPerEntry, false)
+
+  progress(`live lag after ${LIVE} rapid writes…`)
+  const lagOurs = await liveLag(sides.didbase, LIVE)
+  const lagTheirs = await liveLag(sides.orbitdb, LIVE)
+  row(`live lag after ${LIVE} rapid writes`, 'ms', lagOurs.lagMs, lagTheirs.lagMs, false)
+
+  progress(`get and cold open, ${BIG}-key key-value…`)
+  const readsOurs = await readsAndColdOpen(sides.didbase, BIG)
+  const readsTheirs = await readsAndColdOpen(sides.orbitdb, BIG)
+  row(`get on ${BIG} keys`, 'µs/get', readsOurs.getUs, readsTheirs.getUs, false)
+  row(`cold open of ${BIG} keys from disk + first get`, 'ms', readsOurs.coldOpenMs, readsTheirs.coldOpenMs, false)
+
+  progress('verification (access check + signature) per replicated entry, per policy…')
   const h = await host()
   try {
     const theirs = await orbitdbCheck(h, N)
@@ -121,10 +76,18 @@ try {
     for (const policy of POLICIES) await didbaseCheck(h, Math.min(N, 100), policy, 'warm-up')
     for (const policy of POLICIES) {
       const ours = await didbaseCheck(h, N, policy)
-      results.push(row(`access check: ${policy.name} vs IPFSAccessController`, 'µs/entry', ours, theirs, false))
+      row(`verification: ${policy.name} vs IPFSAccessController`, 'µs/entry', ours, theirs, false)
     }
   } finally {
     await closeHost(h)
+  }
+
+  if (large) {
+    progress(`peak RSS of a replica of ${HUGE} entries (writing them first)…`)
+    const ours = await replicaRss('didbase', sides.didbase, HUGE, progress)
+    const theirs = await replicaRss('orbitdb', sides.orbitdb, HUGE, progress)
+    row(`peak RSS, replica of ${HUGE} entries`, 'MiB', ours.peakRssMiB, theirs.peakRssMiB, false)
+    row(`catch-up ${HUGE} entries (RSS run)`, 'entries/s', (HUGE / ours.catchUpMs) * 1000, (HUGE / theirs.catchUpMs) * 1000)
   }
 } finally {
   await Promise.allSettled(dirs.map((d) => rm(d, { recursive: true, force: true })))
@@ -132,8 +95,8 @@ try {
 
 console.table(results)
 console.table(schemaResults)
-const machine = { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, platform: process.platform }
-const file = join(import.meta.dirname, '..', 'results', `${new Date().toISOString().replaceAll(':', '-')}${quick ? '-quick' : ''}.json`)
+const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform }
+const file = join(import.meta.dirname, '..', 'results', `${new Date().toISOString().replaceAll(':', '-')}${quick ? '-quick' : ''}${large ? '-large' : ''}.json`)
 await mkdir(join(import.meta.dirname, '..', 'results'), { recursive: true })
-await writeFile(file, `${JSON.stringify({ machine, n: N, results, schemas: schemaResults }, null, 2)}\n`)
-console.log(`ratio: how many times better didbase is (throughput ours/theirs, time theirs/ours); written to ${file}`)
+await writeFile(file, `${JSON.stringify({ machine, n: N, large: BIG, results, schemas: schemaResults }, null, 2)}\n`)
+console.log(`ratio: how many times better didbase is (throughput ours/theirs, time or cost theirs/ours); written to ${file}`)
