@@ -48,3 +48,66 @@ describe('restart from disk', () => {
     }
   })
 })
+
+describe('record index snapshot', () => {
+  /** Count the entries the handle reads from its log (the index reads through `db.log.get`). */
+  function countReads (handle: object): { reads: number } {
+    const log = (handle as unknown as { db: { log: { get: (hash: string) => Promise<unknown> } } }).db.log
+    const counter = { reads: 0 }
+    const get = log.get.bind(log)
+    log.get = async (hash) => {
+      counter.reads++
+      return get(hash)
+    }
+    return counter
+  }
+
+  it('a reopened key-value database starts from its snapshot, reads only what is newer, and reads the same values', async () => {
+    const dir = await tempDir()
+    const first = await createDidbase({ directory: dir })
+    const kv = await first.keyValue<number>('snapshot')
+    for (let i = 0; i < 200; i++) await kv.put(`k${i % 50}`, i)
+    await kv.del('k7')
+    const expected = await Array.fromAsync(kv.entries(), (r) => [r.key, r.value])
+    const address = kv.address
+    await first.close()
+
+    const again = await createDidbase({ directory: dir })
+    try {
+      const reopened = await again.keyValue<number>(address)
+      const counter = countReads(reopened)
+      expect(await reopened.get('k49')).toBe(199)
+      // One read: the value of k49. Without the snapshot, all 201 entries are read first.
+      expect(counter.reads).toBe(1)
+      expect(await reopened.get('k7')).toBeUndefined()
+      await reopened.put('k7', 1000)
+      expect(await Array.fromAsync(reopened.entries(), (r) => [r.key, r.value])).toEqual([['k7', 1000], ...expected])
+    } finally {
+      await again.close()
+    }
+  })
+
+  it('a snapshot that does not parse is ignored, and the index is rebuilt from the log', async () => {
+    const dir = await tempDir()
+    const first = await createDidbase({ directory: dir })
+    const docs = await first.documents<{ _id: string, n: number }>('snapshot-docs')
+    for (let i = 0; i < 20; i++) await docs.put({ _id: `d${i % 5}`, n: i })
+    const address = docs.address
+    // Damage the saved snapshot in the node's datastore.
+    await docs.close()
+    const { Key } = await import('interface-datastore')
+    const key = new Key(`/didbase/record-index/${address.split('/').at(-1)}`)
+    expect((await first.helia.datastore.get(key)).length).toBeGreaterThan(0)
+    await first.helia.datastore.put(key, new TextEncoder().encode('{"v":1,"indexed":'))
+    await first.close()
+
+    const again = await createDidbase({ directory: dir })
+    try {
+      const reopened = await again.documents<{ _id: string, n: number }>(address)
+      expect(await reopened.get('d4')).toEqual({ _id: 'd4', n: 19 })
+      expect((await Array.fromAsync(reopened.entries())).length).toBe(5)
+    } finally {
+      await again.close()
+    }
+  })
+})

@@ -29,28 +29,42 @@ function clockTime (entry: LogEntry | undefined): number {
 export class CatchUp {
   readonly #received: () => number
   readonly #start: number
-  readonly #estimate: number
   readonly #timer: NodeJS.Timeout
+  #estimate: number | undefined
   #reported = false
+  #finished = false
 
-  /** Start reporting the join of remote `head` onto a log whose heads are `localHeads`. */
-  constructor (head: LogEntry, localHeads: LogEntry[], received: () => number, report: (progress: SyncProgress) => void) {
+  /**
+   * Start reporting the join of remote `head` onto a log whose heads `localHeads` reads.
+   * They are read only if the join lasts long enough to report: most live joins do not,
+   * and a heads read per entry is a cost every replicated entry would pay.
+   */
+  constructor (head: LogEntry, localHeads: () => Promise<LogEntry[]>, received: () => number, report: (progress: SyncProgress) => void) {
     this.#received = received
     this.#start = received()
-    this.#estimate = Math.max(0, clockTime(head) - Math.max(0, ...localHeads.map(clockTime)))
-    this.#timer = setInterval(() => {
+    let reading = false
+    const tick = (): void => {
       this.#reported = true
       report(this.#progress(false))
+    }
+    this.#timer = setInterval(() => {
+      if (this.#estimate !== undefined) return tick()
+      if (reading) return
+      reading = true
+      localHeads().then((heads) => {
+        this.#estimate = Math.max(0, clockTime(head) - Math.max(0, ...heads.map(clockTime)))
+      }, () => { this.#estimate = 0 }).finally(() => { if (!this.#finished) tick() })
     }, PROGRESS_INTERVAL)
   }
 
   #progress (done: boolean): SyncProgress {
     const got = this.#received() - this.#start
-    return { received: got, expected: Math.max(this.#estimate, got), done }
+    return { received: got, expected: Math.max(this.#estimate ?? 0, got), done }
   }
 
   /** Stop reporting; the final report, if anything was reported (to send once the join is readable). */
   finish (): SyncProgress | undefined {
+    this.#finished = true
     clearInterval(this.#timer)
     return this.#reported ? this.#progress(true) : undefined
   }

@@ -21,6 +21,7 @@ import { DEFAULT_DIRECTORY, DEFAULT_LISTEN, joinPath, removeTemporary, temporary
 import type { DatabaseHandle, HandleContext } from './database.js'
 import { DocumentsDatabase } from './documents.js'
 import { closableEntryStorage, JoinFetches } from './entry-storage.js'
+import { snapshotStore } from './index-snapshot.js'
 import { ClosedError, InvalidAddressError, InvalidValueError, WrongDatabaseTypeError } from './errors.js'
 import { EventLogDatabase } from './eventlog.js'
 import { KeyValueDatabase } from './keyvalue.js'
@@ -276,7 +277,8 @@ class DidbaseNode implements Didbase {
       onClose: () => this.#handles.delete(db.address),
       stop: () => stopping.abort(),
       fetches,
-      resync: (again) => { exchangeWithNewPeers(db, this.helia, again) }
+      resync: (again) => { exchangeWithNewPeers(db, this.helia, again) },
+      snapshots: snapshotStore(this.helia.datastore, db.address)
     }
     const handle = type === 'keyvalue'
       ? new KeyValueDatabase(ctx)

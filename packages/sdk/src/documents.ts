@@ -17,11 +17,15 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
   constructor (ctx: HandleContext, indexBy: string) {
     super(ctx)
     this.indexBy = indexBy
-    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordKeyOf)
+    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordKeyOf, ctx.snapshots)
   }
 
   protected override indexEntry (entry: LogEntry): void {
     this.#index.add(entry)
+  }
+
+  protected override async beforeClose (): Promise<void> {
+    await this.#index.save()
   }
 
   private get docs (): OrbitDocuments {

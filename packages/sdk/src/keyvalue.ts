@@ -16,7 +16,7 @@ export class KeyValueDatabase<T = unknown> extends DatabaseHandle {
 
   constructor (ctx: HandleContext) {
     super(ctx)
-    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordKeyOf)
+    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordKeyOf, ctx.snapshots)
   }
 
   private get kv (): OrbitKeyValue {
@@ -25,6 +25,10 @@ export class KeyValueDatabase<T = unknown> extends DatabaseHandle {
 
   protected override indexEntry (entry: LogEntry): void {
     this.#index.add(entry)
+  }
+
+  protected override async beforeClose (): Promise<void> {
+    await this.#index.save()
   }
 
   /** Set `key` to `value`. Resolves to the entry hash. */

@@ -10,6 +10,7 @@
  * entry it reaches.
  */
 import type { LogEntry } from '@orbitdb/core'
+import type { SnapshotStore } from './index-snapshot.js'
 
 /** The entry that decides a key: a PUT (the record) or a DEL (no record). */
 export interface Winner {
@@ -64,11 +65,21 @@ export function recordKeyOf (entry: LogEntry): { key: string, deleted: boolean }
   return { key, deleted: op === 'DEL' }
 }
 
+/** The snapshot's format; another version is ignored (the index is then rebuilt). */
+const SNAPSHOT_VERSION = 1
+
+interface Snapshot {
+  v: number
+  indexed: string[]
+  winners: Winner[]
+}
+
 export class RecordIndex {
   readonly #winners = new Map<string, Winner>()
   readonly #indexed = new Set<string>()
   readonly #load: (hash: string) => Promise<LogEntry | undefined>
   readonly #keyOf: (entry: LogEntry) => { key: string, deleted: boolean } | undefined
+  readonly #snapshots: SnapshotStore | undefined
   #work: Promise<void> = Promise.resolve()
 
   readonly #heads: () => Promise<LogEntry[]>
@@ -76,12 +87,41 @@ export class RecordIndex {
   /**
    * `load` reads an entry this replica has and `heads` its log's heads; `keyOf` says which
    * key an entry writes and whether it deletes it (undefined for entries that write no
-   * record, like access operations). A log opened from disk is indexed on the first read.
+   * record, like access operations). A log opened from disk starts from the snapshot kept
+   * in `snapshots` (see `save`), and indexes the rest on the first read.
    */
-  constructor (load: (hash: string) => Promise<LogEntry | undefined>, heads: () => Promise<LogEntry[]>, keyOf: (entry: LogEntry) => { key: string, deleted: boolean } | undefined) {
+  constructor (load: (hash: string) => Promise<LogEntry | undefined>, heads: () => Promise<LogEntry[]>, keyOf: (entry: LogEntry) => { key: string, deleted: boolean } | undefined, snapshots?: SnapshotStore) {
     this.#load = load
     this.#heads = heads
     this.#keyOf = keyOf
+    this.#snapshots = snapshots
+    if (snapshots !== undefined) this.#then(async () => this.#restore(snapshots))
+  }
+
+  /**
+   * Keep what is indexed now, for the next open. A snapshot taken at any moment is a sound
+   * start: every entry it names was considered, with everything it reaches, and the log
+   * only grows.
+   */
+  async save (): Promise<void> {
+    await this.#work
+    if (this.#snapshots === undefined) return
+    const snapshot: Snapshot = { v: SNAPSHOT_VERSION, indexed: [...this.#indexed], winners: [...this.#winners.values()] }
+    await this.#snapshots.save(new TextEncoder().encode(JSON.stringify(snapshot)))
+  }
+
+  async #restore (snapshots: SnapshotStore): Promise<void> {
+    const bytes = await snapshots.load()
+    if (bytes === undefined) return
+    let snapshot: Partial<Snapshot>
+    try {
+      snapshot = JSON.parse(new TextDecoder().decode(bytes)) as Partial<Snapshot>
+    } catch {
+      return
+    }
+    if (snapshot.v !== SNAPSHOT_VERSION || !Array.isArray(snapshot.indexed) || !Array.isArray(snapshot.winners)) return
+    for (const hash of snapshot.indexed) this.#indexed.add(hash)
+    for (const winner of snapshot.winners) this.#winners.set(winner.key, winner)
   }
 
   /** Index `head` and everything it reaches that is not indexed yet. Reads wait for it. */
