@@ -111,3 +111,27 @@ describe('record index snapshot', () => {
     }
   })
 })
+
+describe('log index', () => {
+  it('every entry written before a close is still known to the log after a restart', async () => {
+    const dir = await tempDir()
+    const first = await createDidbase({ directory: dir })
+    const log = await first.eventLog<number>('index-flush')
+    const hashes: string[] = []
+    // Written faster than the index writes its markers behind: the close must write them all.
+    for (let i = 0; i < 300; i++) hashes.push(await log.add(i))
+    const address = log.address
+    await first.close()
+
+    const again = await createDidbase({ directory: dir })
+    try {
+      const reopened = await again.eventLog<number>(address)
+      const orbitLog = (reopened as unknown as { db: { log: { has: (hash: string) => Promise<boolean> } } }).db.log
+      const known = await Promise.all(hashes.map(async (h) => orbitLog.has(h)))
+      expect(known.filter((k) => !k).length).toBe(0)
+      expect(await reopened.size()).toBe(300)
+    } finally {
+      await again.close()
+    }
+  })
+})

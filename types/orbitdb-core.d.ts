@@ -134,6 +134,7 @@ declare module '@orbitdb/core' {
     Database?: (params: Record<string, unknown>) => Promise<Database>
     AccessController?: AccessControllerFactory
     entryStorage?: Storage
+    indexStorage?: Storage
     signal?: AbortSignal
   }
 
@@ -152,6 +153,7 @@ declare module '@orbitdb/core' {
   export function IPFSBlockStorage (options: { ipfs: unknown, pin?: boolean, timeout?: number }): Promise<Storage>
   export function LRUStorage (options?: { size?: number }): Promise<Storage>
   export function ComposedStorage (first: Storage, second: Storage): Promise<Storage>
+  export function LevelStorage (options?: { path?: string, valueEncoding?: string }): Promise<Storage>
 
   export interface OrbitDB {
     id: string

@@ -21,6 +21,7 @@ import { DEFAULT_DIRECTORY, DEFAULT_LISTEN, joinPath, removeTemporary, temporary
 import type { DatabaseHandle, HandleContext } from './database.js'
 import { DocumentsDatabase } from './documents.js'
 import { closableEntryStorage, JoinFetches } from './entry-storage.js'
+import { LogIndex } from './log-index.js'
 import { snapshotStore } from './index-snapshot.js'
 import { ClosedError, InvalidAddressError, InvalidValueError, WrongDatabaseTypeError } from './errors.js'
 import { EventLogDatabase } from './eventlog.js'
@@ -150,10 +151,11 @@ class DidbaseNode implements Didbase {
   readonly #orbitdb: OrbitDB
   readonly #openTimeout: number
   readonly #tempDir: string | undefined
+  readonly #orbitdbDirectory: string
   readonly #handles = new Map<string, AnyDatabase>()
   #closing: Promise<void> | undefined
 
-  constructor (identity: DidIdentity, node: Node, orbitdb: OrbitDB, openTimeout: number, tempDir: string | undefined) {
+  constructor (identity: DidIdentity, node: Node, orbitdb: OrbitDB, orbitdbDirectory: string, openTimeout: number, tempDir: string | undefined) {
     this.#identity = identity
     this.did = identity.did
     this.#node = node
@@ -161,6 +163,7 @@ class DidbaseNode implements Didbase {
     this.#orbitdb = orbitdb
     this.#openTimeout = openTimeout
     this.#tempDir = tempDir
+    this.#orbitdbDirectory = orbitdbDirectory
   }
 
   get peerId (): string {
@@ -233,9 +236,11 @@ class DidbaseNode implements Didbase {
     }
     const stopping = new AbortController()
     const fetches = new JoinFetches(stopping.signal)
+    const logIndex = new LogIndex()
     const db = await this.#orbitdb.open(nameOrAddress, {
       type,
       entryStorage: await closableEntryStorage(this.helia, fetches),
+      indexStorage: logIndex,
       meta: { ...meta },
       Database: databaseType(type, meta),
       // Sync starts once the handle listens, so no exchange with a peer goes unreported.
@@ -252,6 +257,8 @@ class DidbaseNode implements Didbase {
       }
     }
     const fresh = !this.#handles.has(db.address)
+    // Where OrbitDB keeps a log's index by default, so databases made before keep theirs.
+    if (fresh) await logIndex.bind(joinPath(this.#orbitdbDirectory, db.address, 'log', '_index'))
     const handle = this.#handleFor(db, type, meta, stopping, fetches)
     if (fresh) {
       try {
@@ -342,8 +349,9 @@ export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
   })
   try {
     const { identity: orbitIdentity, identities } = orbitIdentityLayer(identity)
-    const orbitdb = await createOrbitDB({ ipfs: node.helia, identity: orbitIdentity, identities, directory: joinPath(directory, 'orbitdb') })
-    return new DidbaseNode(identity, node, orbitdb, init.openTimeout ?? 30_000, tempDir)
+    const orbitdbDirectory = joinPath(directory, 'orbitdb')
+    const orbitdb = await createOrbitDB({ ipfs: node.helia, identity: orbitIdentity, identities, directory: orbitdbDirectory })
+    return new DidbaseNode(identity, node, orbitdb, orbitdbDirectory, init.openTimeout ?? 30_000, tempDir)
   } catch (err) {
     await node.stop()
     throw err

@@ -1,5 +1,5 @@
 /**
- * OrbitDB's default entry storage (a small LRU in front of Helia's blockstore, pinned),
+ * OrbitDB's default entry storage (a small LRU in front of Helia's blockstore),
  * except that block fetches can be stopped: all of them when the database closes (OrbitDB
  * waits for its update queue before it aborts its own fetches, so a missing block would
  * otherwise hold `close` for the full fetch timeout), and those of one join when it stalls
@@ -38,7 +38,9 @@ export class JoinFetches {
 }
 
 export async function closableEntryStorage (helia: Helia, fetches: JoinFetches): Promise<Storage> {
-  const blocks = await IPFSBlockStorage({ ipfs: helia, pin: true })
+  // Not pinned in Helia: pinning costs several awaited datastore writes for every entry,
+  // and protects blocks only from helia.gc(), which didbase never runs (docs/troubleshooting.md).
+  const blocks = await IPFSBlockStorage({ ipfs: helia, pin: false })
   const stoppable: Storage = {
     ...blocks,
     get: async (hash) => {

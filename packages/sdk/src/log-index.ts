@@ -1,0 +1,110 @@
+/**
+ * OrbitDB's log index: which entries a log holds and has verified (`log.has`). OrbitDB keeps
+ * it in LevelDB behind a small cache, and asks it several times for every entry it joins,
+ * mostly about entries it does not hold yet, which no cache answers: each question is a
+ * LevelDB read, awaited one after another, and they dominate the time a replica takes to
+ * apply live writes.
+ *
+ * This index holds every hash in memory (a few dozen bytes each), read from LevelDB once
+ * when the database opens, and writes new ones to LevelDB behind: in batches, and all of
+ * them before the database closes. A marker lost in a crash is harmless: the entry is in
+ * the log (its block is stored before the heads name it), and it is verified again the
+ * next time it comes.
+ *
+ * OrbitDB wants its storages before it knows the database's address, so this one is
+ * created unbound and given its LevelDB once the address is known (`bind`); OrbitDB asks
+ * nothing of it while it opens.
+ */
+import { LevelStorage, type Storage } from '@orbitdb/core'
+
+/** New markers are written at most this long after they were added. */
+const FLUSH_MS = 100
+
+export class LogIndex implements Storage {
+  readonly #hashes = new Set<string>()
+  readonly #pending = new Set<string>()
+  #backend: Storage | undefined
+  #ready: Promise<void>
+  #bound!: (backend: Storage) => void
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #flushing: Promise<void> = Promise.resolve()
+
+  constructor () {
+    this.#ready = new Promise<Storage>((resolve) => { this.#bound = resolve }).then(async (backend) => {
+      this.#backend = backend
+      for await (const [hash] of backend.iterator()) this.#hashes.add(hash)
+    })
+  }
+
+  /** Keep the index in the LevelDB at `path` (OrbitDB's own place for it). */
+  async bind (path: string): Promise<void> {
+    this.#bound(await LevelStorage({ path }))
+    await this.#ready
+  }
+
+  async get (hash: string): Promise<Uint8Array | undefined> {
+    await this.#ready
+    // OrbitDB only asks whether a value is there.
+    return this.#hashes.has(hash) ? MARKER : undefined
+  }
+
+  async put (hash: string, _data: unknown): Promise<void> {
+    await this.#ready
+    if (this.#hashes.has(hash)) return
+    this.#hashes.add(hash)
+    this.#pending.add(hash)
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => { void this.#flush() }, FLUSH_MS)
+      // A number in browsers, where there is no process to keep alive.
+      this.#timer.unref?.()
+    }
+  }
+
+  async del (hash: string): Promise<void> {
+    await this.#ready
+    this.#hashes.delete(hash)
+    this.#pending.delete(hash)
+    await this.#backend?.del(hash)
+  }
+
+  async * iterator (): AsyncGenerator<[string, Uint8Array]> {
+    await this.#ready
+    for (const hash of this.#hashes) yield [hash, MARKER]
+  }
+
+  async merge (other: Storage): Promise<void> {
+    for await (const [hash] of other.iterator()) await this.put(hash, MARKER)
+  }
+
+  async clear (): Promise<void> {
+    await this.#ready
+    this.#hashes.clear()
+    this.#pending.clear()
+    await this.#backend?.clear()
+  }
+
+  async close (): Promise<void> {
+    if (this.#backend === undefined) return
+    await this.#flush()
+    await this.#backend.close()
+  }
+
+  /** Write the pending markers; flushes run one after another. */
+  async #flush (): Promise<void> {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    const backend = this.#backend
+    const batch = [...this.#pending]
+    this.#pending.clear()
+    this.#flushing = this.#flushing.then(async () => {
+      if (backend !== undefined && batch.length > 0) await Promise.all(batch.map(async (hash) => backend.put(hash, MARKER)))
+    }).catch(() => {
+      // A marker that could not be written (a full disk) only means the entry is verified
+      // again the next time it comes.
+    })
+    await this.#flushing
+  }
+}
+
+/** What OrbitDB stores for each indexed entry (it reads only that there is something). */
+const MARKER = new Uint8Array([1])
