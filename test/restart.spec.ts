@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { createDidbase } from '@didbase/sdk'
 import { describe, expect, it } from 'vitest'
 import { kinds } from './src/kinds.js'
-import { connect, peer, tempDir, waitFor } from './src/peers.js'
+import { collect, connect, peer, tempDir, waitFor } from './src/peers.js'
 
 describe('restart from disk', () => {
   it('keeps the identity file private', async () => {
@@ -68,7 +68,7 @@ describe('record index snapshot', () => {
     const kv = await first.keyValue<number>('snapshot')
     for (let i = 0; i < 200; i++) await kv.put(`k${i % 50}`, i)
     await kv.del('k7')
-    const expected = await Array.fromAsync(kv.entries(), (r) => [r.key, r.value])
+    const expected = (await collect(kv.entries())).map((r) => [r.key, r.value])
     const address = kv.address
     await first.close()
 
@@ -81,7 +81,7 @@ describe('record index snapshot', () => {
       expect(counter.reads).toBe(1)
       expect(await reopened.get('k7')).toBeUndefined()
       await reopened.put('k7', 1000)
-      expect(await Array.fromAsync(reopened.entries(), (r) => [r.key, r.value])).toEqual([['k7', 1000], ...expected])
+      expect((await collect(reopened.entries())).map((r) => [r.key, r.value])).toEqual([['k7', 1000], ...expected])
     } finally {
       await again.close()
     }
@@ -105,7 +105,7 @@ describe('record index snapshot', () => {
     try {
       const reopened = await again.documents<{ _id: string, n: number }>(address)
       expect(await reopened.get('d4')).toEqual({ _id: 'd4', n: 19 })
-      expect((await Array.fromAsync(reopened.entries())).length).toBe(5)
+      expect((await collect(reopened.entries())).length).toBe(5)
     } finally {
       await again.close()
     }

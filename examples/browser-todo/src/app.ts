@@ -32,6 +32,11 @@ export interface PeerInfo {
 
 const RECONNECT_MS = 1_000
 
+/** The peer's transport address (`/ip4/…/tcp/…/ws`): what it and the browsers it relays for start with. */
+function throughPeer (peer: PeerInfo): string {
+  return peer.multiaddr.split('/p2p/')[0] ?? peer.multiaddr
+}
+
 export class TodoApp {
   readonly #didbase: Didbase
   readonly #peer: PeerInfo
@@ -52,8 +57,10 @@ export class TodoApp {
       // IndexedDB databases named "browser-todo/…": the DID and the lists survive reloads.
       directory: 'browser-todo',
       // libp2p in browsers refuses plain ws:// and private addresses by default; this demo's
-      // peer is on localhost. A deployed app dials wss:// and keeps the default.
-      connectionGater: { denyDialMultiaddr: async () => false },
+      // peer is on localhost, so it is allowed, and so are browsers reached through it.
+      // Nothing else: anyone can announce addresses, and a page must not probe the LAN.
+      // A deployed app dials wss:// on a public name and keeps the default.
+      connectionGater: { denyDialMultiaddr: async (ma) => !ma.toString().startsWith(throughPeer(peer)) },
       // No public STUN servers: browsers on one machine or LAN reach each other directly.
       iceServers: []
     })
@@ -123,7 +130,10 @@ export class TodoApp {
 
   async #use (list: KeyValueDatabase<Todo>): Promise<void> {
     if (this.#list === list) return
+    // The list the page leaves stops syncing here; the peer keeps it.
+    const previous = this.#list
     this.#list = list
+    await previous?.close()
     // Events of a list the page has left are ignored.
     const current = (): boolean => this.#list === list
     list.addEventListener('update', () => { if (current()) void this.#refresh() })

@@ -103,6 +103,15 @@ describe('browser-todo in Chromium', () => {
     await waitForText(bob.page, '#items', (t) => t.includes('bake bread'), 'Bob\'s list after a reload')
     expect(await items(bob)).toEqual(['buy milk', 'bake bread'])
     await screenshot(bob.page, 'bob-after-reload')
+
+    // A second tab of the same profile would be the same DID and peer twice: it is refused.
+    const second = await bob.context.newPage()
+    await second.goto(listUrl)
+    expect(await waitForText(second, '#refused', (t) => t.length > 0, 'the second tab to be refused')).toMatch(/^DirectoryInUseError: /)
+    await screenshot(second, 'bob-second-tab-refused')
+    await second.close()
+    await add(bob, 'still writing')
+    await waitForText(alice.page, '#items', (t) => t.includes('still writing'), 'the first tab to keep working')
   }, 60_000)
 
   it('a todo the schema forbids shows its error, and nothing is written anywhere', async () => {
@@ -112,10 +121,10 @@ describe('browser-todo in Chromium', () => {
     expect(refused).toContain('at most 200 bytes')
     // The title stays in the box, to be shortened; the list is unchanged everywhere.
     expect((await alice.page.inputValue('#new-title')).length).toBe(300)
-    expect(await items(alice)).toEqual(['buy milk', 'bake bread'])
+    expect(await items(alice)).toEqual(['buy milk', 'bake bread', 'still writing'])
     await add(bob, 'last one')
     await waitForText(alice.page, '#items', (t) => t.includes('last one'), 'a later todo to arrive after the refused one')
-    expect(await items(alice)).toEqual(['buy milk', 'bake bread', 'last one'])
+    expect(await items(alice)).toEqual(['buy milk', 'bake bread', 'still writing', 'last one'])
     await screenshot(alice.page, 'alice-schema-refused')
   }, 60_000)
 
@@ -129,7 +138,7 @@ describe('browser-todo in Chromium', () => {
     await waitForText(alice.page, '#peer', (t) => t === 'offline', 'Alice to notice the peer is gone')
     await add(alice, 'sent browser to browser')
     await waitForText(bob.page, '#items', (t) => t.includes('sent browser to browser'), 'Bob to receive Alice\'s todo with the peer down')
-    expect(await items(bob)).toEqual(['buy milk', 'bake bread', 'last one', 'sent browser to browser'])
+    expect(await items(bob)).toEqual(['buy milk', 'bake bread', 'still writing', 'last one', 'sent browser to browser'])
     await screenshot(bob.page, 'bob-got-todo-over-webrtc')
     await server.start()
   }, 90_000)
@@ -151,7 +160,7 @@ describe('browser-todo in Chromium', () => {
     bob = await openBrowser(profiles.bob as string)
     await bob.page.goto(listUrl)
     await waitForText(bob.page, '#items', (t) => t.includes('written offline'), 'Bob to receive the offline write from the peer')
-    expect((await items(bob)).slice(0, 3)).toEqual(['buy milk', 'bake bread', 'last one'])
+    expect((await items(bob)).slice(0, 4)).toEqual(['buy milk', 'bake bread', 'still writing', 'last one'])
     expect((await items(bob)).at(-1)).toBe('written offline')
     await screenshot(bob.page, 'bob-got-offline-write')
     expect(bob.errors).toEqual([])

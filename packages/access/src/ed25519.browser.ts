@@ -1,9 +1,10 @@
 /**
  * Ed25519 in browsers: WebCrypto where the browser has Ed25519 (Chromium 137+, Firefox
- * 129+, Safari 17+), else the audited pure-JS implementation in @noble/curves. Same API as
+ * 129+, Safari 17+), else @noble/curves' audited arithmetic. Same API as
  * the Node build (ed25519.ts); the `browser` field of package.json swaps it in for bundlers.
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
+import { strictlyAcceptable, verifyCofactorless } from './ed25519-rules.js'
 import { InvalidKeyError } from './errors.js'
 
 export const SEED_LENGTH = 32
@@ -86,8 +87,11 @@ async function publicCryptoKey (publicKey: Uint8Array): Promise<CryptoKey> {
 /** Never throws: a malformed key or signature simply does not verify. */
 export async function verify (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
   if (publicKey.length !== PUBLIC_KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false
+  // The same rule on every platform (ed25519-rules.ts); then WebCrypto, or the same
+  // cofactorless check as Node's OpenSSL where the browser has no Ed25519.
+  if (!strictlyAcceptable(publicKey, signature)) return false
   try {
-    if (!(await webCryptoHasEd25519)) return ed25519.verify(signature, data, publicKey, { zip215: false })
+    if (!(await webCryptoHasEd25519)) return verifyCofactorless(publicKey, data, signature)
     return await globalThis.crypto.subtle.verify(ED25519, await publicCryptoKey(publicKey), own(signature), own(data))
   } catch {
     return false

@@ -3,6 +3,7 @@
  * browser build can serve it from WebCrypto with the same signatures.
  */
 import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
+import { strictlyAcceptable } from './ed25519-rules.js'
 import { InvalidKeyError } from './errors.js'
 
 // DER headers that wrap a raw 32-byte Ed25519 seed (PKCS#8) or public key (SPKI).
@@ -60,6 +61,8 @@ function publicKeyObject (publicKey: Uint8Array): KeyObject {
 /** Never throws: a malformed key or signature simply does not verify. */
 export async function verify (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
   if (publicKey.length !== PUBLIC_KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false
+  // The same rule on every platform (ed25519-rules.ts), then OpenSSL's cofactorless check.
+  if (!strictlyAcceptable(publicKey, signature)) return false
   try {
     return nodeVerify(null, data, publicKeyObject(publicKey), signature)
   } catch {

@@ -431,10 +431,11 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       clearTimeout(this.#retry)
       clearInterval(this.#antiEntropy)
       this.#topicValidators.delete(this.address)
+      // Before the fetches stop: stopping them fails local reads too. A snapshot that cannot
+      // be saved only makes the next open slower.
+      await this.beforeClose().catch(() => {})
       this.#stop()
       this.#policy.stop()
-      // A snapshot that cannot be saved only makes the next open slower.
-      await this.beforeClose().catch(() => {})
       await this.db.close()
     })()
     return this.#closing

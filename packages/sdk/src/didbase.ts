@@ -17,7 +17,7 @@ import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { ConnectionGater } from '@libp2p/interface'
 import type { Helia } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
-import { DEFAULT_DIRECTORY, DEFAULT_LISTEN, joinPath, removeTemporary, temporaryDirectory } from './platform.js'
+import { DEFAULT_DIRECTORY, DEFAULT_LISTEN, joinPath, lockDirectory, removeTemporary, temporaryDirectory } from './platform.js'
 import type { DatabaseHandle, HandleContext } from './database.js'
 import { DocumentsDatabase } from './documents.js'
 import { closableEntryStorage, JoinFetches } from './entry-storage.js'
@@ -153,9 +153,15 @@ class DidbaseNode implements Didbase {
   readonly #tempDir: string | undefined
   readonly #orbitdbDirectory: string
   readonly #handles = new Map<string, AnyDatabase>()
+  /** Opens binding their log index (log-index.ts), by address. */
+  readonly #binding = new Map<string, Promise<void>>()
   #closing: Promise<void> | undefined
 
-  constructor (identity: DidIdentity, node: Node, orbitdb: OrbitDB, orbitdbDirectory: string, openTimeout: number, tempDir: string | undefined) {
+  readonly #unlock: () => void
+
+  constructor (identity: DidIdentity, node: Node, orbitdb: OrbitDB, options: { orbitdbDirectory: string, openTimeout: number, tempDir: string | undefined, unlock: () => void }) {
+    const { orbitdbDirectory, openTimeout, tempDir, unlock } = options
+    this.#unlock = unlock
     this.#identity = identity
     this.did = identity.did
     this.#node = node
@@ -256,9 +262,23 @@ class DidbaseNode implements Didbase {
         throw new WrongDatabaseTypeError(`${nameOrAddress} does not enforce schema ${wanted}`)
       }
     }
+    // Another open of this address may be binding its index right now: it makes the handle.
+    const pending = this.#binding.get(db.address)
+    if (pending !== undefined) await pending
     const fresh = !this.#handles.has(db.address)
-    // Where OrbitDB keeps a log's index by default, so databases made before keep theirs.
-    if (fresh) await logIndex.bind(joinPath(this.#orbitdbDirectory, db.address, 'log', '_index'))
+    if (fresh) {
+      // Where OrbitDB keeps a log's index by default, so databases made before keep theirs.
+      const bound = logIndex.bind(joinPath(this.#orbitdbDirectory, db.address, 'log', '_index'))
+      this.#binding.set(db.address, bound.catch(() => {}))
+      try {
+        await bound
+      } catch (err) {
+        await db.close().catch(() => {})
+        throw err
+      } finally {
+        this.#binding.delete(db.address)
+      }
+    }
     const handle = this.#handleFor(db, type, meta, stopping, fetches)
     if (fresh) {
       try {
@@ -304,6 +324,7 @@ class DidbaseNode implements Didbase {
       await this.#orbitdb.stop()
       await this.#node.stop()
       if (this.#tempDir !== undefined) await removeTemporary(this.#tempDir)
+      this.#unlock()
     })()
     return this.#closing
   }
@@ -336,24 +357,28 @@ export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
   const memory = init.memory === true
   const tempDir = memory && init.directory === undefined ? await temporaryDirectory() : undefined
   const directory = tempDir ?? init.directory ?? DEFAULT_DIRECTORY
-  const identity = init.identity ?? (memory ? createDidKeyIdentity() : await loadOrCreateIdentity(directory))
-  const node = await createNode({
-    directory,
-    memory,
-    listen: init.listen ?? DEFAULT_LISTEN,
-    bootstrap: init.bootstrap ?? [],
-    relay: init.relay === true,
-    ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
-    ...(init.iceServers !== undefined ? { iceServers: init.iceServers } : {}),
-    ...(init.blockstore !== undefined ? { blockstore: init.blockstore } : {})
-  })
+  // First, so two tabs never race to create one identity.
+  const unlock = await lockDirectory(directory)
+  let node: Node | undefined
   try {
+    const identity = init.identity ?? (memory ? createDidKeyIdentity() : await loadOrCreateIdentity(directory))
+    node = await createNode({
+      directory,
+      memory,
+      listen: init.listen ?? DEFAULT_LISTEN,
+      bootstrap: init.bootstrap ?? [],
+      relay: init.relay === true,
+      ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
+      ...(init.iceServers !== undefined ? { iceServers: init.iceServers } : {}),
+      ...(init.blockstore !== undefined ? { blockstore: init.blockstore } : {})
+    })
     const { identity: orbitIdentity, identities } = orbitIdentityLayer(identity)
     const orbitdbDirectory = joinPath(directory, 'orbitdb')
     const orbitdb = await createOrbitDB({ ipfs: node.helia, identity: orbitIdentity, identities, directory: orbitdbDirectory })
-    return new DidbaseNode(identity, node, orbitdb, orbitdbDirectory, init.openTimeout ?? 30_000, tempDir)
+    return new DidbaseNode(identity, node, orbitdb, { orbitdbDirectory, openTimeout: init.openTimeout ?? 30_000, tempDir, unlock })
   } catch (err) {
-    await node.stop()
+    await node?.stop()
+    unlock()
     throw err
   }
 }

@@ -17,7 +17,7 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
   constructor (ctx: HandleContext, indexBy: string) {
     super(ctx)
     this.indexBy = indexBy
-    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordKeyOf, ctx.snapshots)
+    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordKeyOf, ctx.snapshots && { store: ctx.snapshots, has: async (hash) => this.db.log.has(hash) })
   }
 
   protected override indexEntry (entry: LogEntry): void {

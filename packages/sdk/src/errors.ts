@@ -6,6 +6,15 @@ export class InvalidAddressError extends Error {
   override name = 'InvalidAddressError'
 }
 
+/**
+ * Another didbase node already runs on this directory: in browsers, another tab or window
+ * of the same origin (in Node, LevelDB's own lock refuses the second opener).
+ */
+export class DirectoryInUseError extends Error {
+  static override name = 'DirectoryInUseError'
+  override name = 'DirectoryInUseError'
+}
+
 /** No peer and no local store had the database's manifest before the deadline. */
 export class UnknownDatabaseError extends Error {
   static override name = 'UnknownDatabaseError'

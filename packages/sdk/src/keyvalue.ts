@@ -16,7 +16,7 @@ export class KeyValueDatabase<T = unknown> extends DatabaseHandle {
 
   constructor (ctx: HandleContext) {
     super(ctx)
-    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordKeyOf, ctx.snapshots)
+    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordKeyOf, ctx.snapshots && { store: ctx.snapshots, has: async (hash) => this.db.log.has(hash) })
   }
 
   private get kv (): OrbitKeyValue {

@@ -26,20 +26,37 @@ export class LogIndex implements Storage {
   #backend: Storage | undefined
   #ready: Promise<void>
   #bound!: (backend: Storage) => void
+  #failed!: (err: unknown) => void
+  #binding: Promise<void> | undefined
   #timer: ReturnType<typeof setTimeout> | undefined
   #flushing: Promise<void> = Promise.resolve()
 
   constructor () {
-    this.#ready = new Promise<Storage>((resolve) => { this.#bound = resolve }).then(async (backend) => {
+    this.#ready = new Promise<Storage>((resolve, reject) => {
+      this.#bound = resolve
+      this.#failed = reject
+    }).then(async (backend) => {
       this.#backend = backend
       for await (const [hash] of backend.iterator()) this.#hashes.add(hash)
     })
+    // Nothing may wait on an index that never gets bound; callers see the failure of `bind`.
+    this.#ready.catch(() => {})
   }
 
-  /** Keep the index in the LevelDB at `path` (OrbitDB's own place for it). */
+  /**
+   * Keep the index in the LevelDB at `path` (OrbitDB's own place for it). If it cannot be
+   * opened, every use of the index fails with the same error, rather than waiting.
+   */
   async bind (path: string): Promise<void> {
-    this.#bound(await LevelStorage({ path }))
-    await this.#ready
+    this.#binding ??= (async () => {
+      try {
+        this.#bound(await LevelStorage({ path }))
+      } catch (err) {
+        this.#failed(err)
+      }
+      await this.#ready
+    })()
+    return this.#binding
   }
 
   async get (hash: string): Promise<Uint8Array | undefined> {
@@ -84,6 +101,8 @@ export class LogIndex implements Storage {
   }
 
   async close (): Promise<void> {
+    // A bind under way finishes first, so its LevelDB is closed too.
+    await this.#binding?.catch(() => {})
     if (this.#backend === undefined) return
     await this.#flush()
     await this.#backend.close()

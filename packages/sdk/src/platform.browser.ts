@@ -9,6 +9,7 @@ import type { Libp2p, PeerDiscovery, Transport } from '@libp2p/interface'
 import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
+import { DirectoryInUseError } from './errors.js'
 import type { IceServer } from './node.js'
 
 /** Accept relayed connections, and WebRTC connections set up through them. */
@@ -49,10 +50,30 @@ export function meetPeers (libp2p: Libp2p): void {
 }
 
 export function joinPath (...parts: string[]): string {
-  return parts.join('/')
+  return parts.join('/').replace(/\/{2,}/g, '/')
 }
 
 export async function prepareDirectory (_directory: string): Promise<void> {}
+
+/**
+ * Hold a Web Lock on the directory for the node's life. IndexedDB does not refuse a second
+ * opener as LevelDB does, and two tabs on one directory would be one DID and one peer id
+ * twice, each rewriting the other's heads. Resolves to the release.
+ */
+export async function lockDirectory (directory: string): Promise<() => void> {
+  const locks = globalThis.navigator?.locks
+  if (locks === undefined) return () => {}
+  let release: () => void = () => {}
+  const held = new Promise<void>((resolve) => { release = resolve })
+  const acquired = await new Promise<boolean>((resolve, reject) => {
+    locks.request(`didbase:${directory}`, { ifAvailable: true }, async (lock) => {
+      resolve(lock !== null)
+      if (lock !== null) await held
+    }).catch(reject)
+  })
+  if (!acquired) throw new DirectoryInUseError(`another tab or window of this site runs didbase on "${directory}"; close it, or give this one another directory`)
+  return release
+}
 
 export async function temporaryDirectory (): Promise<string> {
   return `didbase-tmp-${globalThis.crypto.randomUUID()}`

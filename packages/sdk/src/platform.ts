@@ -45,6 +45,11 @@ export async function prepareDirectory (directory: string): Promise<void> {
   await mkdir(directory, { recursive: true })
 }
 
+/** Nothing to take in Node: LevelDB's own lock refuses a second node on a directory. */
+export async function lockDirectory (_directory: string): Promise<() => void> {
+  return () => {}
+}
+
 /** A fresh directory for a throwaway node, removed by `removeTemporary`. */
 export async function temporaryDirectory (): Promise<string> {
   return mkdtemp(join(tmpdir(), 'didbase-'))

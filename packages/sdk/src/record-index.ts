@@ -70,6 +70,8 @@ const SNAPSHOT_VERSION = 1
 
 interface Snapshot {
   v: number
+  /** The log's heads when it was taken, all indexed: it is used only if the log has them. */
+  heads: string[]
   indexed: string[]
   winners: Winner[]
 }
@@ -80,6 +82,7 @@ export class RecordIndex {
   readonly #load: (hash: string) => Promise<LogEntry | undefined>
   readonly #keyOf: (entry: LogEntry) => { key: string, deleted: boolean } | undefined
   readonly #snapshots: SnapshotStore | undefined
+  readonly #has: (hash: string) => Promise<boolean>
   #work: Promise<void> = Promise.resolve()
 
   readonly #heads: () => Promise<LogEntry[]>
@@ -90,12 +93,13 @@ export class RecordIndex {
    * record, like access operations). A log opened from disk starts from the snapshot kept
    * in `snapshots` (see `save`), and indexes the rest on the first read.
    */
-  constructor (load: (hash: string) => Promise<LogEntry | undefined>, heads: () => Promise<LogEntry[]>, keyOf: (entry: LogEntry) => { key: string, deleted: boolean } | undefined, snapshots?: SnapshotStore) {
+  constructor (load: (hash: string) => Promise<LogEntry | undefined>, heads: () => Promise<LogEntry[]>, keyOf: (entry: LogEntry) => { key: string, deleted: boolean } | undefined, snapshots?: { store: SnapshotStore, has: (hash: string) => Promise<boolean> }) {
     this.#load = load
     this.#heads = heads
     this.#keyOf = keyOf
-    this.#snapshots = snapshots
-    if (snapshots !== undefined) this.#then(async () => this.#restore(snapshots))
+    this.#snapshots = snapshots?.store
+    this.#has = snapshots?.has ?? (async () => false)
+    if (snapshots !== undefined) this.#then(async () => this.#restore(snapshots.store))
   }
 
   /**
@@ -106,7 +110,8 @@ export class RecordIndex {
   async save (): Promise<void> {
     await this.#work
     if (this.#snapshots === undefined) return
-    const snapshot: Snapshot = { v: SNAPSHOT_VERSION, indexed: [...this.#indexed], winners: [...this.#winners.values()] }
+    const heads = (await this.#heads()).map((h) => h.hash).filter((h) => this.#indexed.has(h))
+    const snapshot: Snapshot = { v: SNAPSHOT_VERSION, heads, indexed: [...this.#indexed], winners: [...this.#winners.values()] }
     await this.#snapshots.save(new TextEncoder().encode(JSON.stringify(snapshot)))
   }
 
@@ -119,7 +124,10 @@ export class RecordIndex {
     } catch {
       return
     }
-    if (snapshot.v !== SNAPSHOT_VERSION || !Array.isArray(snapshot.indexed) || !Array.isArray(snapshot.winners)) return
+    if (snapshot.v !== SNAPSHOT_VERSION || !Array.isArray(snapshot.heads) || !Array.isArray(snapshot.indexed) || !Array.isArray(snapshot.winners)) return
+    // A log that lost entries the snapshot names (its files restored from an older copy, a
+    // power cut) is indexed from scratch instead.
+    for (const hash of snapshot.heads) if (typeof hash !== 'string' || !(await this.#has(hash))) return
     for (const hash of snapshot.indexed) this.#indexed.add(hash)
     for (const winner of snapshot.winners) this.#winners.set(winner.key, winner)
   }
@@ -135,20 +143,29 @@ export class RecordIndex {
     this.#work = this.#work.then(task).catch(() => {})
   }
 
+  /**
+   * Entries count as indexed only once the walk that found them completed: a walk cut
+   * short (a read that failed while the database closed) leaves them to the next walk, so
+   * the indexed set always holds everything its entries reach, and a snapshot of it is a
+   * sound start. Considering an entry twice changes nothing.
+   */
   async #addReachable (head: LogEntry): Promise<void> {
+    const walked = new Set<string>()
     const stack: LogEntry[] = [head]
     while (stack.length > 0) {
       const entry = stack.pop() as LogEntry
-      if (this.#indexed.has(entry.hash)) continue
-      this.#indexed.add(entry.hash)
+      if (this.#indexed.has(entry.hash) || walked.has(entry.hash)) continue
+      walked.add(entry.hash)
       this.#consider(entry)
       for (const hash of [...entry.next, ...entry.refs]) {
-        if (this.#indexed.has(hash)) continue
+        if (this.#indexed.has(hash) || walked.has(hash)) continue
         // Joined entries are stored before OrbitDB reports them, so this is a local read.
         const linked = await this.#load(hash)
-        if (linked !== undefined) stack.push(linked)
+        if (linked === undefined) throw new Error(`entry ${hash} is not stored here`)
+        stack.push(linked)
       }
     }
+    for (const hash of walked) this.#indexed.add(hash)
   }
 
   #consider (entry: LogEntry): void {
