@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createDidbase } from '@didbase/sdk'
+import { LevelStorage } from '@orbitdb/core'
 import { describe, expect, it } from 'vitest'
 import { kinds } from './src/kinds.js'
 import { collect, connect, peer, tempDir, waitFor } from './src/peers.js'
@@ -132,6 +133,44 @@ describe('log index', () => {
       expect(await reopened.size()).toBe(300)
     } finally {
       await again.close()
+    }
+  })
+})
+
+describe('log index after a crash', () => {
+  it('heads whose markers were not written yet are marked on open, so a later join leaves one head', async () => {
+    const writer = await peer()
+    const dir = await tempDir()
+    let replica = await createDidbase({ directory: dir })
+    await connect(writer, replica)
+    const log = await writer.eventLog<number>('crash-markers')
+    const hashes: string[] = []
+    for (let i = 0; i < 20; i++) hashes.push(await log.add(i))
+    let copy = await replica.eventLog<number>(log.address)
+    await waitFor(async () => (await copy.heads())[0] === hashes[19], 'the replica to catch up')
+    await replica.close()
+
+    // What a SIGKILL before the index's write-behind leaves: the last markers missing.
+    const indexPath = join(dir, 'orbitdb', log.address, 'log', '_index')
+    const index = await LevelStorage({ path: indexPath })
+    for (const hash of hashes.slice(15)) await index.del(hash)
+    expect(await index.get(hashes[19] as string)).toBeUndefined()
+    await index.close()
+
+    replica = await createDidbase({ directory: dir })
+    try {
+      await connect(writer, replica)
+      copy = await replica.eventLog<number>(log.address)
+      const orbitLog = (copy as unknown as { db: { log: { has: (hash: string) => Promise<boolean> } } }).db.log
+      expect(await orbitLog.has(hashes[19] as string)).toBe(true)
+      const next = await log.add(20)
+      // Unmarked, the old head would stay a head beside the new one, for good.
+      await waitFor(async () => (await copy.heads()).includes(next), 'the new entry to arrive')
+      expect(await copy.heads()).toEqual([next])
+      expect(await copy.size()).toBe(21)
+    } finally {
+      await replica.close()
+      await writer.close()
     }
   })
 })

@@ -12,7 +12,9 @@ import {
 } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { createOrbitDB, type Database, Documents, Events, KeyValue, type OrbitDB, useAccessController } from '@orbitdb/core'
+import { createOrbitDB, type Database, Documents, Events, KeyValue, type LogEntry, type OrbitDB, useAccessController } from '@orbitdb/core'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { ConnectionGater } from '@libp2p/interface'
 import type { Helia } from 'helia'
@@ -21,7 +23,7 @@ import { DEFAULT_DIRECTORY, DEFAULT_LISTEN, joinPath, lockDirectory, removeTempo
 import type { DatabaseHandle, HandleContext } from './database.js'
 import { DocumentsDatabase } from './documents.js'
 import { closableEntryStorage, JoinFetches } from './entry-storage.js'
-import { LogIndex } from './log-index.js'
+import { LogIndex, markReachable } from './log-index.js'
 import { snapshotStore } from './index-snapshot.js'
 import { ClosedError, InvalidAddressError, InvalidValueError, WrongDatabaseTypeError } from './errors.js'
 import { EventLogDatabase } from './eventlog.js'
@@ -272,6 +274,9 @@ class DidbaseNode implements Didbase {
       this.#binding.set(db.address, bound.catch(() => {}))
       try {
         await bound
+        // Best effort: an entry that cannot be read (a damaged block) fails where it is used.
+        const heads = await db.log.heads().catch(() => [])
+        await markReachable(logIndex, heads, async (hash) => this.#storedEntry(db, hash).catch(() => undefined))
       } catch (err) {
         await db.close().catch(() => {})
         throw err
@@ -312,6 +317,18 @@ class DidbaseNode implements Didbase {
       : type === 'documents' ? new DocumentsDatabase(ctx, meta.indexBy ?? DEFAULT_INDEX_BY) : new EventLogDatabase(ctx)
     this.#handles.set(db.address, handle)
     return handle
+  }
+
+  /** An entry of `db` whose block is stored here; never asks the network. */
+  async #storedEntry (db: Database, hash: string): Promise<LogEntry | undefined> {
+    let cid: CID
+    try {
+      cid = CID.parse(hash, base58btc)
+    } catch {
+      return undefined
+    }
+    if (!(await this.helia.blockstore.has(cid))) return undefined
+    return db.log.get(hash)
   }
 
   #assertOpen (): void {

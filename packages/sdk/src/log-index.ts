@@ -127,3 +127,30 @@ export class LogIndex implements Storage {
 
 /** What OrbitDB stores for each indexed entry (it reads only that there is something). */
 const MARKER = new Uint8Array([1])
+
+interface LinkedEntry { hash: string, next: string[], refs: string[] }
+
+/**
+ * After a crash, heads can name entries whose markers were not written yet (OrbitDB writes
+ * a head before the markers of what it joined, and this index writes markers behind).
+ * Unmarked, OrbitDB would take such a head for a stranger, and keep it as a head beside
+ * the entries that follow it. Everything a head reaches was verified before the head was
+ * written, so mark it, walking down from the heads to what is marked already. Only blocks
+ * stored here are read; a clean close leaves nothing to walk.
+ */
+export async function markReachable (index: LogIndex, heads: LinkedEntry[], load: (hash: string) => Promise<LinkedEntry | undefined>): Promise<number> {
+  const stack = [...heads]
+  let marked = 0
+  while (stack.length > 0) {
+    const entry = stack.pop() as LinkedEntry
+    if (await index.get(entry.hash) !== undefined) continue
+    await index.put(entry.hash, MARKER)
+    marked++
+    for (const hash of [...entry.next, ...entry.refs]) {
+      if (await index.get(hash) !== undefined) continue
+      const linked = await load(hash)
+      if (linked !== undefined) stack.push(linked)
+    }
+  }
+  return marked
+}
