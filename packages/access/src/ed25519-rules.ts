@@ -14,6 +14,16 @@
 import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js'
 import { sha512 } from '@noble/hashes/sha2.js'
 
+export const SEED_LENGTH = 32
+export const PUBLIC_KEY_LENGTH = 32
+export const SIGNATURE_LENGTH = 64
+
+/** What both platform builds (ed25519.ts, ed25519.browser.ts) give for a seed. */
+export interface Ed25519Signer {
+  readonly publicKey: Uint8Array
+  sign: (data: Uint8Array) => Promise<Uint8Array>
+}
+
 const P = 2n ** 255n - 19n
 /** The order of the prime-order subgroup. */
 export const L = 2n ** 252n + 27742317777372353535851937790883648493n

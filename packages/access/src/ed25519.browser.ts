@@ -4,17 +4,10 @@
  * the Node build (ed25519.ts); the `browser` field of package.json swaps it in for bundlers.
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { strictlyAcceptable, verifyCofactorless } from './ed25519-rules.js'
+import { type Ed25519Signer, PUBLIC_KEY_LENGTH, SEED_LENGTH, SIGNATURE_LENGTH, strictlyAcceptable, verifyCofactorless } from './ed25519-rules.js'
 import { InvalidKeyError } from './errors.js'
 
-export const SEED_LENGTH = 32
-export const PUBLIC_KEY_LENGTH = 32
-export const SIGNATURE_LENGTH = 64
-
-export interface Ed25519Signer {
-  readonly publicKey: Uint8Array
-  sign: (data: Uint8Array) => Promise<Uint8Array>
-}
+export { type Ed25519Signer, PUBLIC_KEY_LENGTH, SEED_LENGTH, SIGNATURE_LENGTH }
 
 const ED25519 = { name: 'Ed25519' } as const
 

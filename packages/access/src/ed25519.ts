@@ -3,21 +3,14 @@
  * browser build can serve it from WebCrypto with the same signatures.
  */
 import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
-import { strictlyAcceptable } from './ed25519-rules.js'
+import { type Ed25519Signer, PUBLIC_KEY_LENGTH, SEED_LENGTH, SIGNATURE_LENGTH, strictlyAcceptable } from './ed25519-rules.js'
 import { InvalidKeyError } from './errors.js'
 
 // DER headers that wrap a raw 32-byte Ed25519 seed (PKCS#8) or public key (SPKI).
 const PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20])
 const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00])
 
-export const SEED_LENGTH = 32
-export const PUBLIC_KEY_LENGTH = 32
-export const SIGNATURE_LENGTH = 64
-
-export interface Ed25519Signer {
-  readonly publicKey: Uint8Array
-  sign: (data: Uint8Array) => Promise<Uint8Array>
-}
+export { type Ed25519Signer, PUBLIC_KEY_LENGTH, SEED_LENGTH, SIGNATURE_LENGTH }
 
 function concat (a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length)
