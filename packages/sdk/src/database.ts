@@ -369,7 +369,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    */
   async #joinWithoutStalling (entry: LogEntry, join: (entry: LogEntry) => Promise<boolean>): Promise<boolean> {
     const fetches = this.#fetches
-    const progress = (): number => this.#policy.received + this.#policy.judged + fetches.fetched + fetches.pinned
+    const progress = (): number => this.#policy.received + this.#policy.judged + fetches.fetched + fetches.added
     // Given up, the entry comes again with the next exchange (anti-entropy, at the latest).
     if (this.#walksPast) await withoutStalling(entry, this.db.access.canAppend(entry), progress)
     return withoutStalling(entry, join(entry), progress, () => fetches.stop())

@@ -17,10 +17,11 @@ export class JoinFetches {
   /** Entries read from the block store (a peer, or the disk) since the database opened. */
   fetched = 0
   /**
-   * Entries pinned since the database opened. The last step of a join pins every entry it
-   * adds, one by one and with nothing fetched: a join of thousands is busy, not stalled.
+   * Entries a join has added since the database opened. Its last step goes over every entry
+   * it adds (OrbitDB's `persist`), one by one and with nothing fetched: a join of thousands
+   * is busy, not stalled.
    */
-  pinned = 0
+  added = 0
 
   constructor (closing: AbortSignal) {
     this.#closing = closing
@@ -50,7 +51,7 @@ export async function closableEntryStorage (helia: Helia, fetches: JoinFetches):
     },
     persist: async (hash) => {
       await blocks.persist?.(hash)
-      fetches.pinned++
+      fetches.added++
     }
   }
   return ComposedStorage(await LRUStorage({ size: CACHED_ENTRIES }), stoppable)
