@@ -7,9 +7,8 @@
  *
  * This index holds every hash in memory (a few dozen bytes each), read from LevelDB once
  * when the database opens, and writes new ones to LevelDB behind: in batches, and all of
- * them before the database closes. A marker lost in a crash is harmless: the entry is in
- * the log (its block is stored before the heads name it), and it is verified again the
- * next time it comes.
+ * them before the database closes. Markers lost in a crash are restored on the next open
+ * from what the heads reach (`markReachable`).
  *
  * OrbitDB wants its storages before it knows the database's address, so this one is
  * created unbound and given its LevelDB once the address is known (`bind`); OrbitDB asks
@@ -138,19 +137,16 @@ interface LinkedEntry { hash: string, next: string[], refs: string[] }
  * written, so mark it, walking down from the heads to what is marked already. Only blocks
  * stored here are read; a clean close leaves nothing to walk.
  */
-export async function markReachable (index: LogIndex, heads: LinkedEntry[], load: (hash: string) => Promise<LinkedEntry | undefined>): Promise<number> {
+export async function markReachable (index: LogIndex, heads: LinkedEntry[], load: (hash: string) => Promise<LinkedEntry | undefined>): Promise<void> {
   const stack = [...heads]
-  let marked = 0
   while (stack.length > 0) {
     const entry = stack.pop() as LinkedEntry
     if (await index.get(entry.hash) !== undefined) continue
     await index.put(entry.hash, MARKER)
-    marked++
     for (const hash of [...entry.next, ...entry.refs]) {
       if (await index.get(hash) !== undefined) continue
       const linked = await load(hash)
       if (linked !== undefined) stack.push(linked)
     }
   }
-  return marked
 }

@@ -6,9 +6,9 @@
  */
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import type { Libp2p, PeerDiscovery, Transport } from '@libp2p/interface'
-import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
+import { browserDiscovery } from './discovery.js'
 import { DirectoryInUseError } from './errors.js'
 import type { IceServer } from './node.js'
 
@@ -22,14 +22,13 @@ export function transports (init: { iceServers?: IceServer[] }): Array<(componen
   return [webSockets(), webRTC(rtc), circuitRelayTransport()]
 }
 
-export const BROWSER_DISCOVERY_TOPIC = 'didbase._peer-discovery._p2p._pubsub'
 /** How often a browser announces its addresses (through the peers it is connected to). */
 const ANNOUNCE_MS = 5_000
 /** Browsers this one keeps direct connections with, at most. */
 const MAX_BROWSER_CONNECTIONS = 16
 
 export function peerDiscovery (): Array<(components: any) => PeerDiscovery> {
-  return [pubsubPeerDiscovery({ topics: [BROWSER_DISCOVERY_TOPIC], interval: ANNOUNCE_MS })]
+  return [browserDiscovery(ANNOUNCE_MS)]
 }
 
 /**

@@ -5,12 +5,12 @@
  */
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import type { Libp2p, PeerDiscovery, Transport } from '@libp2p/interface'
-import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { browserDiscovery } from './discovery.js'
 import type { IceServer } from './node.js'
 
 export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -23,15 +23,9 @@ export function transports (_init: { iceServers?: IceServer[] }): Array<(compone
   return [tcp(), webSockets(), circuitRelayTransport()]
 }
 
-/** The pubsub topic on which browsers announce their addresses to one another. */
-export const BROWSER_DISCOVERY_TOPIC = 'didbase._peer-discovery._p2p._pubsub'
-
-/**
- * Node peers do not announce themselves, but subscribe, so that the announcements of the
- * browsers connected to them (often only to them) are relayed between those browsers.
- */
+/** Node peers relay browsers' announcements without announcing themselves. */
 export function peerDiscovery (): Array<(components: any) => PeerDiscovery> {
-  return [pubsubPeerDiscovery({ topics: [BROWSER_DISCOVERY_TOPIC], listenOnly: true })]
+  return [browserDiscovery()]
 }
 
 /** Nothing to do in Node: peers are dialed by address. */
