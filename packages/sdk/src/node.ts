@@ -17,6 +17,7 @@ import { createHelia, type Helia } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
 import { createLibp2p } from 'libp2p'
 import { joinPath, meetPeers, peerDiscovery, prepareDirectory, transports } from './platform.js'
+import { frameHeadsExchanges } from './heads-stream.js'
 import { VerifiedBlockstore } from './verified-blockstore.js'
 const PEER_KEY_FILE = 'peer.key'
 
@@ -104,6 +105,7 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
       ...(init.relay ? { relay: circuitRelayServer({ reservations: { maxReservations: MAX_RELAY_RESERVATIONS } }) } : {})
     }
   })
+  frameHeadsExchanges(libp2p)
   meetPeers(libp2p)
   return createHelia({
     libp2p,

@@ -1,0 +1,148 @@
+/**
+ * Whole entries out of OrbitDB's heads exchange, however libp2p chunks them.
+ *
+ * When peers meet, OrbitDB writes each head's bytes to a stream with no framing, and on the
+ * other side decodes every chunk it reads as one entry. libp2p hands over what has arrived,
+ * not what was sent: heads that pile up in a busy peer's buffers come as one chunk (the
+ * decode fails with "too many terminals"), and a large head can come in pieces. Either way
+ * the whole exchange failed, and under load most of them did. Each entry is one dag-cbor
+ * item, so its end can be found by walking its headers: streams of that protocol are given
+ * to OrbitDB yielding one whole entry at a time. The bytes on the wire stay OrbitDB's.
+ */
+import type { Libp2p, Stream } from '@libp2p/interface'
+
+/** OrbitDB's heads exchange protocol: `/orbitdb/heads` followed by the database address. */
+const HEADS_PROTOCOL = '/orbitdb/heads/'
+/** Largest entry a heads exchange may carry: libp2p's own default read buffer limit. */
+export const MAX_HEAD_BYTES = 4 * 1024 * 1024
+
+/** A heads exchange sent bytes that cannot be a dag-cbor entry; the exchange is dropped. */
+export class MalformedHeadsError extends Error {
+  static override name = 'MalformedHeadsError'
+  override name = 'MalformedHeadsError'
+}
+
+/**
+ * Splits bytes into whole CBOR items. The walk resumes where it stopped, so each header is
+ * read once however the bytes are chunked; a string's bytes are skipped, never read.
+ */
+export class CborItemSplitter {
+  #buffer = new Uint8Array(4096)
+  #length = 0
+  /** Bytes of the current item walked so far. */
+  #walked = 0
+  /** Items still to walk at each open nesting level, innermost last. */
+  #open = [1]
+
+  /** Bytes held that are not yet a whole item. */
+  get buffered (): number {
+    return this.#length
+  }
+
+  /** Add bytes; returns every item they complete. Throws MalformedHeadsError. */
+  push (chunk: Uint8Array): Uint8Array[] {
+    this.#append(chunk)
+    const items: Uint8Array[] = []
+    while (this.#walk()) {
+      items.push(this.#buffer.slice(0, this.#walked))
+      this.#buffer.copyWithin(0, this.#walked, this.#length)
+      this.#length -= this.#walked
+      this.#walked = 0
+      this.#open = [1]
+    }
+    if (this.#length > MAX_HEAD_BYTES) throw new MalformedHeadsError(`a head is larger than ${MAX_HEAD_BYTES} bytes`)
+    return items
+  }
+
+  #append (chunk: Uint8Array): void {
+    const needed = this.#length + chunk.byteLength
+    if (needed > this.#buffer.byteLength) {
+      const grown = new Uint8Array(Math.max(needed, this.#buffer.byteLength * 2))
+      grown.set(this.#buffer.subarray(0, this.#length))
+      this.#buffer = grown
+    }
+    this.#buffer.set(chunk, this.#length)
+    this.#length = needed
+  }
+
+  /** Walk headers until the current item is whole (true) or the bytes run out (false). */
+  #walk (): boolean {
+    while (this.#open.length > 0) {
+      if (!this.#step()) return false
+    }
+    return true
+  }
+
+  /** Walk one header, and a string's bytes; false when they have not all arrived. */
+  #step (): boolean {
+    const at = this.#walked
+    if (at >= this.#length) return false
+    const initial = this.#buffer[at] as number
+    const major = initial >> 5
+    const info = initial & 31
+    if (info > 27) throw new MalformedHeadsError(info === 31 ? 'indefinite lengths are not dag-cbor' : `reserved CBOR header byte ${initial}`)
+    const argumentBytes = info < 24 ? 0 : 1 << (info - 24)
+    if (at + 1 + argumentBytes > this.#length) return false
+    const argument = info < 24 ? info : this.#uint(at + 1, argumentBytes)
+    // Every nested item takes at least a byte, so no count may exceed the size limit either.
+    if (argument > MAX_HEAD_BYTES && major >= 2 && major <= 5) throw new MalformedHeadsError(`a head is larger than ${MAX_HEAD_BYTES} bytes`)
+    let end = at + 1 + argumentBytes
+    let nested = 0
+    if (major === 2 || major === 3) end += argument
+    else if (major === 4) nested = argument
+    else if (major === 5) nested = 2 * argument
+    else if (major === 6) nested = 1
+    // Majors 0, 1 and 7 (integers, simple values, floats) are whole once their argument is.
+    if (end > MAX_HEAD_BYTES) throw new MalformedHeadsError(`a head is larger than ${MAX_HEAD_BYTES} bytes`)
+    if (end > this.#length) return false
+    this.#walked = end
+    const open = this.#open
+    open[open.length - 1] = (open[open.length - 1] as number) - 1
+    if (nested > 0) open.push(nested)
+    while (open.length > 0 && open[open.length - 1] === 0) open.pop()
+    return true
+  }
+
+  /** A big-endian unsigned integer; beyond 2^53 it is only compared with the size limit. */
+  #uint (at: number, bytes: number): number {
+    let value = 0
+    for (let i = 0; i < bytes; i++) value = value * 256 + (this.#buffer[at + i] as number)
+    return value
+  }
+}
+
+/** Yield whole CBOR items from chunks; throws if the chunks end inside one. */
+export async function * wholeItems (chunks: AsyncIterable<{ subarray: () => Uint8Array }>): AsyncGenerator<Uint8Array> {
+  const splitter = new CborItemSplitter()
+  for await (const chunk of chunks) yield * splitter.push(chunk.subarray())
+  if (splitter.buffered > 0) throw new MalformedHeadsError(`the heads exchange ended inside an entry (${splitter.buffered} bytes)`)
+}
+
+function isHeadsProtocol (protocols: string | string[]): boolean {
+  return (Array.isArray(protocols) ? protocols : [protocols]).some((p) => p.startsWith(HEADS_PROTOCOL))
+}
+
+/** Make the stream yield whole entries to whoever iterates it (OrbitDB's receiveHeads). */
+function framed (stream: Stream): Stream {
+  const chunks = stream[Symbol.asyncIterator].bind(stream)
+  Object.defineProperty(stream, Symbol.asyncIterator, { value: () => wholeItems({ [Symbol.asyncIterator]: chunks }) })
+  return stream
+}
+
+/**
+ * From now on, heads exchange streams this node opens or accepts yield whole entries.
+ * OrbitDB reaches libp2p only through `handle` and `dialProtocol`, so those are wrapped on
+ * this node's libp2p; every other protocol passes through untouched.
+ */
+export function frameHeadsExchanges (libp2p: Libp2p): void {
+  const handle = libp2p.handle.bind(libp2p)
+  const dialProtocol = libp2p.dialProtocol.bind(libp2p)
+  libp2p.handle = async (protocols, handler, options) => {
+    if (!isHeadsProtocol(protocols)) return handle(protocols, handler, options)
+    return handle(protocols, async (stream, connection) => handler(framed(stream), connection), options)
+  }
+  libp2p.dialProtocol = async (peer, protocols, options) => {
+    const stream = await dialProtocol(peer, protocols, options)
+    return isHeadsProtocol(protocols) ? framed(stream) : stream
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The splitter behind the heads exchange: whole dag-cbor items back, however the bytes are
+ * chunked, and a clear refusal of what cannot be an entry.
+ */
+import * as dagCbor from '@ipld/dag-cbor'
+import fc from 'fast-check'
+import { CID } from 'multiformats/cid'
+import { describe, expect, it } from 'vitest'
+import { CborItemSplitter, MalformedHeadsError, MAX_HEAD_BYTES, wholeItems } from '../src/heads-stream.js'
+
+const cid = CID.parse('bafyreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku')
+
+/** dag-cbor values: every major type, nesting, floats, CIDs (tag 42). */
+const value = fc.letrec<{ node: unknown }>((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'small' },
+    fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+    fc.maxSafeInteger(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.string(),
+    fc.uint8Array({ maxLength: 300 }),
+    fc.constant(cid),
+    fc.array(tie('node'), { maxLength: 5 }),
+    fc.dictionary(fc.string({ maxLength: 8 }), tie('node'), { maxKeys: 5 })
+  )
+})).node
+
+function concat (parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.byteLength
+  }
+  return out
+}
+
+// toEqual on typed arrays also compares their underlying buffers: compare the bytes.
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+
+/** Cut `bytes` at the given points (sorted, deduplicated, within range). */
+function cut (bytes: Uint8Array, points: number[]): Uint8Array[] {
+  const at = [...new Set(points.map((p) => p % (bytes.byteLength + 1)))].sort((a, b) => a - b)
+  return [0, ...at].map((start, i) => bytes.subarray(start, at[i] ?? bytes.byteLength))
+}
+
+describe('CborItemSplitter', () => {
+  it('gives back exactly the items sent, however they are chunked', () => {
+    fc.assert(fc.property(fc.array(value, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 20 }), (values, points) => {
+      const items = values.map((v) => dagCbor.encode(v))
+      const splitter = new CborItemSplitter()
+      const out = cut(concat(items), points).flatMap((chunk) => splitter.push(chunk))
+      expect(out.map(hex)).toEqual(items.map(hex))
+      expect(splitter.buffered).toBe(0)
+    }), { numRuns: 300 })
+  })
+
+  it('keeps an item that has not all arrived, and nothing more', () => {
+    const item = dagCbor.encode({ a: [1, 2, 3], b: 'x'.repeat(100) })
+    const splitter = new CborItemSplitter()
+    expect(splitter.push(item.subarray(0, 50))).toEqual([])
+    expect(splitter.buffered).toBe(50)
+    expect(splitter.push(item.subarray(50)).map(hex)).toEqual([hex(item)])
+  })
+
+  it('refuses indefinite lengths and reserved headers', () => {
+    expect(() => new CborItemSplitter().push(Uint8Array.of(0x9f, 0x01, 0xff))).toThrow(MalformedHeadsError)
+    expect(() => new CborItemSplitter().push(Uint8Array.of(0x1c))).toThrow(/reserved CBOR header/)
+  })
+
+  it('refuses an item larger than the limit as soon as its header says so', () => {
+    // A byte string claiming 2^32 bytes, and a map claiming 2^40 entries: refused on five
+    // and nine bytes, without waiting for (or buffering) what they announce.
+    expect(() => new CborItemSplitter().push(Uint8Array.of(0x5a, 0xff, 0xff, 0xff, 0xff))).toThrow(MalformedHeadsError)
+    expect(() => new CborItemSplitter().push(Uint8Array.of(0xbb, 0, 0, 1, 0, 0, 0, 0, 0))).toThrow(MalformedHeadsError)
+  })
+
+  it('refuses more buffered bytes than the limit, however they are nested', () => {
+    const splitter = new CborItemSplitter()
+    // A map of 2^21 entries (each at least two bytes), sent 1 MiB at a time: its header
+    // passes, but it cannot be whole within the limit.
+    splitter.push(Uint8Array.of(0xba, 0x00, 0x20, 0, 0))
+    const ones = new Uint8Array(2 ** 20).fill(1)
+    expect(() => { for (let i = 0; i <= MAX_HEAD_BYTES / ones.byteLength; i++) splitter.push(ones) }).toThrow(/larger than/)
+  })
+
+  it('wholeItems fails when the stream ends inside an item', async () => {
+    const item = dagCbor.encode({ a: 1 })
+    async function * chunks (): AsyncGenerator<Uint8Array> { yield item.subarray(0, 3) }
+    await expect(async () => { for await (const _ of wholeItems(chunks())) { /* nothing whole */ } }).rejects.toThrow(/ended inside an entry/)
+  })
+})
