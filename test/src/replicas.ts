@@ -51,7 +51,9 @@ export class Replica {
    * id), with `extraWriters` more DIDs writing beside it from the same process.
    */
   async start (extraWriters = 0): Promise<void> {
-    const child = fork(script, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    // DIDBASE_CPU_PROF=<dir>: write a CPU profile of each replica process there.
+    const profile = process.env.DIDBASE_CPU_PROF
+    const child = fork(script, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [] })
     running.add(child)
     this.#child = child
     child.on('message', (m: { id?: number, ok?: boolean, result?: unknown, error?: string }) => {
@@ -127,8 +129,18 @@ export class Replica {
     return (await this.call<{ peerIds: string[] }>('connections')).peerIds
   }
 
+  /** Every value, read by walking the whole log: on a large log, do not poll this. */
   async state (): Promise<ReplicaState> {
     return this.call<ReplicaState>('state')
+  }
+
+  /** Share of the time the process was busy, and counts of failed exchanges and refused entries. */
+  async stats (): Promise<{ busy: number, troubles: Record<string, number> }> {
+    return this.call('stats')
+  }
+
+  async heads (): Promise<string[]> {
+    return (await this.call<{ heads: string[] }>('heads')).heads
   }
 
   /** Stop cleanly. */
