@@ -137,6 +137,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       check: async (entry) => withoutStalling(entry, this.db.access.canAppend(entry), () => this.#policy.received + this.#policy.judged),
       knows: (did) => this.#policy.knows(did),
       has: async (hash) => this.db.log.has(hash),
+      accepted: (entry, bytes) => { this.#fetches.arrived(entry.hash, bytes) },
       rejected: (entry, err) => { this.#reportRejected(entry, err) }
     }))
   }

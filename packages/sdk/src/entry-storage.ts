@@ -1,6 +1,7 @@
 /**
- * OrbitDB's default entry storage (a small LRU in front of Helia's blockstore),
- * except that block fetches can be stopped: all of them when the database closes (OrbitDB
+ * OrbitDB's default entry storage (a small LRU in front of Helia's blockstore), except
+ * that entries which already arrived over gossipsub are read from memory rather than
+ * fetched from peers (`JoinFetches.arrived`), and that block fetches can be stopped: all of them when the database closes (OrbitDB
  * waits for its update queue before it aborts its own fetches, so a missing block would
  * otherwise hold `close` for the full fetch timeout), and those of one join when it stalls
  * (stall-guard.ts).
@@ -9,6 +10,8 @@ import { ComposedStorage, IPFSBlockStorage, LRUStorage, type Storage } from '@or
 import type { Helia } from 'helia'
 
 const CACHED_ENTRIES = 1000
+/** Entries held that arrived and passed the checks but are not joined yet; more push out the oldest. */
+const MAX_ARRIVED = 4096
 
 /** The fetches in flight: how many arrived, and a way to stop those of a stalled join. */
 export class JoinFetches {
@@ -23,8 +26,32 @@ export class JoinFetches {
    */
   added = 0
 
+  /**
+   * Entries that arrived over gossipsub and passed the checks, waiting in OrbitDB's queue.
+   * A join that reaches one (the entry of another writer, still queued behind the one being
+   * joined) reads it from here: otherwise OrbitDB asks every connected peer for it over
+   * bitswap, and under load that was most of a replica's work.
+   */
+  readonly #arrived = new Map<string, Uint8Array>()
+
   constructor (closing: AbortSignal) {
     this.#closing = closing
+  }
+
+  /** Hold a checked entry's bytes until OrbitDB stores it. */
+  arrived (hash: string, bytes: Uint8Array): void {
+    this.#arrived.set(hash, bytes)
+    if (this.#arrived.size > MAX_ARRIVED) this.#arrived.delete(this.#arrived.keys().next().value as string)
+  }
+
+  /** The bytes of an entry that arrived and is not stored yet. */
+  waiting (hash: string): Uint8Array | undefined {
+    return this.#arrived.get(hash)
+  }
+
+  /** OrbitDB stored the entry: its bytes are read from the store from now on. */
+  stored (hash: string): void {
+    this.#arrived.delete(hash)
   }
 
   get signal (): AbortSignal {
@@ -45,9 +72,17 @@ export async function closableEntryStorage (helia: Helia, fetches: JoinFetches):
   const stoppable: Storage = {
     ...blocks,
     get: async (hash) => {
-      const bytes = await blocks.get(hash, fetches.signal)
+      const waiting = fetches.waiting(hash)
+      // Stored before the join goes on, as a fetched block would be: the heads OrbitDB
+      // writes next may reach it, and they must reach only stored entries.
+      if (waiting !== undefined) await stoppable.put(hash, waiting)
+      const bytes = waiting ?? await blocks.get(hash, fetches.signal)
       fetches.fetched++
       return bytes
+    },
+    put: async (hash, bytes) => {
+      await blocks.put(hash, bytes)
+      fetches.stored(hash)
     },
     persist: async (hash) => {
       await blocks.persist?.(hash)

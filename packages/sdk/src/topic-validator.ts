@@ -26,6 +26,8 @@ export interface ValidatorContext {
   /** Whether the entry's signer is known here to write: known writers never wait behind strangers. */
   knows: (did: string) => boolean
   has: (hash: string) => Promise<boolean>
+  /** Told of each entry that passed, with its bytes, before OrbitDB queues it to be joined. */
+  accepted: (entry: LogEntry, bytes: Uint8Array) => void
   /** Told of each message refused here (it never reaches OrbitDB); no entry when it did not decode. */
   rejected: (entry: LogEntry | undefined, err: unknown) => void
 }
@@ -50,6 +52,7 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
     if (stranger && !(await turns.take())) return TopicValidatorResult.Ignore
     try {
       await ctx.check(entry)
+      ctx.accepted(entry, message.data)
       return TopicValidatorResult.Accept
     } catch (err) {
       ctx.rejected(entry, err)
