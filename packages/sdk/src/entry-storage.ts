@@ -11,7 +11,7 @@ import type { Helia } from 'helia'
 
 const CACHED_ENTRIES = 1000
 /** Entries held that arrived and passed the checks but are not joined yet; more push out the oldest. */
-const MAX_ARRIVED = 4096
+export const MAX_ARRIVED = 4096
 
 /** The fetches in flight: how many arrived, and a way to stop those of a stalled join. */
 export class JoinFetches {

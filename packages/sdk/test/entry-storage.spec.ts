@@ -1,0 +1,76 @@
+/**
+ * Entry storage: an entry that passed the topic validator is served to a join from memory
+ * and stored, with no peer asked; the entries held are bounded. Real Helia (LevelDB on
+ * disk, libp2p on loopback) with no peer connected, so any block not held can only be
+ * fetched, and a stopped fetch fails.
+ */
+import * as dagCbor from '@ipld/dag-cbor'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createDidbase, type Didbase } from '../src/index.js'
+import { closableEntryStorage, JoinFetches, MAX_ARRIVED } from '../src/entry-storage.js'
+
+const cleanup: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const done of cleanup.splice(0).reverse()) await done()
+})
+
+async function node (): Promise<Didbase> {
+  const directory = await mkdtemp(join(tmpdir(), 'didbase-entry-storage-'))
+  const didbase = await createDidbase({ directory, listen: ['/ip4/127.0.0.1/tcp/0'] })
+  cleanup.push(async () => {
+    await didbase.close()
+    await rm(directory, { recursive: true, force: true })
+  })
+  return didbase
+}
+
+async function block (n: number): Promise<{ hash: string, cid: CID, bytes: Uint8Array }> {
+  const bytes = dagCbor.encode({ v: 2, n })
+  const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes))
+  return { hash: cid.toString(base58btc), cid, bytes }
+}
+
+describe('entry storage', () => {
+  it('serves an entry that arrived from memory, stores it, then lets it go', async () => {
+    const { helia } = await node()
+    const closing = new AbortController()
+    const fetches = new JoinFetches(closing.signal)
+    const storage = await closableEntryStorage(helia, fetches)
+    const { hash, cid, bytes } = await block(1)
+    // Stopped fetches: a read that went to the network would fail rather than wait.
+    closing.abort(new Error('no fetching in this test'))
+
+    fetches.arrived(hash, bytes)
+    expect(await storage.get(hash)).toEqual(bytes)
+    expect(await helia.blockstore.has(cid)).toBe(true)
+    expect(fetches.waiting(hash)).toBeUndefined()
+    expect(fetches.fetched).toBe(1)
+  })
+
+  it('without it, the same read goes to the network and a stopped fetch fails', async () => {
+    const { helia } = await node()
+    const closing = new AbortController()
+    const fetches = new JoinFetches(closing.signal)
+    const storage = await closableEntryStorage(helia, fetches)
+    const { hash, cid } = await block(2)
+    closing.abort(new Error('no fetching in this test'))
+
+    await expect(storage.get(hash)).rejects.toThrow()
+    expect(await helia.blockstore.has(cid)).toBe(false)
+  })
+
+  it(`holds at most ${MAX_ARRIVED} entries, letting the oldest go`, async () => {
+    const fetches = new JoinFetches(new AbortController().signal)
+    const blocks = await Promise.all([...Array(MAX_ARRIVED + 1).keys()].map(block))
+    for (const { hash, bytes } of blocks) fetches.arrived(hash, bytes)
+    expect(fetches.waiting(blocks[0]?.hash as string)).toBeUndefined()
+    expect(fetches.waiting(blocks[1]?.hash as string)).toEqual(blocks[1]?.bytes)
+    expect(fetches.waiting(blocks[MAX_ARRIVED]?.hash as string)).toEqual(blocks[MAX_ARRIVED]?.bytes)
+  })
+})
