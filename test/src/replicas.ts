@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach } from 'vitest'
 import { tempDir } from './peers.js'
 
-/** Longest a command may take; only `addMany` of a long run comes near it. */
+/** Longest a command may take; only `addMany` of a long run comes near it (the load suite uses `startWriting`). */
 const CALL_TIMEOUT = Number(process.env.DIDBASE_FAULTS === 'long' ? 600_000 : 40_000)
 const script = fileURLToPath(new URL('../fixtures/replica-process.js', import.meta.url))
 const running = new Set<ChildProcess>()
@@ -22,6 +22,16 @@ afterEach(async () => {
   }))
   running.clear()
 })
+
+export interface Writing {
+  attempted: number
+  acknowledged: number
+  finished: boolean
+  /** The error that stopped the writes, if one did. */
+  error?: string
+  attemptedValues?: string[]
+  acknowledgedValues?: string[]
+}
 
 export interface ReplicaState {
   heads: string[]
@@ -105,6 +115,16 @@ export class Replica {
 
   async addMany (prefix: string, count: number): Promise<void> {
     await this.call('addMany', { prefix, count })
+  }
+
+  /** Start `addMany`'s writes without waiting for them; `writing` tells how far they are. */
+  async startWriting (prefix: string, count: number): Promise<void> {
+    await this.call('startWriting', { prefix, count })
+  }
+
+  /** How many of the started writes were attempted and acknowledged; `values` lists them. */
+  async writing (values = false): Promise<Writing> {
+    return this.call('writing', { values })
   }
 
   /** Walk the stored log: how many entries its heads reach, and how many fail verification. */
