@@ -18,6 +18,7 @@ import type { Blockstore } from 'interface-blockstore'
 import { createLibp2p } from 'libp2p'
 import { joinPath, meetPeers, peerDiscovery, prepareDirectory, transports } from './platform.js'
 import { frameHeadsExchanges } from './heads-stream.js'
+import { fastMessageId } from './message-id.js'
 import { VerifiedBlockstore } from './verified-blockstore.js'
 const PEER_KEY_FILE = 'peer.key'
 
@@ -101,7 +102,7 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
     services: {
       identify: identify(),
       // OrbitDB publishes to a database's topic before any peer joins it.
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, fastMsgIdFn: fastMessageId }),
       ...(init.relay ? { relay: circuitRelayServer({ reservations: { maxReservations: MAX_RELAY_RESERVATIONS } }) } : {})
     }
   })
