@@ -17,7 +17,7 @@ import {
 } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
 import * as dagCbor from '@ipld/dag-cbor'
-import type { Database, LogEntry } from '@orbitdb/core'
+import { type Database, Entry, type LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { SnapshotStore } from './index-snapshot.js'
@@ -137,7 +137,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       check: async (entry) => withoutStalling(entry, this.db.access.canAppend(entry), () => this.#policy.received + this.#policy.judged),
       knows: (did) => this.#policy.knows(did),
       has: async (hash) => this.db.log.has(hash),
-      accepted: (entry, bytes) => { this.#fetches.arrived(entry.hash, bytes) },
+      accepted: (entry, bytes) => { this.#fetches.arrived(entry, bytes) },
       rejected: (entry, err) => { this.#reportRejected(entry, err) }
     }))
   }
@@ -331,6 +331,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     log.joinEntry = async (entry: LogEntry) => {
       // Heads sent again (every exchange resends them) need no progress report and no guard.
       if (await log.has(entry.hash)) return joinEntry(entry)
+      // A later entry waiting in the queue links to this one and will join it in its walk.
+      if (this.#fetches.awaited(entry.hash)) return false
       const catchUp = new CatchUp(entry, async () => log.heads(), () => this.#policy.received, report)
       let final: SyncProgress | undefined
       try {
@@ -344,6 +346,10 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
         final ??= catchUp.finish()
         if (final !== undefined) report(final)
         this.#reportRejected(entry, err)
+        // Entries that waited to be joined with this one are joined alone.
+        for (const orphan of this.#fetches.drop(entry.hash)) {
+          if (!(await log.has(orphan.hash))) await log.joinEntry(await Entry.decode(orphan.bytes))
+        }
         return false
       }
     }

@@ -1,17 +1,25 @@
 /**
  * OrbitDB's default entry storage (a small LRU in front of Helia's blockstore), except
  * that entries which already arrived over gossipsub are read from memory rather than
- * fetched from peers (`JoinFetches.arrived`), and that block fetches can be stopped: all of them when the database closes (OrbitDB
- * waits for its update queue before it aborts its own fetches, so a missing block would
- * otherwise hold `close` for the full fetch timeout), and those of one join when it stalls
- * (stall-guard.ts).
+ * fetched from peers (`JoinFetches.arrived`), and that block fetches can be stopped: all of
+ * them when the database closes (OrbitDB waits for its update queue before it aborts its
+ * own fetches, so a missing block would otherwise hold `close` for the full fetch timeout),
+ * and those of one join when it stalls (stall-guard.ts).
  */
 import { ComposedStorage, IPFSBlockStorage, LRUStorage, type Storage } from '@orbitdb/core'
 import type { Helia } from 'helia'
 
 const CACHED_ENTRIES = 1000
 /** Entries held that arrived and passed the checks but are not joined yet; more push out the oldest. */
-export const MAX_ARRIVED = 4096
+export const MAX_ARRIVED = 65_536
+/** The same, in bytes. */
+export const MAX_ARRIVED_BYTES = 64 * 1024 * 1024
+
+interface Held {
+  bytes: Uint8Array
+  /** The entries it links to (`next`): joining it joins them too. */
+  next: string[]
+}
 
 /** The fetches in flight: how many arrived, and a way to stop those of a stalled join. */
 export class JoinFetches {
@@ -32,26 +40,70 @@ export class JoinFetches {
    * joined) reads it from here: otherwise OrbitDB asks every connected peer for it over
    * bitswap, and under load that was most of a replica's work.
    */
-  readonly #arrived = new Map<string, Uint8Array>()
+  readonly #arrived = new Map<string, Held>()
+  #arrivedBytes = 0
+  /** How many held entries link to each hash. */
+  readonly #linked = new Map<string, number>()
 
   constructor (closing: AbortSignal) {
     this.#closing = closing
   }
 
   /** Hold a checked entry's bytes until OrbitDB stores it. */
-  arrived (hash: string, bytes: Uint8Array): void {
-    this.#arrived.set(hash, bytes)
-    if (this.#arrived.size > MAX_ARRIVED) this.#arrived.delete(this.#arrived.keys().next().value as string)
+  arrived (entry: { hash: string, next: string[] }, bytes: Uint8Array): void {
+    if (this.#arrived.has(entry.hash)) return
+    this.#arrived.set(entry.hash, { bytes, next: entry.next })
+    this.#arrivedBytes += bytes.byteLength
+    for (const hash of entry.next) this.#linked.set(hash, (this.#linked.get(hash) ?? 0) + 1)
+    while (this.#arrived.size > MAX_ARRIVED || this.#arrivedBytes > MAX_ARRIVED_BYTES) {
+      this.#release(this.#arrived.keys().next().value as string)
+    }
   }
 
-  /** The bytes of an entry that arrived and is not stored yet. */
+  /** The bytes of an entry that arrived and is not joined yet. */
   waiting (hash: string): Uint8Array | undefined {
-    return this.#arrived.get(hash)
+    return this.#arrived.get(hash)?.bytes
   }
 
-  /** OrbitDB stored the entry: its bytes are read from the store from now on. */
-  stored (hash: string): void {
+  /**
+   * Whether an entry that arrived and waits to be joined links to `hash`. Joining that one
+   * joins `hash` too, in the same walk: a replica behind a busy stream of writes then
+   * joins many entries at once, not one by one, each with its own reads and writes of the
+   * heads.
+   */
+  awaited (hash: string): boolean {
+    return this.#linked.has(hash)
+  }
+
+  /** A join added the entry to the log: it is read from the store from now on. */
+  joined (hash: string): void {
+    this.#release(hash)
+  }
+
+  /**
+   * A held entry will not be joined (refused, or given up): let it go, and return the held
+   * entries it linked to, which waited to be joined with it and must now be joined alone.
+   */
+  drop (hash: string): Array<{ hash: string, bytes: Uint8Array }> {
+    const held = this.#arrived.get(hash)
+    if (held === undefined) return []
+    this.#release(hash)
+    return held.next.flatMap((next) => {
+      const bytes = this.waiting(next)
+      return bytes !== undefined ? [{ hash: next, bytes }] : []
+    })
+  }
+
+  #release (hash: string): void {
+    const held = this.#arrived.get(hash)
+    if (held === undefined) return
     this.#arrived.delete(hash)
+    this.#arrivedBytes -= held.bytes.byteLength
+    for (const next of held.next) {
+      const count = (this.#linked.get(next) ?? 0) - 1
+      if (count > 0) this.#linked.set(next, count)
+      else this.#linked.delete(next)
+    }
   }
 
   get signal (): AbortSignal {
@@ -74,19 +126,17 @@ export async function closableEntryStorage (helia: Helia, fetches: JoinFetches):
     get: async (hash) => {
       const waiting = fetches.waiting(hash)
       // Stored before the join goes on, as a fetched block would be: the heads OrbitDB
-      // writes next may reach it, and they must reach only stored entries.
-      if (waiting !== undefined) await stoppable.put(hash, waiting)
+      // writes next may reach it, and they must reach only stored entries. Still held
+      // until the join adds it: if the join fails, it is joined alone (JoinFetches.drop).
+      if (waiting !== undefined) await blocks.put(hash, waiting)
       const bytes = waiting ?? await blocks.get(hash, fetches.signal)
       fetches.fetched++
       return bytes
     },
-    put: async (hash, bytes) => {
-      await blocks.put(hash, bytes)
-      fetches.stored(hash)
-    },
     persist: async (hash) => {
       await blocks.persist?.(hash)
       fetches.added++
+      fetches.joined(hash)
     }
   }
   return ComposedStorage(await LRUStorage({ size: CACHED_ENTRIES }), stoppable)

@@ -1,6 +1,7 @@
 /**
  * Entry storage: an entry that passed the topic validator is served to a join from memory
- * and stored, with no peer asked; the entries held are bounded. Real Helia (LevelDB on
+ * and stored, with no peer asked; the entries held are bounded; which held entries wait
+ * to be joined with a later one. Real Helia (LevelDB on
  * disk, libp2p on loopback) with no peer connected, so any block not held can only be
  * fetched, and a stopped fetch fails.
  */
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDidbase, type Didbase } from '../src/index.js'
-import { closableEntryStorage, JoinFetches, MAX_ARRIVED } from '../src/entry-storage.js'
+import { closableEntryStorage, JoinFetches, MAX_ARRIVED, MAX_ARRIVED_BYTES } from '../src/entry-storage.js'
 
 const cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -37,7 +38,7 @@ async function block (n: number): Promise<{ hash: string, cid: CID, bytes: Uint8
 }
 
 describe('entry storage', () => {
-  it('serves an entry that arrived from memory, stores it, then lets it go', async () => {
+  it('serves an entry that arrived from memory and stores it, holding it until a join adds it', async () => {
     const { helia } = await node()
     const closing = new AbortController()
     const fetches = new JoinFetches(closing.signal)
@@ -46,11 +47,14 @@ describe('entry storage', () => {
     // Stopped fetches: a read that went to the network would fail rather than wait.
     closing.abort(new Error('no fetching in this test'))
 
-    fetches.arrived(hash, bytes)
+    fetches.arrived({ hash, next: [] }, bytes)
     expect(await storage.get(hash)).toEqual(bytes)
     expect(await helia.blockstore.has(cid)).toBe(true)
-    expect(fetches.waiting(hash)).toBeUndefined()
     expect(fetches.fetched).toBe(1)
+    // A join that fails after the read must still find it (see `drop`).
+    expect(fetches.waiting(hash)).toEqual(bytes)
+    await storage.persist?.(hash)
+    expect(fetches.waiting(hash)).toBeUndefined()
   })
 
   it('without it, the same read goes to the network and a stopped fetch fails', async () => {
@@ -68,9 +72,37 @@ describe('entry storage', () => {
   it(`holds at most ${MAX_ARRIVED} entries, letting the oldest go`, async () => {
     const fetches = new JoinFetches(new AbortController().signal)
     const blocks = await Promise.all([...Array(MAX_ARRIVED + 1).keys()].map(block))
-    for (const { hash, bytes } of blocks) fetches.arrived(hash, bytes)
+    for (const { hash, bytes } of blocks) fetches.arrived({ hash, next: [] }, bytes)
     expect(fetches.waiting(blocks[0]?.hash as string)).toBeUndefined()
     expect(fetches.waiting(blocks[1]?.hash as string)).toEqual(blocks[1]?.bytes)
     expect(fetches.waiting(blocks[MAX_ARRIVED]?.hash as string)).toEqual(blocks[MAX_ARRIVED]?.bytes)
+  }, 30_000)
+
+  it(`holds at most ${MAX_ARRIVED_BYTES / 2 ** 20} MiB`, () => {
+    const fetches = new JoinFetches(new AbortController().signal)
+    const big = new Uint8Array(MAX_ARRIVED_BYTES / 4)
+    for (let i = 0; i < 5; i++) fetches.arrived({ hash: `h${i}`, next: [] }, big)
+    expect(fetches.waiting('h0')).toBeUndefined()
+    expect(fetches.waiting('h1')).toBe(big)
+    expect(fetches.waiting('h4')).toBe(big)
+  })
+
+  it('an entry is awaited while a held entry links to it, and dropping that one hands back what it linked to', () => {
+    const fetches = new JoinFetches(new AbortController().signal)
+    const bytes = new Uint8Array([1])
+    fetches.arrived({ hash: 'a', next: [] }, bytes)
+    fetches.arrived({ hash: 'b', next: ['a', 'gone'] }, bytes)
+    fetches.arrived({ hash: 'c', next: ['a'] }, bytes)
+    expect(fetches.awaited('a')).toBe(true)
+    expect(fetches.awaited('gone')).toBe(true)
+    expect(fetches.awaited('b')).toBe(false)
+    // 'gone' is not held: only 'a' comes back.
+    expect(fetches.drop('b')).toEqual([{ hash: 'a', bytes }])
+    expect(fetches.awaited('gone')).toBe(false)
+    // 'c' still links to 'a'.
+    expect(fetches.awaited('a')).toBe(true)
+    fetches.joined('c')
+    expect(fetches.awaited('a')).toBe(false)
+    expect(fetches.drop('c')).toEqual([])
   })
 })
