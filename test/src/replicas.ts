@@ -127,8 +127,8 @@ export class Replica {
     return this.call('writing', { values })
   }
 
-  /** Walk the stored log: how many entries its heads reach, and how many fail verification. */
-  async verify (): Promise<{ entries: number, bad: number, heads: string[] }> {
+  /** Walk the stored log, offline: how many entries its heads reach, how many fail verification, how many are not stored. */
+  async verify (): Promise<{ entries: number, bad: number, missing: number, heads: string[] }> {
     return this.call('verify')
   }
 
