@@ -9,6 +9,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
 import { craftEntry } from './src/attacker.js'
 import { peer, waitFor } from './src/peers.js'
+import { concat } from 'uint8arrays/concat'
 
 async function setup (): Promise<{ replica: Didbase, sender: Didbase, heads: Uint8Array[], address: string, errors: string[], values: () => Promise<unknown[]> }> {
   const replica = await peer({ memory: true, listen: ['/ip4/127.0.0.1/tcp/0'] })
@@ -30,16 +31,6 @@ async function setup (): Promise<{ replica: Didbase, sender: Didbase, heads: Uin
 async function collect<T> (source: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = []
   for await (const item of source) out.push(item)
-  return out
-}
-
-function concat (parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.byteLength
-  }
   return out
 }
 

@@ -10,18 +10,12 @@ import type { Blockstore, Pair } from 'interface-blockstore'
 import type { AbortOptions, AwaitIterable } from 'interface-store'
 import type { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { concat } from 'uint8arrays/concat'
 
-async function concat (chunks: AwaitIterable<Uint8Array>): Promise<Uint8Array> {
+async function collect (chunks: AwaitIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
   for await (const chunk of chunks) parts.push(chunk)
-  if (parts.length === 1) return parts[0] as Uint8Array
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.byteLength
-  }
-  return out
+  return parts.length === 1 ? parts[0] as Uint8Array : concat(parts)
 }
 
 function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
@@ -52,7 +46,7 @@ export class VerifiedBlockstore extends BaseBlockstore {
   }
 
   override async * get (key: CID, options?: AbortOptions): AsyncGenerator<Uint8Array> {
-    yield await check(key, await concat(this.#child.get(key, options)))
+    yield await check(key, await collect(this.#child.get(key, options)))
   }
 
   override async delete (key: CID, options?: AbortOptions): Promise<void> {
@@ -61,7 +55,7 @@ export class VerifiedBlockstore extends BaseBlockstore {
 
   override async * getAll (options?: AbortOptions): AsyncGenerator<Pair> {
     for await (const { cid, bytes } of this.#child.getAll(options)) {
-      yield { cid, bytes: (async function * () { yield await check(cid, await concat(bytes)) })() }
+      yield { cid, bytes: (async function * () { yield await check(cid, await collect(bytes)) })() }
     }
   }
 }

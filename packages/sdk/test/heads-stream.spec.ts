@@ -7,6 +7,7 @@ import fc from 'fast-check'
 import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
 import { CborItemSplitter, MalformedHeadsError, MAX_HEAD_BYTES, wholeItems } from '../src/heads-stream.js'
+import { concat } from 'uint8arrays/concat'
 
 const cid = CID.parse('bafyreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku')
 
@@ -26,16 +27,6 @@ const value = fc.letrec<{ node: unknown }>((tie) => ({
     fc.dictionary(fc.string({ maxLength: 8 }), tie('node'), { maxKeys: 5 })
   )
 })).node
-
-function concat (parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.byteLength
-  }
-  return out
-}
 
 // toEqual on typed arrays also compares their underlying buffers: compare the bytes.
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
