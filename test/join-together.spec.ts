@@ -8,6 +8,7 @@
  */
 import { createDidKeyIdentity, type DidIdentity } from '@didbase/access'
 import type { Didbase } from '@didbase/sdk'
+import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
 import { craftEntry, push } from './src/attacker.js'
 import { collect, nextEvent, peer, waitFor } from './src/peers.js'
@@ -63,6 +64,21 @@ describe('joining entries together', () => {
     await push(sender, replica, address, later.bytes)
     await waitFor(async () => (await collect(log.entries())).some((e) => e.value === 'kept'), 'the entry that waited to be joined alone', 25_000)
     expect(rejected).toEqual([first.hash, later.hash])
+    expect((await collect(log.entries())).map((e) => e.value)).toEqual(['kept'])
+  }, 30_000)
+
+  it('the same for an entry that came in a heads exchange, which is never held', async () => {
+    const { replica, sender, alice, address, log } = await setup()
+    const first = await craftEntry({ address, payload: add('stuck'), signer: alice, next: [await missingHash()], time: 1 })
+    const kept = await craftEntry({ address, payload: add('kept'), signer: alice, time: 1 })
+    const later = await craftEntry({ address, payload: add('later'), signer: alice, next: [kept.hash, await missingHash()], time: 2 })
+    await push(sender, replica, address, first.bytes)
+    // `kept` queues behind the stalled join; `later`, held, links to it before its turn.
+    const stream = await sender.helia.libp2p.dialProtocol(multiaddr(replica.multiaddrs[0] as string), `/orbitdb/heads${address}`)
+    stream.send(kept.bytes)
+    await stream.close()
+    await push(sender, replica, address, later.bytes)
+    await waitFor(async () => (await collect(log.entries())).some((e) => e.value === 'kept'), 'the entry from the heads exchange to be joined', 25_000)
     expect((await collect(log.entries())).map((e) => e.value)).toEqual(['kept'])
   }, 30_000)
 })

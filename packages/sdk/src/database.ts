@@ -17,7 +17,7 @@ import {
 } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
 import * as dagCbor from '@ipld/dag-cbor'
-import { type Database, Entry, type LogEntry } from '@orbitdb/core'
+import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { SnapshotStore } from './index-snapshot.js'
@@ -332,7 +332,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       // Heads sent again (every exchange resends them) need no progress report and no guard.
       if (await log.has(entry.hash)) return joinEntry(entry)
       // A later entry waiting in the queue links to this one and will join it in its walk.
-      if (this.#fetches.awaited(entry.hash)) return false
+      if (this.#fetches.skip(entry)) return false
       const catchUp = new CatchUp(entry, async () => log.heads(), () => this.#policy.received, report)
       let final: SyncProgress | undefined
       try {
@@ -346,11 +346,26 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
         final ??= catchUp.finish()
         if (final !== undefined) report(final)
         this.#reportRejected(entry, err)
-        // Entries that waited to be joined with this one are joined alone.
-        for (const orphan of this.#fetches.drop(entry.hash)) {
-          if (!(await log.has(orphan.hash))) await log.joinEntry(await Entry.decode(orphan.bytes))
-        }
+        // Entries that waited to be joined with this one are joined alone (`#joinOrphans`).
+        this.#fetches.drop(entry.hash)
         return false
+      }
+    }
+    this.#fetches.onOrphans = () => { void this.#joinOrphans() }
+  }
+
+  /**
+   * Join, one by one, entries that were left to a later entry's join that will not happen
+   * (it was refused, given up or let go). OrbitDB's join queue runs them in turn; each is
+   * announced with 'update', as OrbitDB announces the joins it runs itself.
+   */
+  async #joinOrphans (): Promise<void> {
+    for (const entry of this.#fetches.takeOrphans()) {
+      if (this.#closing !== undefined) return
+      try {
+        if (await this.db.log.joinEntry(entry)) this.db.events.emit('update', entry)
+      } catch {
+        // Reported by the join itself (entry:rejected); it comes again with a later exchange.
       }
     }
   }

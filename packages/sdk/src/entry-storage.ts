@@ -6,7 +6,7 @@
  * own fetches, so a missing block would otherwise hold `close` for the full fetch timeout),
  * and those of one join when it stalls (stall-guard.ts).
  */
-import { ComposedStorage, IPFSBlockStorage, LRUStorage, type Storage } from '@orbitdb/core'
+import { ComposedStorage, IPFSBlockStorage, type LogEntry, LRUStorage, type Storage } from '@orbitdb/core'
 import type { Helia } from 'helia'
 
 const CACHED_ENTRIES = 1000
@@ -44,15 +44,23 @@ export class JoinFetches {
   #arrivedBytes = 0
   /** How many held entries link to each hash. */
   readonly #linked = new Map<string, number>()
+  /** Entries not joined on their own because a held entry links to them (`skip`). */
+  readonly #skipped = new Map<string, LogEntry>()
+  /** Skipped entries that no held entry links to any more: they must be joined alone. */
+  #orphans: LogEntry[] = []
+  /** Told when there are orphans to join (`takeOrphans`). */
+  onOrphans: () => void = () => {}
 
   constructor (closing: AbortSignal) {
     this.#closing = closing
   }
 
-  /** Hold a checked entry's bytes until OrbitDB stores it. */
+  /** Hold a checked entry until a join adds it. */
   arrived (entry: { hash: string, next: string[] }, bytes: Uint8Array): void {
     if (this.#arrived.has(entry.hash)) return
-    this.#arrived.set(entry.hash, { bytes, next: entry.next })
+    // A copy: the bytes may be a view into a whole received message, which a peer can pad
+    // to megabytes around a small entry, and which the view would keep alive.
+    this.#arrived.set(entry.hash, { bytes: bytes.slice(), next: entry.next })
     this.#arrivedBytes += bytes.byteLength
     for (const hash of entry.next) this.#linked.set(hash, (this.#linked.get(hash) ?? 0) + 1)
     while (this.#arrived.size > MAX_ARRIVED || this.#arrivedBytes > MAX_ARRIVED_BYTES) {
@@ -66,44 +74,59 @@ export class JoinFetches {
   }
 
   /**
-   * Whether an entry that arrived and waits to be joined links to `hash`. Joining that one
-   * joins `hash` too, in the same walk: a replica behind a busy stream of writes then
-   * joins many entries at once, not one by one, each with its own reads and writes of the
-   * heads.
+   * Whether to leave `entry` to the join of a held entry that links to it, which walks to
+   * it and adds both: a replica behind a busy stream of writes then joins many entries at
+   * once, not one by one, each with its own reads and writes of the heads. A skipped entry
+   * is remembered until a join adds it; if every held entry that linked to it goes without
+   * being joined (refused, given up, or let go), it comes back from `takeOrphans`.
    */
-  awaited (hash: string): boolean {
-    return this.#linked.has(hash)
+  skip (entry: LogEntry): boolean {
+    if (!this.#linked.has(entry.hash)) return false
+    this.#skipped.set(entry.hash, entry)
+    return true
   }
 
   /** A join added the entry to the log: it is read from the store from now on. */
   joined (hash: string): void {
+    this.#skipped.delete(hash)
+    // The same join adds what it links to (or they were in the log already).
+    this.#release(hash, false)
+  }
+
+  /** A held entry will not be joined (refused, or given up): let it go. */
+  drop (hash: string): void {
     this.#release(hash)
   }
 
-  /**
-   * A held entry will not be joined (refused, or given up): let it go, and return the held
-   * entries it linked to, which waited to be joined with it and must now be joined alone.
-   */
-  drop (hash: string): Array<{ hash: string, bytes: Uint8Array }> {
-    const held = this.#arrived.get(hash)
-    if (held === undefined) return []
-    this.#release(hash)
-    return held.next.flatMap((next) => {
-      const bytes = this.waiting(next)
-      return bytes !== undefined ? [{ hash: next, bytes }] : []
-    })
+  /** Skipped entries that nothing held links to any more, to be joined alone. */
+  takeOrphans (): LogEntry[] {
+    const orphans = this.#orphans
+    this.#orphans = []
+    return orphans
   }
 
-  #release (hash: string): void {
+  /** Let a held entry go; with `orphan`, entries left to its join that nothing else holds come back. */
+  #release (hash: string, orphan = true): void {
     const held = this.#arrived.get(hash)
     if (held === undefined) return
     this.#arrived.delete(hash)
     this.#arrivedBytes -= held.bytes.byteLength
+    let orphaned = false
     for (const next of held.next) {
       const count = (this.#linked.get(next) ?? 0) - 1
-      if (count > 0) this.#linked.set(next, count)
-      else this.#linked.delete(next)
+      if (count > 0) {
+        this.#linked.set(next, count)
+        continue
+      }
+      this.#linked.delete(next)
+      const skipped = this.#skipped.get(next)
+      if (orphan && skipped !== undefined) {
+        this.#skipped.delete(next)
+        this.#orphans.push(skipped)
+        orphaned = true
+      }
     }
+    if (orphaned) this.onOrphans()
   }
 
   get signal (): AbortSignal {
@@ -127,7 +150,7 @@ export async function closableEntryStorage (helia: Helia, fetches: JoinFetches):
       const waiting = fetches.waiting(hash)
       // Stored before the join goes on, as a fetched block would be: the heads OrbitDB
       // writes next may reach it, and they must reach only stored entries. Still held
-      // until the join adds it: if the join fails, it is joined alone (JoinFetches.drop).
+      // until the join adds it: a failed join must not make it forget the entry.
       if (waiting !== undefined) await blocks.put(hash, waiting)
       const bytes = waiting ?? await blocks.get(hash, fetches.signal)
       fetches.fetched++

@@ -15,6 +15,8 @@ import type { Libp2p, Stream } from '@libp2p/interface'
 const HEADS_PROTOCOL = '/orbitdb/heads/'
 /** Largest entry a heads exchange may carry: libp2p's own default read buffer limit. */
 export const MAX_HEAD_BYTES = 4 * 1024 * 1024
+/** Most heads one exchange may bring: a log has a head per concurrent branch, not thousands. */
+export const MAX_HEADS_PER_EXCHANGE = 4096
 
 /** A heads exchange sent bytes that cannot be a dag-cbor entry; the exchange is dropped. */
 export class MalformedHeadsError extends Error {
@@ -29,14 +31,16 @@ export class MalformedHeadsError extends Error {
 export class CborItemSplitter {
   #buffer = new Uint8Array(4096)
   #length = 0
-  /** Bytes of the current item walked so far. */
-  #walked = 0
+  /** Where the current item starts in the buffer. */
+  #start = 0
+  /** Where its walk stands. */
+  #pos = 0
   /** Items still to walk at each open nesting level, innermost last. */
   #open = [1]
 
   /** Bytes held that are not yet a whole item. */
   get buffered (): number {
-    return this.#length
+    return this.#length - this.#start
   }
 
   /** Add bytes; returns every item they complete. Throws MalformedHeadsError. */
@@ -44,11 +48,17 @@ export class CborItemSplitter {
     this.#append(chunk)
     const items: Uint8Array[] = []
     while (this.#walk()) {
-      items.push(this.#buffer.slice(0, this.#walked))
-      this.#buffer.copyWithin(0, this.#walked, this.#length)
-      this.#length -= this.#walked
-      this.#walked = 0
+      items.push(this.#buffer.slice(this.#start, this.#pos))
+      this.#start = this.#pos
       this.#open = [1]
+    }
+    // Whole items leave once per chunk, not once per item: many small items in one chunk
+    // would otherwise move the rest of the buffer again and again.
+    if (this.#start > 0) {
+      this.#buffer.copyWithin(0, this.#start, this.#length)
+      this.#length -= this.#start
+      this.#pos -= this.#start
+      this.#start = 0
     }
     if (this.#length > MAX_HEAD_BYTES) throw new MalformedHeadsError(`a head is larger than ${MAX_HEAD_BYTES} bytes`)
     return items
@@ -75,11 +85,13 @@ export class CborItemSplitter {
 
   /** Walk one header, and a string's bytes; false when they have not all arrived. */
   #step (): boolean {
-    const at = this.#walked
+    const at = this.#pos
     if (at >= this.#length) return false
     const initial = this.#buffer[at] as number
     const major = initial >> 5
     const info = initial & 31
+    // An oplog entry is a dag-cbor map: anything else ends the exchange at its first byte.
+    if (at === this.#start && major !== 5) throw new MalformedHeadsError(`a head must be a dag-cbor map (an oplog entry), not major type ${major}`)
     if (info > 27) throw new MalformedHeadsError(info === 31 ? 'indefinite lengths are not dag-cbor' : `reserved CBOR header byte ${initial}`)
     const argumentBytes = info < 24 ? 0 : 1 << (info - 24)
     if (at + 1 + argumentBytes > this.#length) return false
@@ -93,9 +105,9 @@ export class CborItemSplitter {
     else if (major === 5) nested = 2 * argument
     else if (major === 6) nested = 1
     // Majors 0, 1 and 7 (integers, simple values, floats) are whole once their argument is.
-    if (end > MAX_HEAD_BYTES) throw new MalformedHeadsError(`a head is larger than ${MAX_HEAD_BYTES} bytes`)
+    if (end - this.#start > MAX_HEAD_BYTES) throw new MalformedHeadsError(`a head is larger than ${MAX_HEAD_BYTES} bytes`)
     if (end > this.#length) return false
-    this.#walked = end
+    this.#pos = end
     const open = this.#open
     open[open.length - 1] = (open[open.length - 1] as number) - 1
     if (nested > 0) open.push(nested)
@@ -111,10 +123,16 @@ export class CborItemSplitter {
   }
 }
 
-/** Yield whole CBOR items from chunks; throws if the chunks end inside one. */
+/** Yield whole CBOR items from chunks; throws if the chunks end inside one, or bring too many. */
 export async function * wholeItems (chunks: AsyncIterable<{ subarray: () => Uint8Array }>): AsyncGenerator<Uint8Array> {
   const splitter = new CborItemSplitter()
-  for await (const chunk of chunks) yield * splitter.push(chunk.subarray())
+  let count = 0
+  for await (const chunk of chunks) {
+    for (const item of splitter.push(chunk.subarray())) {
+      if (++count > MAX_HEADS_PER_EXCHANGE) throw new MalformedHeadsError(`a heads exchange brought more than ${MAX_HEADS_PER_EXCHANGE} heads`)
+      yield item
+    }
+  }
   if (splitter.buffered > 0) throw new MalformedHeadsError(`the heads exchange ended inside an entry (${splitter.buffered} bytes)`)
 }
 

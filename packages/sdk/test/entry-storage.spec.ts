@@ -13,6 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { LogEntry } from '@orbitdb/core'
 import { createDidbase, type Didbase } from '../src/index.js'
 import { closableEntryStorage, JoinFetches, MAX_ARRIVED, MAX_ARRIVED_BYTES } from '../src/entry-storage.js'
 
@@ -78,31 +79,50 @@ describe('entry storage', () => {
     expect(fetches.waiting(blocks[MAX_ARRIVED]?.hash as string)).toEqual(blocks[MAX_ARRIVED]?.bytes)
   }, 30_000)
 
-  it(`holds at most ${MAX_ARRIVED_BYTES / 2 ** 20} MiB`, () => {
+  it(`holds at most ${MAX_ARRIVED_BYTES / 2 ** 20} MiB, counting copies, not the messages they came in`, () => {
     const fetches = new JoinFetches(new AbortController().signal)
     const big = new Uint8Array(MAX_ARRIVED_BYTES / 4)
     for (let i = 0; i < 5; i++) fetches.arrived({ hash: `h${i}`, next: [] }, big)
     expect(fetches.waiting('h0')).toBeUndefined()
-    expect(fetches.waiting('h1')).toBe(big)
-    expect(fetches.waiting('h4')).toBe(big)
+    expect(fetches.waiting('h1')?.byteLength).toBe(big.byteLength)
+    expect(fetches.waiting('h4')?.byteLength).toBe(big.byteLength)
+    // A small entry inside a padded message keeps only its own bytes.
+    const message = new Uint8Array(4 * 2 ** 20)
+    fetches.arrived({ hash: 'small', next: [] }, message.subarray(100, 400))
+    expect(fetches.waiting('small')?.buffer.byteLength).toBe(300)
   })
 
-  it('an entry is awaited while a held entry links to it, and dropping that one hands back what it linked to', () => {
+  it('an entry left to a held entry\'s join comes back when that one goes unjoined, not when it is joined', () => {
     const fetches = new JoinFetches(new AbortController().signal)
+    let told = 0
+    fetches.onOrphans = () => { told++ }
     const bytes = new Uint8Array([1])
-    fetches.arrived({ hash: 'a', next: [] }, bytes)
-    fetches.arrived({ hash: 'b', next: ['a', 'gone'] }, bytes)
+    const entry = (hash: string) => ({ hash }) as LogEntry
+    fetches.arrived({ hash: 'b', next: ['a', 'x'] }, bytes)
     fetches.arrived({ hash: 'c', next: ['a'] }, bytes)
-    expect(fetches.awaited('a')).toBe(true)
-    expect(fetches.awaited('gone')).toBe(true)
-    expect(fetches.awaited('b')).toBe(false)
-    // 'gone' is not held: only 'a' comes back.
-    expect(fetches.drop('b')).toEqual([{ hash: 'a', bytes }])
-    expect(fetches.awaited('gone')).toBe(false)
+    expect(fetches.skip(entry('a'))).toBe(true)
+    expect(fetches.skip(entry('b'))).toBe(false)
     // 'c' still links to 'a'.
-    expect(fetches.awaited('a')).toBe(true)
-    fetches.joined('c')
-    expect(fetches.awaited('a')).toBe(false)
-    expect(fetches.drop('c')).toEqual([])
+    fetches.drop('b')
+    expect(fetches.takeOrphans()).toEqual([])
+    // Not held by anyone now: 'a' must be joined alone.
+    fetches.drop('c')
+    expect(told).toBe(1)
+    expect(fetches.takeOrphans().map((e) => e.hash)).toEqual(['a'])
+    expect(fetches.takeOrphans()).toEqual([])
+
+    // A join of the holder adds what it links to: nothing comes back.
+    fetches.arrived({ hash: 'e', next: ['d'] }, bytes)
+    expect(fetches.skip(entry('d'))).toBe(true)
+    fetches.joined('e')
+    fetches.joined('d')
+    expect(fetches.takeOrphans()).toEqual([])
+
+    // A holder let go to make room: what it held back comes back.
+    fetches.arrived({ hash: 'g', next: ['f'] }, new Uint8Array(MAX_ARRIVED_BYTES))
+    expect(fetches.skip(entry('f'))).toBe(true)
+    fetches.arrived({ hash: 'h', next: [] }, bytes)
+    expect(fetches.waiting('g')).toBeUndefined()
+    expect(fetches.takeOrphans().map((e) => e.hash)).toEqual(['f'])
   })
 })

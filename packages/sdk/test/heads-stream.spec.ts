@@ -6,7 +6,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
-import { CborItemSplitter, MalformedHeadsError, MAX_HEAD_BYTES, wholeItems } from '../src/heads-stream.js'
+import { CborItemSplitter, MalformedHeadsError, MAX_HEAD_BYTES, MAX_HEADS_PER_EXCHANGE, wholeItems } from '../src/heads-stream.js'
 import { concat } from 'uint8arrays/concat'
 
 const cid = CID.parse('bafyreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku')
@@ -39,7 +39,9 @@ function cut (bytes: Uint8Array, points: number[]): Uint8Array[] {
 
 describe('CborItemSplitter', () => {
   it('gives back exactly the items sent, however they are chunked', () => {
-    fc.assert(fc.property(fc.array(value, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 20 }), (values, points) => {
+    // Heads are oplog entries: maps at the top, anything inside.
+    const head = fc.dictionary(fc.string({ maxLength: 8 }), value, { maxKeys: 6 })
+    fc.assert(fc.property(fc.array(head, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 20 }), (values, points) => {
       const items = values.map((v) => dagCbor.encode(v))
       const splitter = new CborItemSplitter()
       const out = cut(concat(items), points).flatMap((chunk) => splitter.push(chunk))
@@ -56,15 +58,26 @@ describe('CborItemSplitter', () => {
     expect(splitter.push(item.subarray(50)).map(hex)).toEqual([hex(item)])
   })
 
-  it('refuses indefinite lengths and reserved headers', () => {
-    expect(() => new CborItemSplitter().push(Uint8Array.of(0x9f, 0x01, 0xff))).toThrow(MalformedHeadsError)
-    expect(() => new CborItemSplitter().push(Uint8Array.of(0x1c))).toThrow(/reserved CBOR header/)
+  it('refuses a head that is not a map, indefinite lengths and reserved headers', () => {
+    expect(() => new CborItemSplitter().push(Uint8Array.of(0x00))).toThrow(/must be a dag-cbor map/)
+    expect(() => new CborItemSplitter().push(dagCbor.encode([1, 2]))).toThrow(/must be a dag-cbor map/)
+    expect(() => new CborItemSplitter().push(Uint8Array.of(0xbf, 0xff))).toThrow(/indefinite lengths/)
+    // { "a": <reserved header> }
+    expect(() => new CborItemSplitter().push(Uint8Array.of(0xa1, 0x61, 0x61, 0x1c))).toThrow(/reserved CBOR header/)
+  })
+
+  it('splits many small heads in one chunk', () => {
+    const heads = 100_000
+    const splitter = new CborItemSplitter()
+    const out = splitter.push(new Uint8Array(heads).fill(0xa0))
+    expect(out).toHaveLength(heads)
+    expect(splitter.buffered).toBe(0)
   })
 
   it('refuses an item larger than the limit as soon as its header says so', () => {
-    // A byte string claiming 2^32 bytes, and a map claiming 2^40 entries: refused on five
-    // and nine bytes, without waiting for (or buffering) what they announce.
-    expect(() => new CborItemSplitter().push(Uint8Array.of(0x5a, 0xff, 0xff, 0xff, 0xff))).toThrow(MalformedHeadsError)
+    // A byte string claiming 2^32 bytes, and a map claiming 2^40 entries: refused on their
+    // headers, without waiting for (or buffering) what they announce.
+    expect(() => new CborItemSplitter().push(Uint8Array.of(0xa1, 0x61, 0x61, 0x5a, 0xff, 0xff, 0xff, 0xff))).toThrow(/larger than/)
     expect(() => new CborItemSplitter().push(Uint8Array.of(0xbb, 0, 0, 1, 0, 0, 0, 0, 0))).toThrow(MalformedHeadsError)
   })
 
@@ -75,6 +88,13 @@ describe('CborItemSplitter', () => {
     splitter.push(Uint8Array.of(0xba, 0x00, 0x20, 0, 0))
     const ones = new Uint8Array(2 ** 20).fill(1)
     expect(() => { for (let i = 0; i <= MAX_HEAD_BYTES / ones.byteLength; i++) splitter.push(ones) }).toThrow(/larger than/)
+  })
+
+  it(`wholeItems refuses an exchange of more than ${MAX_HEADS_PER_EXCHANGE} heads`, async () => {
+    async function * chunks (): AsyncGenerator<Uint8Array> { yield new Uint8Array(MAX_HEADS_PER_EXCHANGE + 1).fill(0xa0) }
+    let yielded = 0
+    await expect(async () => { for await (const _ of wholeItems(chunks())) yielded++ }).rejects.toThrow(/more than 4096 heads/)
+    expect(yielded).toBe(MAX_HEADS_PER_EXCHANGE)
   })
 
   it('wholeItems fails when the stream ends inside an item', async () => {
