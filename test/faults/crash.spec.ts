@@ -55,7 +55,7 @@ describe('crash while ingesting', () => {
       await replica.dial(writer)
       await replica.open(address)
       if (kill === KILLS) break
-      await new Promise((resolve) => setTimeout(resolve, (LONG ? 1_000 : 300) + rand() * (LONG ? 8_000 : 2_000)))
+      await new Promise((resolve) => setTimeout(resolve, 1_000 + rand() * (LONG ? 8_000 : 4_000)))
       await replica.kill()
     }
     await live
