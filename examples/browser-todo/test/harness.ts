@@ -1,20 +1,21 @@
 /**
- * Real parts for the browser test: the example's own server process (peer + page), and
- * Debian's Chromium driven by playwright-core, one persistent profile per "person".
+ * Real parts for the browser test: the example's own server process (peer + page), and a
+ * real Chromium (see find-chromium.ts for which) driven by playwright-core, one persistent
+ * profile per "person".
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { access, mkdir, mkdtemp } from 'node:fs/promises'
+import { mkdir, mkdtemp } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { type FoundChromium, findChromium } from './find-chromium.ts'
 
 export const EXAMPLE = fileURLToPath(new URL('..', import.meta.url))
 /** Screenshots of every step; CI keeps this folder as an artifact (see the README). */
 export const SCREENSHOTS = join(EXAMPLE, 'screenshots')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 // A closed network: without the background-networking flags Chromium keeps dialing Google.
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync']
@@ -78,17 +79,30 @@ export interface Person {
   errors: string[]
 }
 
+let found: Promise<FoundChromium> | undefined
+let announced = false
+async function theChromium (): Promise<FoundChromium> {
+  found ??= findChromium()
+  return found
+}
+
 /** Chromium with its own profile directory: its own IndexedDB, so its own DID. */
 export async function openBrowser (profile: string): Promise<Person> {
-  await access(CHROMIUM).catch(() => {
-    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium), or set CHROMIUM_PATH`)
+  const browser = await theChromium()
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: browser.executablePath, headless: true, args: CHROMIUM_ARGS, env: { ...process.env, ...browser.env }
   })
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+
   // The page runs under a strict Content-Security-Policy (no eval): report any violation.
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => { console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`) })
   })
   const page = context.pages()[0] ?? await context.newPage()
+  if (!announced) {
+    announced = true
+    const userAgent = await page.evaluate(() => navigator.userAgent)
+    console.log(JSON.stringify({ browser: browser.source, executablePath: browser.executablePath, userAgent }))
+  }
   const errors: string[] = []
   page.on('pageerror', (err) => errors.push(err.message))
   page.on('console', (msg) => { if (msg.text().startsWith('CSP violation')) errors.push(msg.text()) })

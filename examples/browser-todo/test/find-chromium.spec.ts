@@ -1,0 +1,27 @@
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { findChromium } from './find-chromium.ts'
+
+describe('findChromium', () => {
+  const saved = process.env.CHROMIUM_PATH
+  afterEach(() => {
+    if (saved === undefined) delete process.env.CHROMIUM_PATH
+    else process.env.CHROMIUM_PATH = saved
+  })
+
+  it('takes CHROMIUM_PATH first when it names an executable', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'didbase-chromium-'))
+    const fake = join(dir, 'chrome')
+    await writeFile(fake, '#!/bin/sh\n')
+    await chmod(fake, 0o755)
+    process.env.CHROMIUM_PATH = fake
+    await expect(findChromium()).resolves.toMatchObject({ executablePath: fake, source: 'CHROMIUM_PATH' })
+  })
+
+  it('refuses a CHROMIUM_PATH that is not an executable, naming it', async () => {
+    process.env.CHROMIUM_PATH = join(tmpdir(), 'no-such-chromium')
+    await expect(findChromium()).rejects.toMatchObject({ name: 'NoChromiumError', message: expect.stringContaining('CHROMIUM_PATH is') })
+  })
+})
