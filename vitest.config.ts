@@ -1,13 +1,27 @@
 import { defineConfig } from 'vitest/config'
 
+const CONSUMER = 'test/consumer.spec.ts'
+
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.spec.ts', 'test/**/*.spec.ts', 'examples/*/test/**/*.spec.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Multi-peer suites start real libp2p nodes; two cores are shared by the files.
     fileParallelism: true,
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'didbase',
+          include: ['packages/*/test/**/*.spec.ts', 'test/**/*.spec.ts', 'examples/*/test/**/*.spec.ts'],
+          exclude: [CONSUMER],
+          sequence: { groupOrder: 0 }
+        }
+      },
+      // The packed-tarball install runs alone, after the rest: it takes both cores for a while.
+      { extends: true, test: { name: 'consumer', include: [CONSUMER], sequence: { groupOrder: 1 } } }
+    ],
     // .ci/run asks for a machine-readable summary to print its closing count.
     ...(process.env.DIDBASE_TEST_REPORT
       ? { reporters: ['default', 'json'], outputFile: { json: process.env.DIDBASE_TEST_REPORT } }

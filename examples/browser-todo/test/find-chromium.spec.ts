@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -18,6 +18,7 @@ describe('findChromium', () => {
     await chmod(fake, 0o755)
     process.env.CHROMIUM_PATH = fake
     await expect(findChromium()).resolves.toMatchObject({ executablePath: fake, source: 'CHROMIUM_PATH' })
+    await rm(dir, { recursive: true })
   })
 
   it('refuses a CHROMIUM_PATH that is not an executable, naming it', async () => {

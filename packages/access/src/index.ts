@@ -18,6 +18,7 @@
  * Did.is(alice.did) // true
  * ```
  */
+/// <reference path="../types/orbitdb-core.d.ts" preserve="true" />
 export { Did, didOfPublicKey, publicKeyOfDid } from './did.js'
 export { verify as verifyEd25519 } from './ed25519.js'
 export { forgetCheckedSignatures, verifyEntry } from './entry.js'

@@ -15,6 +15,7 @@
  * for await (const { value, writer } of log.entries()) console.log(writer, value)
  * ```
  */
+/// <reference types="@didbase/access/orbitdb-core" preserve="true" />
 export {
   type Did,
   type DidIdentity,

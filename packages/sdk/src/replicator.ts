@@ -4,6 +4,7 @@
  * policy like any replica. It relays for peers that cannot be dialed (browsers), and keeps
  * databases that clients ask it to, when their creators are ones it serves.
  */
+/// <reference types="@didbase/access/orbitdb-core" preserve="true" />
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ACL_TYPE, ANYONE, type BlockstoreLike, loadPolicy, type PolicyBlock } from '@didbase/access'

@@ -1,10 +1,21 @@
 /**
  * Declarations for the part of `@orbitdb/core` 4.0.0 that didbase uses.
  * OrbitDB ships no types and `@orbitdb/core-types` targets OrbitDB 3.
- * Kept internal: no public didbase type refers to this module.
+ *
+ * Shipped with @didbase/access (export `./orbitdb-core`) because our published `.d.ts`
+ * name these types: the entry points of @didbase/access and @didbase/sdk reference this
+ * file, so a consumer type-checks with `skipLibCheck: false`. It needs no `@types/node`,
+ * so a browser app type-checks too.
  */
 declare module '@orbitdb/core' {
-  import type { EventEmitter } from 'node:events'
+  /** The part of Node's EventEmitter that OrbitDB's `events` is used through. */
+  export interface EventEmitter {
+    on: (event: string, listener: (...args: any[]) => void) => this
+    once: (event: string, listener: (...args: any[]) => void) => this
+    off: (event: string, listener: (...args: any[]) => void) => this
+    removeListener: (event: string, listener: (...args: any[]) => void) => this
+    emit: (event: string, ...args: unknown[]) => boolean
+  }
 
   export interface Clock {
     id: string
