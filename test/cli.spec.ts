@@ -4,12 +4,13 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { createDidKeyIdentity } from '@didbase/access'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { describe, expect, it } from 'vitest'
-import { didbase } from './src/cli.js'
+import { didbase, didbaseOnNode } from './src/cli.js'
 import { tempDir } from './src/peers.js'
 
 describe('didbase CLI', () => {
@@ -24,6 +25,23 @@ describe('didbase CLI', () => {
     expect(did).toMatch(/^did:key:z6Mk/)
     expect((await didbase(dir, 'init', '--json')).stdout).toBe(init.stdout)
     expect(await didbase(dir, 'id')).toMatchObject({ code: 0, stdout: did })
+  })
+
+  it('--help, init, id and usage errors load neither libp2p, Helia nor OrbitDB; a command that needs a node does', async () => {
+    const dir = await tempDir()
+    const forbid = ['--import', fileURLToPath(new URL('./fixtures/forbid-network-modules.js', import.meta.url))]
+    expect(await didbaseOnNode(forbid, dir, '--help')).toMatchObject({ code: 0, stdout: expect.stringContaining('didbase <command>') })
+    const { stdout: did } = await didbaseOnNode(forbid, dir, 'init', '--json')
+    expect(await didbaseOnNode(forbid, dir, 'id', '--json')).toMatchObject({ code: 0, stdout: did })
+    for (const usage of [['frobnicate'], ['put', '/orbitdb/x', 'k'], ['add', '/orbitdb/x', 'not json'], ['sync', '/orbitdb/x'], ['invite', '/orbitdb/x', 'did:key:z', '--expires', 'soon'], ['--bogus']]) {
+      const run = await didbaseOnNode(forbid, dir, ...usage)
+      expect(run.code, usage.join(' ')).toBe(1)
+      expect(run.stderr).not.toContain('forbidden import')
+    }
+    // The hook does bite: creating a database must start a node.
+    const create = await didbaseOnNode(forbid, dir, 'create', 'keyvalue', 'todos')
+    expect(create.code).toBe(4)
+    expect(create.stderr).toContain('forbidden import')
   })
 
   it('create, put, get, list, del with a schema; an invalid value exits 2 with its path', async () => {

@@ -9,8 +9,13 @@ export interface Run { code: number, stdout: string, stderr: string }
 
 /** Run one command on data directory `dir`; resolves with its exit code and output. */
 export async function didbase (dir: string, ...args: string[]): Promise<Run> {
+  return didbaseOnNode([], dir, ...args)
+}
+
+/** The same, with options for Node itself (`--import` a hook, say). */
+export async function didbaseOnNode (nodeArgs: string[], dir: string, ...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args, '--dir', dir], { timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...nodeArgs, bin, ...args, '--dir', dir], { timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : (err as { code?: number }).code ?? -1, stdout: stdout.trim(), stderr: stderr.trim() })
     })
   })

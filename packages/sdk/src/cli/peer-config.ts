@@ -1,10 +1,8 @@
 /**
- * `didbase peer`: the always-on replicator as a command. Settings come from flags, then a
- * JSON config file (`--config`), then defaults; it logs one line per event (JSON lines with
- * `--json`) and stops cleanly on SIGINT or SIGTERM.
+ * The settings of `didbase peer`: its defaults and its JSON config file (`--config`). Read
+ * before anything networked is imported, so a bad file is a usage error that starts nothing.
  */
 import { readFile } from 'node:fs/promises'
-import { type ReplicatorInit, startReplicator } from './replicator.js'
 
 export const DEFAULT_PEER_LISTEN = ['/ip4/127.0.0.1/tcp/4001', '/ip4/127.0.0.1/tcp/4002/ws']
 
@@ -19,6 +17,7 @@ export interface PeerConfig {
 }
 
 export class ConfigError extends Error {
+  static override name = 'ConfigError'
   override name = 'ConfigError'
 }
 
@@ -45,23 +44,4 @@ export async function readPeerConfig (path: string): Promise<PeerConfig> {
     }
   }
   return config as PeerConfig
-}
-
-function line (json: boolean, event: string, detail: Record<string, unknown>): string {
-  const time = new Date().toISOString()
-  if (json) return JSON.stringify({ time, event, ...detail })
-  return `${time} ${event.padEnd(9)} ${Object.entries(detail).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`
-}
-
-/** Run until SIGINT or SIGTERM, then close every database and stop. */
-export async function runPeer (init: Omit<ReplicatorInit, 'log'>, json: boolean): Promise<void> {
-  const log = (event: string, detail: Record<string, unknown>): void => { console.log(line(json, event, detail)) }
-  const stopped = new Promise<string>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal))
-  })
-  const replicator = await startReplicator({ ...init, log })
-  const signal = await stopped
-  log('stopping', { signal })
-  await replicator.stop()
-  log('stopped', {})
 }

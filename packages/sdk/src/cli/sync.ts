@@ -5,15 +5,17 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import cliProgress from 'cli-progress'
-import type { Didbase } from './didbase.js'
+import type { Didbase } from '../didbase.js'
 
 /** Give up when the peer has sent nothing for this long. */
 export const SYNC_IDLE_TIMEOUT = 30_000
 
 export class PeerUnreachableError extends Error {
+  static override name = 'PeerUnreachableError'
   override name = 'PeerUnreachableError'
 }
 export class SyncTimeoutError extends Error {
+  static override name = 'SyncTimeoutError'
   override name = 'SyncTimeoutError'
 }
 

@@ -1,0 +1,216 @@
+/**
+ * The command line, parsed and checked without importing anything networked: every usage
+ * error is found here, before a node is started or libp2p, Helia and OrbitDB are loaded.
+ */
+import { parseArgs } from 'node:util'
+import type { Role } from '@didbase/access'
+import type { Schema } from '@didbase/schemas'
+import { DEFAULT_PEER_LISTEN, readPeerConfig } from './peer-config.js'
+
+export const USAGE = `didbase <command> [options]
+
+  init                                   create the identity in --dir (or show it)
+  id                                     show the identity's DID
+  create <keyvalue|documents|events> <name> [--schema file.ipldsch --root Type] [--writers did,...] [--acl] [--ownership]
+  put <address> <key> <json>             key-value: set a key; documents: <json> is the document (key ignored)
+  get <address> <key>
+  del <address> <key>
+  add <address> <json>                   event log: append an event
+  list <address>                         every record, with its writer
+  query <address> <json>                 documents whose fields equal those given, e.g. '{"done":false}'
+  grant|revoke <address> <admin|writer> <did>
+  invite <address> <did> [--role writer] [--expires 7d]   prints a token
+  accept <token>                         open the database the token is for and redeem it
+  sync <address> --peer <multiaddr>      fetch a database from a peer and keep it in --dir (progress bar)
+  pin <address> --peer <multiaddr>       ask a didbase peer to keep and serve a database
+  peer [--listen ma,...] [--serve address,...] [--creators did,...] [--no-relay] [--config peer.json]
+                                         stay online: keep and serve databases to peers while writers
+                                         are away (those given, those served before from --dir, and
+                                         those pinned by clients when --creators created them); relay
+                                         for browsers
+
+options: --dir <path> (default ./.didbase)  --peer <multiaddr> (fetch from this peer)  --json  --help
+exit codes: 0 done, 1 bad usage, 2 refused (access, schema, invite, value, pin), 3 not found, 4 other`
+
+export const DEFAULT_DIR = './.didbase'
+
+/** The command line is wrong; the message says what to type. Exit code 1. */
+export class UsageError extends Error {
+  static override name = 'UsageError'
+  override name = 'UsageError'
+}
+
+/** No identity, database or record where one was asked for. Exit code 3. */
+export class NotFoundError extends Error {
+  static override name = 'NotFoundError'
+  override name = 'NotFoundError'
+}
+
+const OPTIONS = {
+  dir: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  schema: { type: 'string' },
+  root: { type: 'string' },
+  writers: { type: 'string' },
+  acl: { type: 'boolean', default: false },
+  ownership: { type: 'boolean', default: false },
+  role: { type: 'string', default: 'writer' },
+  expires: { type: 'string', default: '7d' },
+  peer: { type: 'string' },
+  listen: { type: 'string' },
+  serve: { type: 'string' },
+  creators: { type: 'string' },
+  'no-relay': { type: 'boolean', default: false },
+  config: { type: 'string' }
+} as const
+
+export type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS, allowPositionals: true }>>['values']
+
+export interface CommandLine {
+  flags: Flags
+  positionals: string[]
+  /** The data directory of every command but `peer`, whose config file may name one. */
+  dir: string
+}
+
+/** Throws UsageError for an unknown or malformed flag. */
+export function parseCommandLine (argv: string[]): CommandLine {
+  try {
+    const { values: flags, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS })
+    return { flags, positionals, dir: flags.dir ?? DEFAULT_DIR }
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+}
+
+export type DatabaseKind = 'keyvalue' | 'documents' | 'events'
+
+export interface PeerSettings {
+  directory: string
+  listen: string[]
+  peers: string[]
+  serve: string[]
+  creators: string[]
+  relay: boolean
+}
+
+/** A command line checked in full: what to do, with every argument in its type. */
+export type Command =
+  | { name: 'help' }
+  | { name: 'init' }
+  | { name: 'id' }
+  | { name: 'create', kind: DatabaseKind, database: string, schema?: Schema, writers?: string[], acl: boolean, ownership: boolean }
+  | { name: 'put', address: string, key: string, value: unknown }
+  | { name: 'add', address: string, value: unknown }
+  | { name: 'get' | 'del', address: string, key: string }
+  | { name: 'list', address: string }
+  | { name: 'query', address: string, match: Record<string, unknown> }
+  | { name: 'grant' | 'revoke', address: string, role: Role, did: string }
+  | { name: 'invite', address: string, did: string, role: Role, expiresIn: number }
+  | { name: 'accept', token: string }
+  | { name: 'sync' | 'pin', address: string, peer: string }
+  | { name: 'peer', settings: PeerSettings }
+
+export async function parseCommand ({ flags, positionals }: CommandLine): Promise<Command> {
+  const name = positionals[0]
+  if (flags.help || name === undefined) return { name: 'help' }
+  const arg = (index: number, what: string): string => {
+    const value = positionals[index]
+    if (value === undefined) throw new UsageError(`missing <${what}>`)
+    return value
+  }
+  switch (name) {
+    case 'init':
+    case 'id':
+      return { name }
+    case 'create': {
+      const kind = arg(1, 'keyvalue|documents|events')
+      const database = arg(2, 'name')
+      if (kind !== 'keyvalue' && kind !== 'documents' && kind !== 'events') throw new UsageError(`unknown database type ${kind}; use keyvalue, documents or events`)
+      return {
+        name,
+        kind,
+        database,
+        ...(flags.schema !== undefined ? { schema: await schemaFile(flags.schema, flags.root) } : {}),
+        ...(flags.writers !== undefined ? { writers: list(flags.writers) } : {}),
+        acl: flags.acl,
+        ownership: flags.ownership
+      }
+    }
+    case 'put':
+      return { name, address: arg(1, 'address'), key: arg(2, 'key'), value: json(arg(3, 'json'), '<json>') }
+    case 'add':
+      return { name, address: arg(1, 'address'), value: json(arg(2, 'json'), '<json>') }
+    case 'get':
+    case 'del':
+      return { name, address: arg(1, 'address'), key: arg(2, 'key') }
+    case 'list':
+      return { name, address: arg(1, 'address') }
+    case 'query': {
+      const address = arg(1, 'address')
+      const match = json(arg(2, 'json'), '<json>')
+      if (typeof match !== 'object' || match === null || Array.isArray(match)) throw new UsageError(`<json> must be an object of fields to match, e.g. '{"done":false}'`)
+      return { name, address, match: match as Record<string, unknown> }
+    }
+    case 'grant':
+    case 'revoke':
+      return { name, address: arg(1, 'address'), role: arg(2, 'admin|writer') as Role, did: arg(3, 'did') }
+    case 'invite': {
+      const [address, did] = [arg(1, 'address'), arg(2, 'did')]
+      return { name, address, did, role: flags.role as Role, expiresIn: duration(flags.expires) }
+    }
+    case 'accept':
+      return { name, token: arg(1, 'token') }
+    case 'sync':
+    case 'pin': {
+      const address = arg(1, 'address')
+      if (flags.peer === undefined) throw new UsageError(`${name} needs --peer <multiaddr>, e.g. --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3Koo… (the address a didbase peer prints)`)
+      return { name, address, peer: flags.peer }
+    }
+    case 'peer':
+      return { name, settings: await peerSettings(flags) }
+    default:
+      throw new UsageError(`unknown command ${name}`)
+  }
+}
+
+function json (text: string, what: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new UsageError(`${what} must be JSON, e.g. '{"title":"milk"}' (got ${text})`)
+  }
+}
+
+function duration (text: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(text)
+  if (m === null) throw new UsageError(`--expires takes a number and a unit: 30m, 12h, 7d (got ${text})`)
+  return Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd']
+}
+
+function list (text: string): string[] {
+  return text.split(',').map((a) => a.trim()).filter(Boolean)
+}
+
+async function schemaFile (path: string, root: string | undefined): Promise<Schema> {
+  const [{ readFile }, { schemaFromDSL }] = await Promise.all([import('node:fs/promises'), import('@didbase/schemas')])
+  const dsl = await readFile(path, 'utf8')
+  const type = root ?? /^\s*type\s+(\w+)/m.exec(dsl)?.[1]
+  if (type === undefined) throw new UsageError(`${path} defines no type; give --root`)
+  return schemaFromDSL(dsl, type)
+}
+
+/** Flags first, then the config file, then defaults. */
+async function peerSettings (flags: Flags): Promise<PeerSettings> {
+  const config = flags.config === undefined ? {} : await readPeerConfig(flags.config)
+  const optional = (text: string | undefined): string[] | undefined => (text === undefined ? undefined : list(text))
+  return {
+    directory: flags.dir ?? config.dir ?? DEFAULT_DIR,
+    listen: optional(flags.listen) ?? config.listen ?? DEFAULT_PEER_LISTEN,
+    peers: flags.peer !== undefined ? [flags.peer] : config.peers ?? [],
+    serve: [...(config.serve ?? []), ...(optional(flags.serve) ?? [])],
+    creators: optional(flags.creators) ?? config.creators ?? [],
+    relay: flags['no-relay'] ? false : config.relay ?? true
+  }
+}

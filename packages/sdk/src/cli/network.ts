@@ -1,0 +1,151 @@
+/**
+ * The commands that start a node on the data directory: each starts one, does one thing and
+ * stops. Loaded only once the command line is known to be right (see args.ts).
+ */
+import { decodeInvite } from '@didbase/access'
+import { createDidbase, type Didbase } from '../didbase.js'
+import type { DocumentsDatabase } from '../documents.js'
+import type { EventLogDatabase } from '../eventlog.js'
+import type { KeyValueDatabase } from '../keyvalue.js'
+import { type Command, type CommandLine, NotFoundError, UsageError } from './args.js'
+import { print } from './output.js'
+import { runPeer } from './peer.js'
+import { syncFromPeer } from './sync.js'
+
+type Any = KeyValueDatabase | DocumentsDatabase | EventLogDatabase
+export type NetworkCommand = Exclude<Command, { name: 'help' | 'init' | 'id' }>
+
+/**
+ * Start a node on --dir for one command, run it, stop. Local commands need no listener;
+ * with --peer, the peer is a bootstrap peer given time to send what is missing, unless the
+ * command dials it itself (`dials`).
+ */
+async function withNode<T> (cli: CommandLine, run: (didbase: Didbase) => Promise<T>, dials = false): Promise<T> {
+  const peer = cli.flags.peer
+  const bootstrap = peer !== undefined && !dials ? { bootstrap: [peer] } : {}
+  const didbase = await createDidbase({ directory: cli.dir, listen: [], ...bootstrap, openTimeout: peer !== undefined ? 30_000 : 3_000 })
+  try {
+    return await run(didbase)
+  } finally {
+    await didbase.close()
+  }
+}
+
+async function withDatabase<T> (cli: CommandLine, address: string, run: (db: Any) => Promise<T>): Promise<T> {
+  return withNode(cli, async (didbase) => run(await didbase.open(address)))
+}
+
+export async function runNetworkCommand (command: NetworkCommand, cli: CommandLine): Promise<void> {
+  const json = cli.flags.json
+  switch (command.name) {
+    case 'create': {
+      const { kind, database } = command
+      const options = {
+        ...(command.schema !== undefined ? { schema: command.schema } : {}),
+        ...(command.writers !== undefined ? { writers: command.writers } : {}),
+        acl: command.acl,
+        ownership: command.ownership
+      }
+      await withNode(cli, async (didbase) => {
+        const db = kind === 'keyvalue' ? await didbase.keyValue(database, options) : kind === 'documents' ? await didbase.documents(database, options as never) : await didbase.eventLog(database, options)
+        print(cli, db.address, { address: db.address, type: kind, name: database })
+      })
+      return
+    }
+    case 'put': {
+      const { address, key, value } = command
+      const hash = await withDatabase(cli, address, async (db) => {
+        if (db.type === 'keyvalue') return db.put(key, value)
+        if (db.type === 'documents') return db.put(value as Record<string, unknown>)
+        throw new UsageError(`${address} is an event log; use: didbase add <address> <json>`)
+      })
+      print(cli, hash, { hash })
+      return
+    }
+    case 'add': {
+      const { address, value } = command
+      const hash = await withDatabase(cli, address, async (db) => {
+        if (db.type !== 'events') throw new UsageError(`${address} is a ${db.type} database; use: didbase put`)
+        return db.add(value)
+      })
+      print(cli, hash, { hash })
+      return
+    }
+    case 'get':
+    case 'del': {
+      const { address, key } = command
+      await withDatabase(cli, address, async (db) => {
+        if (db.type === 'events') throw new UsageError(`${address} is an event log; use: didbase list`)
+        const value = await db.get(key)
+        if (value === undefined) throw new NotFoundError(`no record ${key} in ${address}`)
+        if (command.name === 'get') {
+          print(cli, JSON.stringify(value), { key, value })
+          return
+        }
+        const hash = await db.del(key)
+        print(cli, hash, { hash })
+      })
+      return
+    }
+    case 'list': {
+      const rows = await withDatabase(cli, command.address, async (db) => {
+        const out: Array<{ key?: string, value: unknown, writer: string, hash: string }> = []
+        for await (const row of db.entries()) out.push(row as { key?: string, value: unknown, writer: string, hash: string })
+        return out
+      })
+      if (json) console.log(JSON.stringify(rows))
+      else for (const r of rows) console.log(`${r.key ?? r.hash}\t${JSON.stringify(r.value)}\t${r.writer}`)
+      return
+    }
+    case 'grant':
+    case 'revoke': {
+      const { address, role, did } = command
+      const hash = await withDatabase(cli, address, async (db) => (command.name === 'grant' ? db.grant(role, did) : db.revoke(role, did)))
+      print(cli, hash, { hash })
+      return
+    }
+    case 'invite': {
+      const { address, did, role, expiresIn } = command
+      const token = await withDatabase(cli, address, async (db) => db.invite(did, { role, expiresIn }))
+      print(cli, token, { token, expiresAt: decodeInvite(token).expiresAt })
+      return
+    }
+    case 'accept':
+      await withNode(cli, async (didbase) => {
+        const db = await didbase.accept(command.token)
+        print(cli, `you may now write to ${db.address}`, { address: db.address })
+      })
+      return
+    case 'query': {
+      const fields = Object.entries(command.match)
+      const docs = await withDatabase(cli, command.address, async (db) => {
+        if (db.type !== 'documents') throw new UsageError(`${command.address} is a ${db.type} database; query works on documents (use: didbase list)`)
+        const out: unknown[] = []
+        for await (const doc of db.query((d) => fields.every(([k, v]) => JSON.stringify(d[k]) === JSON.stringify(v)))) out.push(doc)
+        return out
+      })
+      if (json) console.log(JSON.stringify(docs))
+      else for (const d of docs) console.log(JSON.stringify(d))
+      return
+    }
+    case 'sync': {
+      const { address, peer } = command
+      const r = await withNode(cli, async (didbase) => syncFromPeer(didbase, address, peer, json ? 'json' : 'bar'), true)
+      print(cli, `synced ${address}: ${r.entries} entries, up to date with ${peer} (${(r.ms / 1000).toFixed(1)} s)`, r)
+      return
+    }
+    case 'pin': {
+      const { address, peer } = command
+      await withNode(cli, async (didbase) => {
+        // The peer fetches the database from us, so it must be open here while it asks.
+        await didbase.dial(peer)
+        await didbase.open(address)
+        await didbase.pin(address, peer)
+      }, true)
+      print(cli, `${peer} keeps and serves ${address}`, { address, peer })
+      return
+    }
+    case 'peer':
+      await runPeer(command.settings, json)
+  }
+}
