@@ -38,10 +38,20 @@ async function executable (path: string): Promise<boolean> {
   return access(path, constants.X_OK).then(() => true, () => false)
 }
 
-async function systemChromium (): Promise<string | undefined> {
-  const onPath = (process.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '')
+/** Where to look; tests narrow it to show what a machine without a browser is told. */
+export interface Machine {
+  env: Record<string, string | undefined>
+  systemPaths: readonly string[]
+  platform: NodeJS.Platform
+  arch: string
+}
+
+const THIS_MACHINE: Machine = { env: process.env, systemPaths: SYSTEM_PATHS, platform: process.platform, arch: process.arch }
+
+async function systemChromium (machine: Machine): Promise<string | undefined> {
+  const onPath = (machine.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '')
     .flatMap((dir) => SYSTEM_NAMES.map((name) => join(dir, name)))
-  for (const path of [...SYSTEM_PATHS, ...onPath]) {
+  for (const path of [...machine.systemPaths, ...onPath]) {
     if (await executable(path)) return path
   }
   return undefined
@@ -53,8 +63,8 @@ async function systemChromium (): Promise<string | undefined> {
  * a finished inflate beside it and inflate again when the note is missing or from another
  * version.
  */
-async function bundledChromium (): Promise<FoundChromium | undefined> {
-  if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64')) return undefined
+async function bundledChromium (machine: Machine): Promise<FoundChromium | undefined> {
+  if (machine.platform !== 'linux' || (machine.arch !== 'x64' && machine.arch !== 'arm64')) return undefined
   const require = createRequire(import.meta.url)
   let version: string
   try {
@@ -74,18 +84,18 @@ async function bundledChromium (): Promise<FoundChromium | undefined> {
   const executablePath = await Chromium.executablePath()
   await writeFile(note, version)
   // Its fonts come inflated beside it; a machine without system fonts renders with these.
-  return { executablePath, source: '@sparticuz/chromium', env: { FONTCONFIG_PATH: process.env.FONTCONFIG_PATH ?? join(tmpdir(), 'fonts') } }
+  return { executablePath, source: '@sparticuz/chromium', env: { FONTCONFIG_PATH: machine.env.FONTCONFIG_PATH ?? join(tmpdir(), 'fonts') } }
 }
 
-export async function findChromium (): Promise<FoundChromium> {
-  const fromEnv = process.env.CHROMIUM_PATH
+export async function findChromium (machine: Machine = THIS_MACHINE): Promise<FoundChromium> {
+  const fromEnv = machine.env.CHROMIUM_PATH
   if (fromEnv !== undefined && fromEnv !== '') {
     if (!await executable(fromEnv)) throw new NoChromiumError(`CHROMIUM_PATH is ${fromEnv}, which is not an executable file`)
     return { executablePath: fromEnv, source: 'CHROMIUM_PATH', env: {} }
   }
-  const system = await systemChromium()
+  const system = await systemChromium(machine)
   if (system !== undefined) return { executablePath: system, source: 'system', env: {} }
-  const bundled = await bundledChromium()
+  const bundled = await bundledChromium(machine)
   if (bundled !== undefined) return bundled
-  throw new NoChromiumError(`no Chromium or Chrome found on this ${process.platform}/${process.arch} machine, and no bundled one (the @sparticuz/chromium devDependency, Linux x64 and arm64 only, is not installed or does not fit): install Chromium or Chrome, or set CHROMIUM_PATH to its executable`)
+  throw new NoChromiumError(`no Chromium or Chrome found on this ${machine.platform}/${machine.arch} machine, and no bundled one (the @sparticuz/chromium devDependency, Linux x64 and arm64 only, is not installed or does not fit): install Chromium or Chrome, or set CHROMIUM_PATH to its executable`)
 }
