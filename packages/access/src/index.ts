@@ -19,29 +19,18 @@
  * ```
  */
 /// <reference path="../types/orbitdb-core.d.ts" preserve="true" />
-export { Did, didOfPublicKey, publicKeyOfDid } from './did.js'
+export * from './identity-entry.js'
 export { verify as verifyEd25519 } from './ed25519.js'
 export { forgetCheckedSignatures, verifyEntry } from './entry.js'
 export {
   AccessDeniedError,
   CorruptBlockError,
   EntryRejectedError,
-  InvalidDidError,
   InvalidInviteError,
-  InvalidKeyError,
   InviteExpiredError,
   InvalidPolicyError,
   type RejectionReason
 } from './errors.js'
-export {
-  createDidKeyIdentity,
-  type DidIdentity,
-  type DidKeyIdentity,
-  type DidKeyInit,
-  decodeSeed,
-  encodeSeed
-} from './identity.js'
-export { IDENTITY_FILE, loadOrCreateIdentity } from './keyfile.js'
 export { readSecret, writeSecret } from './secret-store.js'
 export { type OrbitIdentityLayer, orbitIdentityLayer } from './orbit-identity.js'
 export {
