@@ -90,7 +90,7 @@ describe('a project outside the repository, installed from the packed tarballs',
       const dir = join(project, 'node_modules', '@didbase', name)
       const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }
       const declared = new Set(Object.keys(manifest.dependencies ?? {}))
-      for (const file of (await readdir(join(dir, 'dist'))).filter((f) => f.endsWith('.js'))) {
+      for (const file of (await readdir(join(dir, 'dist'), { recursive: true })).filter((f) => f.endsWith('.js'))) {
         const code = await readFile(join(dir, 'dist', file), 'utf8')
         for (const [, specifier] of code.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)/g)) {
           if (specifier === undefined || specifier.startsWith('.') || builtins.has(specifier)) continue

@@ -3,7 +3,7 @@
  * OrbitDB, did-jwt or the access controllers, for code that only needs to know who it is
  * (the `didbase init` and `id` commands load this and nothing networked).
  */
-export { Did, didOfPublicKey, publicKeyOfDid } from './did.js'
+export { Did, didOfPublicKey, publicKeyOfDid } from './did/did.js'
 export { InvalidDidError, InvalidKeyError } from './errors.js'
 export {
   createDidKeyIdentity,
@@ -12,5 +12,5 @@ export {
   type DidKeyInit,
   decodeSeed,
   encodeSeed
-} from './identity.js'
-export { IDENTITY_FILE, loadOrCreateIdentity } from './keyfile.js'
+} from './identity/identity.js'
+export { IDENTITY_FILE, loadOrCreateIdentity } from './identity/keyfile.js'

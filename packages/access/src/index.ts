@@ -20,8 +20,8 @@
  */
 /// <reference path="../types/orbitdb-core.d.ts" preserve="true" />
 export * from './identity-entry.js'
-export { verify as verifyEd25519 } from './ed25519.js'
-export { forgetCheckedSignatures, verifyEntry } from './entry.js'
+export { verify as verifyEd25519 } from './did/ed25519.js'
+export { forgetCheckedSignatures, verifyEntry } from './identity/entry.js'
 export {
   AccessDeniedError,
   CorruptBlockError,
@@ -31,8 +31,8 @@ export {
   InvalidPolicyError,
   type RejectionReason
 } from './errors.js'
-export { readSecret, writeSecret } from './secret-store.js'
-export { type OrbitIdentityLayer, orbitIdentityLayer } from './orbit-identity.js'
+export { readSecret, writeSecret } from './identity/secret-store.js'
+export { type OrbitIdentityLayer, orbitIdentityLayer } from './identity/orbit-identity.js'
 export {
   ACCESS_TYPES,
   ACL_TYPE,
@@ -47,8 +47,8 @@ export {
   loadPolicy,
   type PolicyBlock,
   WRITERS_TYPE
-} from './controller.js'
-export type { AclState, Genesis } from './acl-state.js'
-export { createInvite, type CreateInviteOptions, decodeInvite, type InviteClaims, verifyInvite, type VerifyInviteOptions } from './invite.js'
-export { type AclOperation, aclPayload, isRole, MAX_DEPTH, notPlainData, type Operation, parseOperation, type Role, ROLES } from './operations.js'
-export { getBlock, putBlock, type BlockstoreLike } from './blocks.js'
+} from './policy/controller.js'
+export type { AclState, Genesis } from './policy/acl-state.js'
+export { createInvite, type CreateInviteOptions, decodeInvite, type InviteClaims, verifyInvite, type VerifyInviteOptions } from './invite/invite.js'
+export { type AclOperation, aclPayload, isRole, MAX_DEPTH, notPlainData, type Operation, parseOperation, type Role, ROLES } from './policy/operations.js'
+export { getBlock, putBlock, type BlockstoreLike } from './policy/blocks.js'

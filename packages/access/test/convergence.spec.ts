@@ -7,10 +7,10 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createDidKeyIdentity } from '../src/identity.js'
-import { createInvite } from '../src/invite.js'
-import type { Judge, LoadedEntry } from '../src/judge.js'
-import type { Role } from '../src/operations.js'
+import { createDidKeyIdentity } from '../src/identity/identity.js'
+import { createInvite } from '../src/invite/invite.js'
+import type { Judge, LoadedEntry } from '../src/judge/judge.js'
+import type { Role } from '../src/policy/operations.js'
 import { History, verdict } from './history.js'
 
 const actors = [createDidKeyIdentity(), createDidKeyIdentity(), createDidKeyIdentity(), createDidKeyIdentity()]

@@ -9,9 +9,9 @@ import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js'
 import { sha512 } from '@noble/hashes/sha2.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import * as browser from '../src/ed25519.browser.js'
-import * as node from '../src/ed25519.js'
-import { L, strictlyAcceptable, verifyCofactorless } from '../src/ed25519-rules.js'
+import * as browser from '../src/did/ed25519.browser.js'
+import * as node from '../src/did/ed25519.js'
+import { L, strictlyAcceptable, verifyCofactorless } from '../src/did/ed25519-rules.js'
 
 const le = (bytes: Uint8Array): bigint => bytes.reduceRight((n, b) => (n << 8n) | BigInt(b), 0n)
 const leBytes = (n: bigint): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn))

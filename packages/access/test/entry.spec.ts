@@ -1,7 +1,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { describe, expect, it } from 'vitest'
 import { createDidKeyIdentity, type DidIdentity, EntryRejectedError, verifyEntry } from '../src/index.js'
-import { encodeSignature, signedBytes, signerKeyOf } from '../src/entry.js'
+import { encodeSignature, signedBytes, signerKeyOf } from '../src/identity/entry.js'
 
 async function entry (signer: DidIdentity, claimed = signer.did, payload: unknown = { op: 'PUT', key: 'k', value: 1 }) {
   const fields = { id: '/orbitdb/zdpuTest', payload, next: [], refs: [], clock: { id: signerKeyOf(signer.did), time: 1 }, v: 2 }

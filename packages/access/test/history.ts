@@ -7,10 +7,10 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { encodeSignature, signedBytes, signerKeyOf } from '../src/entry.js'
-import type { DidIdentity } from '../src/identity.js'
-import { Judge, type JudgeRules, type LoadedEntry } from '../src/judge.js'
-import { type AclOperation, aclPayload } from '../src/operations.js'
+import { encodeSignature, signedBytes, signerKeyOf } from '../src/identity/entry.js'
+import type { DidIdentity } from '../src/identity/identity.js'
+import { Judge, type JudgeRules, type LoadedEntry } from '../src/judge/judge.js'
+import { type AclOperation, aclPayload } from '../src/policy/operations.js'
 
 /** An access operation without its time, which `History.acl` fills in. */
 export type Undated<T> = T extends unknown ? Omit<T, 'at'> & { at?: number } : never

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { createDidKeyIdentity } from '../src/identity.js'
-import { createInvite, decodeInvite, verifyInvite } from '../src/invite.js'
+import { createDidKeyIdentity } from '../src/identity/identity.js'
+import { createInvite, decodeInvite, verifyInvite } from '../src/invite/invite.js'
 
 const admin = createDidKeyIdentity()
 const alice = createDidKeyIdentity()

@@ -1,5 +1,5 @@
 import type { RejectionReason } from '@didbase/access'
-import type { SyncProgress } from './catch-up.js'
+import type { SyncProgress } from './sync/catch-up.js'
 
 /** A write was applied, locally or from a replica. */
 export interface UpdateDetail {

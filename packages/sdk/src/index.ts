@@ -26,7 +26,7 @@ export {
   type RejectionReason,
   type Role
 } from '@didbase/access'
-export type { InviteOptions, Roles, Signed } from './database.js'
+export type { InviteOptions, Roles, Signed } from './databases/database.js'
 export {
   type AnyDatabase,
   type CreateOptions,
@@ -36,12 +36,12 @@ export {
   type DocumentsOptions,
   type OpenOptions
 } from './didbase.js'
-export { type DocumentRecord, DocumentsDatabase } from './documents.js'
+export { type DocumentRecord, DocumentsDatabase } from './databases/documents.js'
 export * from './errors.js'
 export { defineSchema, type Infer, s, Schema, SchemaValidationError, schemaFromDSL } from '@didbase/schemas'
-export { EventLogDatabase, type EventLogReadOptions } from './eventlog.js'
-export type { SyncProgress } from './catch-up.js'
+export { EventLogDatabase, type EventLogReadOptions } from './databases/eventlog.js'
+export type { SyncProgress } from './sync/catch-up.js'
 export type { DatabaseEvents, RejectedDetail, UpdateDetail } from './events.js'
-export { type KeyValueRecord, KeyValueDatabase } from './keyvalue.js'
-export type { DatabaseType } from './manifest.js'
-export type { IceServer } from './node.js'
+export { type KeyValueRecord, KeyValueDatabase } from './databases/keyvalue.js'
+export type { DatabaseType } from './databases/manifest.js'
+export type { IceServer } from './node/helia-node.js'

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { LogEntry } from '@orbitdb/core'
 import { createDidbase, type Didbase } from '../src/index.js'
-import { closableEntryStorage, JoinFetches, MAX_ARRIVED, MAX_ARRIVED_BYTES } from '../src/entry-storage.js'
+import { closableEntryStorage, JoinFetches, MAX_ARRIVED, MAX_ARRIVED_BYTES } from '../src/storage/entry-storage.js'
 
 const cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {

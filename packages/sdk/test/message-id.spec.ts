@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fastMessageId } from '../src/message-id.js'
+import { fastMessageId } from '../src/upstream/message-id.js'
 
 const bytes = fc.uint8Array({ maxLength: 64 })
 const message = fc.record({

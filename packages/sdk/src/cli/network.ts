@@ -4,9 +4,9 @@
  */
 import { decodeInvite } from '@didbase/access'
 import { createDidbase, type Didbase } from '../didbase.js'
-import type { DocumentsDatabase } from '../documents.js'
-import type { EventLogDatabase } from '../eventlog.js'
-import type { KeyValueDatabase } from '../keyvalue.js'
+import type { DocumentsDatabase } from '../databases/documents.js'
+import type { EventLogDatabase } from '../databases/eventlog.js'
+import type { KeyValueDatabase } from '../databases/keyvalue.js'
 import { type Command, type CommandLine, NotFoundError, UsageError } from './args.js'
 import { print } from './output.js'
 import { runPeer } from './peer.js'

@@ -2,7 +2,7 @@
  * `didbase peer`: the always-on replicator as a command (settings: peer-config.ts). It logs
  * one line per event (JSON lines with `--json`) and stops cleanly on SIGINT or SIGTERM.
  */
-import { type ReplicatorInit, startReplicator } from '../replicator.js'
+import { type ReplicatorInit, startReplicator } from '../pinning/replicator.js'
 
 function line (json: boolean, event: string, detail: Record<string, unknown>): string {
   const time = new Date().toISOString()

@@ -7,10 +7,10 @@ import { createJWT, decodeJWT, verifyJWT } from 'did-jwt'
 import { Resolver } from 'did-resolver'
 import KeyDidResolver from 'key-did-resolver'
 import { base64url } from 'multiformats/bases/base64'
-import { Did } from './did.js'
-import { InvalidInviteError, InviteExpiredError } from './errors.js'
-import type { DidIdentity } from './identity.js'
-import { isRole, type Role } from './operations.js'
+import { Did } from '../did/did.js'
+import { InvalidInviteError, InviteExpiredError } from '../errors.js'
+import type { DidIdentity } from '../identity/identity.js'
+import { isRole, type Role } from '../policy/operations.js'
 
 /** What an invite grants, read from its token. Times are ms since the epoch. */
 export interface InviteClaims {

@@ -7,11 +7,11 @@
  * entries on its key in that past. Nothing a replica happens to have seen elsewhere counts,
  * so every replica reaches the same verdict in any arrival order.
  */
-import { type AclEffect, AclFold, type AclOpFacts, type AclSet, AclSets, type AclState, type Genesis } from './acl-state.js'
-import { type EntryLike, verifyEntry } from './entry.js'
-import { EntryRejectedError, type RejectionReason } from './errors.js'
-import { verifyInvite } from './invite.js'
-import { type Operation, parseOperation } from './operations.js'
+import { type AclEffect, AclFold, type AclOpFacts, type AclSet, AclSets, type AclState, type Genesis } from '../policy/acl-state.js'
+import { type EntryLike, verifyEntry } from '../identity/entry.js'
+import { EntryRejectedError, type RejectionReason } from '../errors.js'
+import { verifyInvite } from '../invite/invite.js'
+import { type Operation, parseOperation } from '../policy/operations.js'
 import type { Schema } from '@didbase/schemas'
 import * as dagCbor from '@ipld/dag-cbor'
 import { base58btc } from 'multiformats/bases/base58'

@@ -3,7 +3,7 @@ import { ACCESS_TYPES, type BlockstoreLike, CorruptBlockError, getBlock } from '
 import { isValidAddress } from '@orbitdb/core'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
-import { InvalidAddressError, UnknownDatabaseError, UnsupportedDatabaseError } from './errors.js'
+import { InvalidAddressError, UnknownDatabaseError, UnsupportedDatabaseError } from '../errors.js'
 
 export type DatabaseType = 'keyvalue' | 'documents' | 'events'
 export const DATABASE_TYPES: readonly DatabaseType[] = ['keyvalue', 'documents', 'events']

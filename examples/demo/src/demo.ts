@@ -10,9 +10,7 @@ import { join } from 'node:path'
 import { createDidKeyIdentity, orbitIdentityLayer } from '@didbase/access'
 import { defineSchema, s } from '@didbase/schemas'
 import { Entry } from '@orbitdb/core'
-import { createDidbase, type Didbase } from './didbase.js'
-import type { RejectedDetail } from './events.js'
-import type { KeyValueDatabase } from './keyvalue.js'
+import { createDidbase, type Didbase, type KeyValueDatabase, type RejectedDetail } from '@didbase/sdk'
 
 const say = (who: string, text: string): void => {
   console.log(`${who.padEnd(8)} ${text}`)

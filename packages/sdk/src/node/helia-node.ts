@@ -17,9 +17,9 @@ import { createHelia, type Helia } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
 import { createLibp2p } from 'libp2p'
 import { joinPath, meetPeers, peerDiscovery, prepareDirectory, transports } from './platform.js'
-import { frameHeadsExchanges } from './heads-stream.js'
-import { fastMessageId } from './message-id.js'
-import { VerifiedBlockstore } from './verified-blockstore.js'
+import { frameHeadsExchanges } from '../upstream/heads-stream.js'
+import { fastMessageId } from '../upstream/message-id.js'
+import { VerifiedBlockstore } from '../storage/verified-blockstore.js'
 const PEER_KEY_FILE = 'peer.key'
 
 export interface NodeInit {

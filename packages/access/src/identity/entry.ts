@@ -7,9 +7,9 @@
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { base64url } from 'multiformats/bases/base64'
-import { publicKeyOfDid } from './did.js'
-import { verify as ed25519Verify } from './ed25519.js'
-import { EntryRejectedError } from './errors.js'
+import { publicKeyOfDid } from '../did/did.js'
+import { verify as ed25519Verify } from '../did/ed25519.js'
+import { EntryRejectedError } from '../errors.js'
 
 const DID_KEY_PREFIX = 'did:key:'
 

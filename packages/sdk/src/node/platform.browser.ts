@@ -9,8 +9,8 @@ import type { Libp2p, PeerDiscovery, Transport } from '@libp2p/interface'
 import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { browserDiscovery } from './discovery.js'
-import { DirectoryInUseError } from './errors.js'
-import type { IceServer } from './node.js'
+import { DirectoryInUseError } from '../errors.js'
+import type { IceServer } from './helia-node.js'
 
 /** Accept relayed connections, and WebRTC connections set up through them. */
 export const DEFAULT_LISTEN = ['/p2p-circuit', '/webrtc']

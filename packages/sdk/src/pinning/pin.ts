@@ -6,7 +6,7 @@
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { type PinRefusal, PinRefusedError } from './errors.js'
+import { type PinRefusal, PinRefusedError } from '../errors.js'
 
 export const PIN_PROTOCOL = '/didbase/pin/1.0.0'
 /** Requests and replies are small; anything longer is hostile. */

@@ -4,7 +4,7 @@
  * offline, with no identity block to fetch.
  */
 import type { OrbitIdentities, OrbitIdentity } from '@orbitdb/core'
-import { Did } from './did.js'
+import { Did } from '../did/did.js'
 import { encodeSignature, publicKeyOfSignerKey, rememberSignature, signerKeyOf, verifySignature } from './entry.js'
 import type { DidIdentity } from './identity.js'
 

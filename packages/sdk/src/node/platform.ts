@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { browserDiscovery } from './discovery.js'
-import type { IceServer } from './node.js'
+import type { IceServer } from './helia-node.js'
 
 export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 

@@ -5,7 +5,7 @@
  * changes its writer had seen.
  */
 import { CID } from 'multiformats/cid'
-import { Did } from './did.js'
+import { Did } from '../did/did.js'
 
 export const ROLES = ['admin', 'writer'] as const
 export type Role = typeof ROLES[number]

@@ -5,7 +5,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { type Ed25519Signer, PUBLIC_KEY_LENGTH, SEED_LENGTH, SIGNATURE_LENGTH, strictlyAcceptable, verifyCofactorless } from './ed25519-rules.js'
-import { InvalidKeyError } from './errors.js'
+import { InvalidKeyError } from '../errors.js'
 
 export { type Ed25519Signer, PUBLIC_KEY_LENGTH, SEED_LENGTH, SIGNATURE_LENGTH }
 

@@ -4,7 +4,7 @@ import * as Block from 'multiformats/block'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { CorruptBlockError } from './errors.js'
+import { CorruptBlockError } from '../errors.js'
 
 /** The part of Helia's blockstore we use. */
 export interface BlockstoreLike {

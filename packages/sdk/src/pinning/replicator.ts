@@ -9,9 +9,9 @@ import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ACL_TYPE, ANYONE, type BlockstoreLike, loadPolicy, type PolicyBlock } from '@didbase/access'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
-import { type AnyDatabase, createDidbase, type Didbase } from './didbase.js'
-import { PinRefusedError } from './errors.js'
-import { parseAddress, readManifest } from './manifest.js'
+import { type AnyDatabase, createDidbase, type Didbase } from '../didbase.js'
+import { PinRefusedError } from '../errors.js'
+import { parseAddress, readManifest } from '../databases/manifest.js'
 import { handlePins } from './pin.js'
 
 export type ReplicatorLog = (event: string, detail: Record<string, unknown>) => void

@@ -1,6 +1,6 @@
 import { base58btc } from 'multiformats/bases/base58'
 import { PUBLIC_KEY_LENGTH } from './ed25519.js'
-import { InvalidDidError } from './errors.js'
+import { InvalidDidError } from '../errors.js'
 
 /** A DID string that has been checked once at the edge. */
 export type Did = string & { readonly __did: unique symbol }

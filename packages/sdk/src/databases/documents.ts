@@ -1,6 +1,6 @@
 import type { LogEntry, DocumentsDatabase as OrbitDocuments } from '@orbitdb/core'
 import { assertKey, DatabaseHandle, type HandleContext, type Signed } from './database.js'
-import { InvalidValueError } from './errors.js'
+import { InvalidValueError } from '../errors.js'
 import { RecordIndex, recordKeyOf } from './record-index.js'
 
 export interface DocumentRecord<T> extends Signed<T> {

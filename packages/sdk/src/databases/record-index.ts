@@ -10,7 +10,7 @@
  * entry it reaches.
  */
 import type { LogEntry } from '@orbitdb/core'
-import type { SnapshotStore } from './index-snapshot.js'
+import type { SnapshotStore } from '../storage/index-snapshot.js'
 
 /** The entry that decides a key: a PUT (the record) or a DEL (no record). */
 export interface Winner {

@@ -3,11 +3,11 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 
-const demo = fileURLToPath(new URL('../packages/sdk/dist/demo.js', import.meta.url))
+const demo = fileURLToPath(new URL('../src/demo.ts', import.meta.url))
 
 describe('npm start', () => {
   it('tells the demo story without errors', async () => {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [demo], { timeout: 60_000 })
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--experimental-strip-types', '--no-warnings', demo], { timeout: 60_000 })
     expect(stdout).toMatch(/member +accepted the invite and wrote a todo/)
     expect(stdout).toMatch(/owner +sees "Write docs"/)
     expect(stdout).toContain('its own SDK refused: AccessDeniedError')

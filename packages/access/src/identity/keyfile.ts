@@ -1,6 +1,6 @@
 import { readSecret, secretLocation, writeSecret } from './secret-store.js'
-import { didOfPublicKey } from './did.js'
-import { InvalidKeyError } from './errors.js'
+import { didOfPublicKey } from '../did/did.js'
+import { InvalidKeyError } from '../errors.js'
 import { createDidKeyIdentity, type DidKeyIdentity, decodeSeed, encodeSeed } from './identity.js'
 
 export const IDENTITY_FILE = 'identity.json'
