@@ -12,7 +12,7 @@ import {
 } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { createOrbitDB, type Database, Documents, Events, KeyValue, type LogEntry, type OrbitDB, useAccessController } from '@orbitdb/core'
+import { createOrbitDB, type Database, type LogEntry, type OrbitDB, useAccessController } from '@orbitdb/core'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
@@ -23,12 +23,13 @@ import { DEFAULT_DIRECTORY, DEFAULT_LISTEN, joinPath, lockDirectory, removeTempo
 import type { DatabaseHandle, HandleContext } from './databases/database.js'
 import { DocumentsDatabase } from './databases/documents.js'
 import { closableEntryStorage, JoinFetches } from './storage/entry-storage.js'
-import { LogIndex, markReachable } from './storage/log-index.js'
+import { LogIndex } from './storage/log-index.js'
 import { snapshotStore } from './storage/index-snapshot.js'
-import { ClosedError, InvalidAddressError, InvalidValueError, WrongDatabaseTypeError } from './errors.js'
+import { ClosedError, InvalidAddressError, UnsupportedDatabaseError, WrongDatabaseTypeError } from './errors.js'
 import { EventLogDatabase } from './databases/eventlog.js'
 import { KeyValueDatabase } from './databases/keyvalue.js'
-import { type DatabaseType, type DidbaseMeta, parseAddress, readManifest } from './databases/manifest.js'
+import { type DatabaseType, type DidbaseMeta, parseAddress } from './databases/manifest.js'
+import { accessControllerFor, bindLogIndex, DEFAULT_INDEX_BY, DEFAULT_OPEN_TIMEOUT, databaseType, enforcesSchema, resolveTarget } from './databases/open.js'
 import { createNode, type IceServer, type Node } from './node/helia-node.js'
 import { requestPin } from './pinning/pin.js'
 import { exchangeWithNewPeers, startSync } from './upstream/sync-start.js'
@@ -133,17 +134,9 @@ export interface Didbase extends AsyncDisposable {
   close: () => Promise<void>
 }
 
-const DEFAULT_INDEX_BY = '_id'
-
 // A replica builds the controller a manifest names from OrbitDB's registry, with no options.
 useAccessController(didWriters as never)
 useAccessController(didAcl as never)
-
-function accessControllerFor (options: CreateOptions<unknown>): ReturnType<typeof didWriters> {
-  const common = { ownership: options.ownership === true, ...(options.schema ? { schema: options.schema as Schema } : {}), ...(options.writers ? { writers: options.writers } : {}) }
-  if (options.acl === true || options.admins !== undefined) return didAcl({ ...common, ...(options.admins ? { admins: options.admins } : {}) })
-  return didWriters(common)
-}
 
 class DidbaseNode implements Didbase {
   readonly did: Did
@@ -219,29 +212,8 @@ class DidbaseNode implements Didbase {
   async #open (wanted: DatabaseType | undefined, nameOrAddress: string, options: DocumentsOptions<unknown>): Promise<AnyDatabase> {
     this.#assertOpen()
     options.signal?.throwIfAborted()
-    const cid = parseAddress(nameOrAddress)
-    let type: DatabaseType
-    let meta: DidbaseMeta
-    if (cid !== undefined) {
-      const signal = AbortSignal.any([AbortSignal.timeout(this.#openTimeout), ...(options.signal ? [options.signal] : [])])
-      const manifest = await readManifest(this.helia.blockstore as unknown as BlockstoreLike, cid, signal)
-      if (wanted !== undefined && manifest.type !== wanted) {
-        throw new WrongDatabaseTypeError(`${nameOrAddress} is a ${manifest.type} database, not ${wanted}; open it with didbase.open() or the matching method`)
-      }
-      if (options.schema !== undefined && manifest.meta.schema !== (await options.schema.cid()).toString()) {
-        throw new WrongDatabaseTypeError(`${nameOrAddress} was created with schema ${manifest.meta.schema ?? '(none)'}, not ${(await options.schema.cid()).toString()}`)
-      }
-      if (options.indexBy !== undefined && options.indexBy !== (manifest.meta.indexBy ?? DEFAULT_INDEX_BY)) {
-        throw new WrongDatabaseTypeError(`${nameOrAddress} indexes documents by "${manifest.meta.indexBy}", not "${options.indexBy}"`)
-      }
-      type = manifest.type
-      meta = manifest.meta
-    } else {
-      if (wanted === undefined) throw new InvalidValueError('open() takes an address; use keyValue(), documents() or eventLog() to create by name')
-      type = wanted
-      meta = type === 'documents' ? { didbase: 1, indexBy: options.indexBy ?? DEFAULT_INDEX_BY } : { didbase: 1 }
-      if (options.schema !== undefined) meta.schema = (await options.schema.cid()).toString()
-    }
+    const schemaCid = options.schema === undefined ? undefined : await options.schema.cid()
+    const { type, meta, cid } = await resolveTarget(this.helia.blockstore as unknown as BlockstoreLike, wanted, nameOrAddress, options, schemaCid, this.#openTimeout)
     const stopping = new AbortController()
     const fetches = new JoinFetches(stopping.signal)
     const logIndex = new LogIndex()
@@ -255,28 +227,19 @@ class DidbaseNode implements Didbase {
       sync: false,
       ...(cid === undefined ? { AccessController: accessControllerFor(options) } : {})
     })
-    if (cid !== undefined && options.schema !== undefined) {
-      // The schema that is enforced is the policy's; the manifest's meta is only a label.
-      const enforced = isDidAccessController(db.access) ? db.access.schema : undefined
-      const wanted = await options.schema.cid()
-      if (enforced === undefined || !(await enforced.cid()).equals(wanted)) {
-        if (!this.#handles.has(db.address)) await db.close()
-        throw new WrongDatabaseTypeError(`${nameOrAddress} does not enforce schema ${wanted}`)
-      }
+    if (cid !== undefined && schemaCid !== undefined && !(await enforcesSchema(db, schemaCid))) {
+      if (!this.#handles.has(db.address)) await db.close()
+      throw new WrongDatabaseTypeError(`${nameOrAddress} does not enforce schema ${schemaCid}`)
     }
     // Another open of this address may be binding its index right now: it makes the handle.
     const pending = this.#binding.get(db.address)
     if (pending !== undefined) await pending
     const fresh = !this.#handles.has(db.address)
     if (fresh) {
-      // Where OrbitDB keeps a log's index by default, so databases made before keep theirs.
-      const bound = logIndex.bind(joinPath(this.#orbitdbDirectory, db.address, 'log', '_index'))
+      const bound = bindLogIndex(logIndex, db, joinPath(this.#orbitdbDirectory, db.address, 'log', '_index'), async (hash) => this.#storedEntry(db, hash))
       this.#binding.set(db.address, bound.catch(() => {}))
       try {
         await bound
-        // Best effort: an entry that cannot be read (a damaged block) fails where it is used.
-        const heads = await db.log.heads().catch(() => [])
-        await markReachable(logIndex, heads, async (hash) => this.#storedEntry(db, hash).catch(() => undefined))
       } catch (err) {
         await db.close().catch(() => {})
         throw err
@@ -299,7 +262,7 @@ class DidbaseNode implements Didbase {
   #handleFor (db: Database, type: DatabaseType, meta: DidbaseMeta, stopping: AbortController, fetches: JoinFetches): AnyDatabase {
     const existing = this.#handles.get(db.address)
     if (existing !== undefined) return existing
-    if (!isDidAccessController(db.access)) throw new Error(`${db.address} has no didbase access controller`)
+    if (!isDidAccessController(db.access)) throw new UnsupportedDatabaseError(`${db.address} has no didbase access controller`)
     const { topicValidators } = this.helia.libp2p.services.pubsub as { topicValidators: Map<string, TopicValidatorFn> }
     const ctx: HandleContext = {
       db,
@@ -351,13 +314,6 @@ class DidbaseNode implements Didbase {
   }
 }
 
-function databaseType (type: DatabaseType, meta: DidbaseMeta): (params: Record<string, unknown>) => Promise<Database> {
-  // Plain KeyValue: the handle keeps its own index (record-index.ts).
-  if (type === 'keyvalue') return KeyValue()
-  if (type === 'documents') return Documents({ indexBy: meta.indexBy ?? DEFAULT_INDEX_BY })
-  return Events()
-}
-
 /**
  * Start a didbase node: an embedded Helia + libp2p node with OrbitDB on top, signing as a DID.
  *
@@ -392,7 +348,7 @@ export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
     const { identity: orbitIdentity, identities } = orbitIdentityLayer(identity)
     const orbitdbDirectory = joinPath(directory, 'orbitdb')
     const orbitdb = await createOrbitDB({ ipfs: node.helia, identity: orbitIdentity, identities, directory: orbitdbDirectory })
-    return new DidbaseNode(identity, node, orbitdb, { orbitdbDirectory, openTimeout: init.openTimeout ?? 30_000, tempDir, unlock })
+    return new DidbaseNode(identity, node, orbitdb, { orbitdbDirectory, openTimeout: init.openTimeout ?? DEFAULT_OPEN_TIMEOUT, tempDir, unlock })
   } catch (err) {
     await node?.stop()
     unlock()

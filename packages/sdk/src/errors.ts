@@ -59,3 +59,9 @@ export class PinRefusedError extends Error {
     this.reason = reason
   }
 }
+
+/** Something didbase holds true did not hold (an index names an entry the log lacks, say): a bug, or a damaged store. Please report it. */
+export class InvariantError extends Error {
+  static override name = 'InvariantError'
+  override name = 'InvariantError'
+}

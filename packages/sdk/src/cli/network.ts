@@ -3,6 +3,7 @@
  * stops. Loaded only once the command line is known to be right (see args.ts).
  */
 import { decodeInvite } from '@didbase/access'
+import { DEFAULT_OPEN_TIMEOUT } from '../databases/open.js'
 import { createDidbase, type Didbase } from '../didbase.js'
 import type { DocumentsDatabase } from '../databases/documents.js'
 import type { EventLogDatabase } from '../databases/eventlog.js'
@@ -23,7 +24,7 @@ export type NetworkCommand = Exclude<Command, { name: 'help' | 'init' | 'id' }>
 async function withNode<T> (cli: CommandLine, run: (didbase: Didbase) => Promise<T>, dials = false): Promise<T> {
   const peer = cli.flags.peer
   const bootstrap = peer !== undefined && !dials ? { bootstrap: [peer] } : {}
-  const didbase = await createDidbase({ directory: cli.dir, listen: [], ...bootstrap, openTimeout: peer !== undefined ? 30_000 : 3_000 })
+  const didbase = await createDidbase({ directory: cli.dir, listen: [], ...bootstrap, openTimeout: peer !== undefined ? DEFAULT_OPEN_TIMEOUT : 3_000 })
   try {
     return await run(didbase)
   } finally {

@@ -1,33 +1,23 @@
-/** What the three database handles share: policy checks, events, rejection reports, close. */
-import {
-  type AccessPolicy,
-  AccessDeniedError,
-  type AclState,
-  aclPayload,
-  createInvite,
-  decodeInvite,
-  type DidIdentity,
-  Did,
-  EntryRejectedError,
-  InvalidInviteError,
-  isRole,
-  notPlainData,
-  type RejectionReason,
-  type Role
-} from '@didbase/access'
+/**
+ * What the three database handles share. The handle is the public surface; it delegates
+ * access operations (access-operations.ts), the checks before a write (write-gate.ts) and
+ * replication (../sync/replication.ts).
+ */
+import type { AccessPolicy, DidIdentity, Role } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
-import * as dagCbor from '@ipld/dag-cbor'
+import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
-import type { TopicValidatorFn } from '@libp2p/gossipsub'
-import type { SnapshotStore } from '../storage/index-snapshot.js'
-import { CatchUp, type SyncProgress } from '../sync/catch-up.js'
-import { ClosedError, InvalidValueError } from '../errors.js'
+import { InvariantError } from '../errors.js'
 import type { DatabaseEvents } from '../events.js'
-import type { DatabaseType } from './manifest.js'
+import type { SnapshotStore } from '../storage/index-snapshot.js'
 import type { JoinFetches } from '../storage/entry-storage.js'
-import { withoutStalling } from '../sync/stall-guard.js'
-import { entryValidator } from '../sync/topic-validator.js'
+import { Replication } from '../sync/replication.js'
+import { AccessOperations, type InviteOptions, type Roles } from './access-operations.js'
+import type { DatabaseType } from './manifest.js'
+import { WriteGate } from './write-gate.js'
+
+export type { InviteOptions, Roles } from './access-operations.js'
 
 /** A record with the DID that wrote it. */
 export interface Signed<T> {
@@ -55,38 +45,6 @@ export interface HandleContext {
   snapshots?: SnapshotStore
 }
 
-/** Who holds which role, as seen by a new write from this replica. */
-export interface Roles {
-  admins: string[]
-  /** Writers besides the admins (admins may always write); `['*']` when anyone may. */
-  writers: string[]
-}
-
-export interface InviteOptions {
-  /** Default `writer`. */
-  role?: Role
-  /** How long the invite stays valid, in ms. Default 7 days. */
-  expiresIn?: number
-  /** When it expires, in ms since the epoch (instead of `expiresIn`). */
-  expiresAt?: number
-  /** Not valid before, in ms since the epoch. */
-  notBefore?: number
-}
-
-/** Base pause before a failed heads exchange is tried again; up to twice this, at random. */
-const RETRY_EXCHANGE_MS = 250
-/** How often heads are exchanged again with every peer of the database. */
-const ANTI_ENTROPY_MS = 15_000
-
-function reasonOf (err: unknown): { hash?: string, did?: string, reason: RejectionReason, message: string } {
-  if (err instanceof EntryRejectedError) return { hash: err.hash, did: err.did, reason: err.reason, message: err.message }
-  const message = err instanceof Error ? err.message : String(err)
-  if (message.includes("doesn't match the log's id")) return { reason: 'wrong-database', message }
-  if (message.includes('Could not validate signature')) return { reason: 'bad-signature', message }
-  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) return { reason: 'unavailable', message }
-  return { reason: 'malformed-entry', message }
-}
-
 export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> implements AsyncDisposable {
   abstract readonly type: DatabaseType
   /** The database address: share it so others can open the same database. */
@@ -94,21 +52,12 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   readonly name: string
   protected readonly db: Database
   readonly #policy: AccessPolicy
-  readonly #identity: DidIdentity
-  readonly #did: string
   readonly #onClose: () => void
   readonly #stop: () => void
-  readonly #topicValidators: Map<string, TopicValidatorFn>
-  /** Whether judging an entry means judging its causal past first (ACL or ownership). */
-  readonly #walksPast: boolean
-  readonly #resync: (again?: boolean) => void
-  readonly #antiEntropy: NodeJS.Timeout
-  readonly #fetches: JoinFetches
-  #retry: NodeJS.Timeout | undefined
+  readonly #gate: WriteGate
+  readonly #access: AccessOperations
+  readonly #replication: Replication
   #closing: Promise<void> | undefined
-  readonly #exchanged = new Set<string>()
-  /** The last report of a catch-up, held until OrbitDB has indexed what it joined. */
-  #finalProgress: SyncProgress | undefined
 
   constructor (ctx: HandleContext) {
     super()
@@ -116,30 +65,28 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.address = ctx.db.address
     this.name = ctx.db.name
     this.#policy = ctx.policy
-    this.#identity = ctx.identity
-    this.#did = ctx.identity.did
     this.#policy.bind(this.address)
     this.#onClose = ctx.onClose
     this.#stop = ctx.stop
-    this.#topicValidators = ctx.topicValidators
-    this.#walksPast = ctx.policy.mutable || ctx.policy.ownership
-    this.#resync = ctx.resync
-    // Heads are exchanged when peers meet, and a failed exchange or a join given up is
-    // retried; this catches whatever still slips through (no replica forwards what it
-    // learnt in an exchange), at the cost of a few heads per peer now and then.
-    this.#antiEntropy = setInterval(() => { if (this.#closing === undefined) this.#resync(true) }, ANTI_ENTROPY_MS)
-    // A number in browsers, where there is no process to keep alive.
-    this.#antiEntropy.unref?.()
-    this.#fetches = ctx.fetches
-    this.#watch()
-    this.#topicValidators.set(this.address, entryValidator({
+    const heads = async (): Promise<string[]> => this.heads()
+    this.#gate = new WriteGate({ did: ctx.identity.did, address: this.address, policy: ctx.policy, heads, closed: () => this.#closing !== undefined })
+    this.#access = new AccessOperations({
+      identity: ctx.identity,
       address: this.address,
-      check: async (entry) => withoutStalling(entry, this.db.access.canAppend(entry), () => this.#policy.received + this.#policy.judged),
-      knows: (did) => this.#policy.knows(did),
-      has: async (hash) => this.db.log.has(hash),
-      accepted: (entry, bytes) => { this.#fetches.arrived(entry, bytes) },
-      rejected: (entry, err) => { this.#reportRejected(entry, err) }
-    }))
+      policy: ctx.policy,
+      heads,
+      append: async (payload) => this.write(payload, async () => this.db.addOperation(payload)),
+      assertOpen: () => { this.#gate.assertOpen() }
+    })
+    this.#replication = new Replication({
+      db: ctx.db,
+      policy: ctx.policy,
+      topicValidators: ctx.topicValidators,
+      resync: ctx.resync,
+      fetches: ctx.fetches,
+      events: this,
+      indexEntry: (entry) => { this.indexEntry(entry) }
+    })
   }
 
   /** `'acl'` when admins can change who writes; `'writers'` for a fixed set. */
@@ -165,7 +112,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
 
   /** The schema new writes from this replica must match: the latest `setSchema`, or `schema`. */
   async currentSchema (): Promise<Schema | undefined> {
-    return this.#policy.schemaAt(await this.heads())
+    return this.#access.currentSchema()
   }
 
   /**
@@ -174,31 +121,27 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    * Resolves to the entry hash. See docs/schemas.md for upgrading old values on read.
    */
   async setSchema (schema: Schema): Promise<string> {
-    this.#assertOpen()
-    const cid = await this.#policy.storeSchema(schema)
-    return this.#append({ action: 'set-schema', schema: cid, at: Date.now() })
+    return this.#access.setSchema(schema)
   }
 
   /** Admins and writers in force for the next write from this replica. */
   async roles (): Promise<Roles> {
-    const state = await this.#state()
-    return { admins: [...state.admins].sort(), writers: [...state.writers].sort() }
+    return this.#access.roles()
   }
 
   /** Whether `did` (default: this node's DID) may write new records here now. */
-  async canWrite (did: string = this.#did): Promise<boolean> {
-    const state = await this.#state()
-    return state.admins.has(did) || state.writers.has('*') || state.writers.has(did)
+  async canWrite (did?: string): Promise<boolean> {
+    return this.#access.canWrite(did)
   }
 
   /** Whether `did` (default: this node's DID) is an admin here now. */
-  async isAdmin (did: string = this.#did): Promise<boolean> {
-    return (await this.#state()).admins.has(did)
+  async isAdmin (did?: string): Promise<boolean> {
+    return this.#access.isAdmin(did)
   }
 
   /** Give `did` a role. Admins only; `did` may be `'*'` for the writer role. Resolves to the entry hash. */
   async grant (role: Role, did: string): Promise<string> {
-    return this.#access('grant', role, did)
+    return this.#access.change('grant', role, did)
   }
 
   /**
@@ -206,7 +149,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    * revocation stay valid; entries that link to it are rejected. See docs/access.md.
    */
   async revoke (role: Role, did: string): Promise<string> {
-    return this.#access('revoke', role, did)
+    return this.#access.change('revoke', role, did)
   }
 
   /**
@@ -214,42 +157,17 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    * give the token to the invitee, who calls `redeem` (or `didbase.accept`).
    */
   async invite (did: string, options: InviteOptions = {}): Promise<string> {
-    this.#assertOpen()
-    Did.parse(did)
-    if (!this.#policy.mutable) throw new AccessDeniedError(this.#did, this.address, 'cannot invite: this database has a fixed set of writers', 'invalid-operation')
-    if (!(await this.isAdmin())) throw new AccessDeniedError(this.#did, this.address, 'is not an admin of this database, so cannot invite', 'not-an-admin')
-    if (options.role === 'admin' && !this.#policy.genesis.admins.includes(this.#did)) {
-      throw new AccessDeniedError(this.#did, this.address, 'is not a founding admin, so cannot invite an admin', 'not-an-admin')
-    }
-    return createInvite(this.#identity, { address: this.address, audience: did, ...options })
+    return this.#access.invite(did, options)
   }
 
   /** Withdraw an invite (token or id) before it is redeemed. Admins only. */
   async cancelInvite (tokenOrId: string): Promise<string> {
-    const id = tokenOrId.includes('.') ? decodeInvite(tokenOrId).id : tokenOrId
-    return this.#append({ action: 'cancel-invite', id, at: Date.now() })
+    return this.#access.cancelInvite(tokenOrId)
   }
 
   /** Redeem an invite addressed to this node's DID; afterwards this node may write. */
   async redeem (token: string): Promise<string> {
-    const claims = decodeInvite(token)
-    if (claims.address !== this.address) throw new InvalidInviteError(`the invite is for ${claims.address}, not ${this.address}`)
-    return this.#append({ action: 'redeem', token, at: Date.now() })
-  }
-
-  async #access (action: 'grant' | 'revoke', role: Role, did: string): Promise<string> {
-    if (!isRole(role)) throw new InvalidValueError(`unknown role ${JSON.stringify(role)}; use "admin" or "writer"`)
-    if (!(did === '*' && role === 'writer')) Did.parse(did)
-    return this.#append({ action, role, did, at: Date.now() })
-  }
-
-  async #append (acl: Parameters<typeof aclPayload>[0]): Promise<string> {
-    const payload = aclPayload(acl)
-    return this.write(payload, async () => this.db.addOperation(payload))
-  }
-
-  async #state (): Promise<AclState> {
-    return this.#policy.state(await this.heads())
+    return this.#access.redeem(token)
   }
 
   /** Hashes of the latest entries this replica has: equal heads mean equal logs. */
@@ -257,16 +175,12 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return (await this.db.log.heads()).map((e) => e.hash).sort()
   }
 
-  #assertOpen (): void {
-    if (this.#closing !== undefined) throw new ClosedError(`${this.address} is closed`)
-  }
-
   /**
    * Peers that have exchanged heads with this replica since it opened and are still
    * subscribed: what they had is applied here (or refused). Each exchange also fires `peer:join`.
    */
   get syncedPeers (): string[] {
-    return [...this.#exchanged]
+    return this.#replication.syncedPeers
   }
 
   /**
@@ -275,28 +189,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    * with the signal's reason when `signal` aborts.
    */
   async whenSynced (options: { peerId?: string, signal?: AbortSignal } = {}): Promise<string> {
-    const { peerId, signal } = options
-    const match = (id: string): boolean => peerId === undefined || id === peerId
-    const already = this.syncedPeers.find(match)
-    if (already !== undefined) return already
-    signal?.throwIfAborted()
-    return new Promise((resolve, reject) => {
-      const onJoin = (e: CustomEvent<{ peerId: string }>): void => {
-        if (!match(e.detail.peerId)) return
-        cleanup()
-        resolve(e.detail.peerId)
-      }
-      const onAbort = (): void => {
-        cleanup()
-        reject(signal?.reason)
-      }
-      const cleanup = (): void => {
-        this.removeEventListener('peer:join', onJoin)
-        signal?.removeEventListener('abort', onAbort)
-      }
-      this.addEventListener('peer:join', onJoin)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+    return this.#replication.whenSynced(options)
   }
 
   /** Number of entries in the local copy of the log. */
@@ -306,126 +199,12 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return n
   }
 
-  #watch (): void {
-    const { events, log } = this.db
-    const report = (detail: SyncProgress): void => { this.safeDispatchEvent('sync:progress', { detail }) }
-    events.on('update', (entry: LogEntry) => {
-      this.indexEntry(entry)
-      this.safeDispatchEvent('update', { detail: { did: entry.identity, hash: entry.hash } })
-      const final = this.#finalProgress
-      this.#finalProgress = undefined
-      if (final !== undefined) report(final)
-    })
-    events.on('join', (peerId: unknown) => {
-      this.#exchanged.add(String(peerId))
-      this.safeDispatchEvent('peer:join', { detail: { peerId: String(peerId) } })
-    })
-    events.on('leave', (peerId: unknown) => { this.#exchanged.delete(String(peerId)) })
-    // Without a listener, OrbitDB's sync 'error' events would throw and crash the process.
-    events.on('error', (err: unknown) => {
-      this.safeDispatchEvent('sync:error', { detail: err instanceof Error ? err : new Error(String(err)) })
-      this.#retryExchange()
-    })
-    // OrbitDB logs a refused remote entry to the console and drops it; report it instead.
-    const joinEntry = log.joinEntry.bind(log)
-    log.joinEntry = async (entry: LogEntry) => {
-      // Heads sent again (every exchange resends them) need no progress report and no guard.
-      if (await log.has(entry.hash)) return joinEntry(entry)
-      // A later entry waiting in the queue links to this one and will join it in its walk.
-      if (this.#fetches.skip(entry)) return false
-      const catchUp = new CatchUp(entry, async () => log.heads(), () => this.#policy.received, report)
-      let final: SyncProgress | undefined
-      try {
-        const joined = await this.#joinWithoutStalling(entry, joinEntry)
-        final = catchUp.finish()
-        // A joined head is readable only after OrbitDB updates its index, just before 'update'.
-        if (joined && final !== undefined) this.#finalProgress = final
-        else if (final !== undefined) report(final)
-        return joined
-      } catch (err) {
-        final ??= catchUp.finish()
-        if (final !== undefined) report(final)
-        this.#reportRejected(entry, err)
-        // Entries that waited to be joined with this one are joined alone (`#joinOrphans`).
-        this.#fetches.drop(entry.hash)
-        return false
-      }
-    }
-    this.#fetches.onOrphans = () => { void this.#joinOrphans() }
-  }
-
-  /**
-   * Join, one by one, entries that were left to a later entry's join that will not happen
-   * (it was refused, given up or let go). OrbitDB's join queue runs them in turn; each is
-   * announced with 'update', as OrbitDB announces the joins it runs itself.
-   */
-  async #joinOrphans (): Promise<void> {
-    for (const entry of this.#fetches.takeOrphans()) {
-      if (this.#closing !== undefined) return
-      try {
-        if (await this.db.log.joinEntry(entry)) this.db.events.emit('update', entry)
-      } catch {
-        // Reported by the join itself (entry:rejected); it comes again with a later exchange.
-      }
-    }
-  }
-
-  /**
-   * A heads exchange failed, and OrbitDB has forgotten the peer: try again after a short,
-   * random pause, so two peers that collided do not collide again.
-   */
-  #retryExchange (): void {
-    if (this.#retry !== undefined || this.#closing !== undefined) return
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined
-      if (this.#closing === undefined) this.#resync()
-    }, RETRY_EXCHANGE_MS + Math.random() * RETRY_EXCHANGE_MS)
-    this.#retry.unref?.()
-  }
-
-  /**
-   * Join a remote entry unless nothing of its past arrives for a while (stall-guard.ts).
-   * With an ACL or ownership, the policy judges the entry and its past first, so OrbitDB's
-   * own check is then answered from the verdict cache; OrbitDB's fetches are stopped if
-   * the join itself stands still.
-   */
-  async #joinWithoutStalling (entry: LogEntry, join: (entry: LogEntry) => Promise<boolean>): Promise<boolean> {
-    const fetches = this.#fetches
-    const progress = (): number => this.#policy.received + this.#policy.judged + fetches.fetched + fetches.added
-    // Given up, the entry comes again with the next exchange (anti-entropy, at the latest).
-    if (this.#walksPast) await withoutStalling(entry, this.db.access.canAppend(entry), progress)
-    return withoutStalling(entry, join(entry), progress, () => fetches.stop())
-  }
-
-  /** Tell listeners a remote entry was refused (OrbitDB would only log it to the console). */
-  #reportRejected (entry: LogEntry | undefined, err: unknown): void {
-    if (this.#closing !== undefined) return
-    const r = reasonOf(err)
-    const claimed = typeof entry?.identity === 'string' ? entry.identity : '(none)'
-    this.safeDispatchEvent('entry:rejected', {
-      detail: { hash: r.hash ?? String(entry?.hash), did: r.did ?? claimed, reason: r.reason, message: r.message }
-    })
-  }
-
   /**
    * Run a local write after the checks that must pass before anything is signed: the
    * value is storable and the policy allows `payload` (exactly what OrbitDB will append).
    */
   protected async write (payload: unknown, op: () => Promise<string>): Promise<string> {
-    this.#assertOpen()
-    assertEncodable(payload)
-    // Only an ACL or ownership judges a write by its causal past; a fixed set of writers
-    // needs no heads read per write.
-    const past = this.#policy.mutable || this.#policy.ownership ? await this.heads() : []
-    await this.#policy.check(this.#did, payload, past)
-    try {
-      return await op()
-    } catch (err) {
-      // The heads moved between the check and the append (a revocation arrived, say):
-      // OrbitDB's own check refused the entry before storing it.
-      if (err instanceof EntryRejectedError) throw new AccessDeniedError(this.#did, this.address, err.detail, err.reason)
-      throw err
-    }
+    return this.#gate.write(payload, op)
   }
 
   /** An entry (local or joined) is in the log: index it before anyone hears of it. */
@@ -437,7 +216,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   /** The value the entry `hash` of this log carries. */
   protected async valueAt<V> (hash: string): Promise<V> {
     const entry = await this.db.log.get(hash)
-    if (entry === undefined) throw new Error(`entry ${hash} is indexed but not in this replica's log`)
+    if (entry === undefined) throw new InvariantError(`entry ${hash} is indexed but not in this replica's log`)
     return (entry.payload as { value: V }).value
   }
 
@@ -450,9 +229,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   async close (): Promise<void> {
     this.#closing ??= (async () => {
       this.#onClose()
-      clearTimeout(this.#retry)
-      clearInterval(this.#antiEntropy)
-      this.#topicValidators.delete(this.address)
+      this.#replication.stop()
       // Before the fetches stop: stopping them fails local reads too. A snapshot that cannot
       // be saved only makes the next open slower.
       await this.beforeClose().catch(() => {})
@@ -465,21 +242,5 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
 
   async [Symbol.asyncDispose] (): Promise<void> {
     await this.close()
-  }
-}
-
-export function assertEncodable (value: unknown): void {
-  const why = notPlainData(value)
-  if (why !== undefined) throw new InvalidValueError(`value cannot be stored: ${why}`)
-  try {
-    dagCbor.encode(value)
-  } catch (cause) {
-    throw new InvalidValueError(`value cannot be stored: ${(cause as Error).message} (values must be dag-cbor: no undefined, functions, symbols or non-finite numbers)`, { cause })
-  }
-}
-
-export function assertKey (key: unknown, what = 'key'): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new InvalidValueError(`${what} must be a non-empty string, got ${key === '' ? 'an empty string' : typeof key}`)
   }
 }

@@ -3,6 +3,8 @@
  * them while their writers are offline, checking every entry against each database's
  * policy like any replica. It relays for peers that cannot be dialed (browsers), and keeps
  * databases that clients ask it to, when their creators are ones it serves.
+ *
+ * @module replicator
  */
 /// <reference types="@didbase/access/orbitdb-core" preserve="true" />
 import { readFile, rename, writeFile } from 'node:fs/promises'
@@ -12,6 +14,7 @@ import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import { type AnyDatabase, createDidbase, type Didbase } from '../didbase.js'
 import { PinRefusedError } from '../errors.js'
 import { parseAddress, readManifest } from '../databases/manifest.js'
+import { DEFAULT_OPEN_TIMEOUT } from '../databases/open.js'
 import { handlePins } from './pin.js'
 
 export type ReplicatorLog = (event: string, detail: Record<string, unknown>) => void
@@ -89,7 +92,7 @@ const EXCHANGE_TIMEOUT = 20_000
 export async function startReplicator (init: ReplicatorInit): Promise<Replicator> {
   const log: ReplicatorLog = init.log ?? (() => {})
   const creators = init.creators ?? []
-  const openTimeout = init.openTimeout ?? 30_000
+  const openTimeout = init.openTimeout ?? DEFAULT_OPEN_TIMEOUT
   const didbase = await createDidbase({
     directory: init.directory,
     listen: init.listen,

@@ -1,0 +1,48 @@
+/**
+ * What key-value and document databases share: records keyed by a string, read from the
+ * record index that every replica computes alike (record-index.ts).
+ */
+import type { LogEntry } from '@orbitdb/core'
+import { DatabaseHandle, type HandleContext, type Signed } from './database.js'
+import { RecordIndex, recordKeyOf } from './record-index.js'
+import { assertKey } from './write-gate.js'
+
+/** A live record: its key, its value and the DID that wrote it. */
+export interface KeyedRecord<T> extends Signed<T> {
+  key: string
+}
+
+export abstract class RecordDatabase<T> extends DatabaseHandle {
+  readonly #index: RecordIndex
+
+  constructor (ctx: HandleContext) {
+    super(ctx)
+    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordKeyOf, ctx.snapshots && { store: ctx.snapshots, has: async (hash) => this.db.log.has(hash) })
+  }
+
+  protected override indexEntry (entry: LogEntry): void {
+    this.#index.add(entry)
+  }
+
+  protected override async beforeClose (): Promise<void> {
+    await this.#index.save()
+  }
+
+  /** The live value of `key`, or `undefined` when it has none (never written, or deleted). */
+  async get (key: string): Promise<T | undefined> {
+    assertKey(key)
+    const winner = await this.#index.winner(key)
+    if (winner === undefined || winner.deleted) return undefined
+    return this.valueAt<T>(winner.hash)
+  }
+
+  /**
+   * Every live record with its writer, latest write first. Every replica computes the
+   * same: the latest write of a key wins (Lamport time, then clock id, then entry hash).
+   */
+  async * entries (): AsyncGenerator<KeyedRecord<T>> {
+    for (const { key, hash, writer } of await this.#index.live()) {
+      yield { key, value: await this.valueAt<T>(hash), hash, writer }
+    }
+  }
+}

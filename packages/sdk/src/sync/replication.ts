@@ -1,0 +1,227 @@
+/**
+ * The replication of one open database: remote entries are judged before OrbitDB sees them
+ * (the gossipsub topic validator), joined without stalling, reported when refused, and
+ * heads are exchanged again after a failed exchange and every 15 s (anti-entropy).
+ */
+import type { AccessPolicy } from '@didbase/access'
+import type { TopicValidatorFn } from '@libp2p/gossipsub'
+import type { Database, LogEntry } from '@orbitdb/core'
+import type { TypedEventEmitter } from 'main-event'
+import type { DatabaseEvents } from '../events.js'
+import type { JoinFetches } from '../storage/entry-storage.js'
+import { type JoinEntry, rejectionOf, wrapJoinEntry } from '../upstream/orbitdb-join.js'
+import { CatchUp, type SyncProgress } from './catch-up.js'
+import { withoutStalling } from './stall-guard.js'
+import { entryValidator } from './topic-validator.js'
+
+/** Base pause before a failed heads exchange is tried again; up to twice this, at random. */
+const RETRY_EXCHANGE_MS = 250
+/** How often heads are exchanged again with every peer of the database. */
+const ANTI_ENTROPY_MS = 15_000
+
+export interface ReplicationInit {
+  db: Database
+  policy: AccessPolicy
+  /** Where this database's entries are judged before OrbitDB applies them (topic-validator.ts). */
+  topicValidators: Map<string, TopicValidatorFn>
+  /** Exchange heads with subscribers this replica has not exchanged with; with `again`, with all. */
+  resync: (again?: boolean) => void
+  /** The block fetches of OrbitDB's join in progress (entry-storage.ts). */
+  fetches: JoinFetches
+  /** Where the handle's events go. */
+  events: TypedEventEmitter<DatabaseEvents>
+  /** An entry (local or joined) is in the log: index it before anyone hears of it. */
+  indexEntry: (entry: LogEntry) => void
+}
+
+export class Replication {
+  readonly #db: Database
+  readonly #policy: AccessPolicy
+  readonly #address: string
+  readonly #topicValidators: Map<string, TopicValidatorFn>
+  readonly #resync: (again?: boolean) => void
+  readonly #fetches: JoinFetches
+  readonly #events: TypedEventEmitter<DatabaseEvents>
+  readonly #indexEntry: (entry: LogEntry) => void
+  /** Whether judging an entry means judging its causal past first (ACL or ownership). */
+  readonly #walksPast: boolean
+  readonly #antiEntropy: ReturnType<typeof setInterval>
+  readonly #exchanged = new Set<string>()
+  #retry: ReturnType<typeof setTimeout> | undefined
+  #stopped = false
+  /** The last report of a catch-up, held until OrbitDB has indexed what it joined. */
+  #finalProgress: SyncProgress | undefined
+
+  constructor (init: ReplicationInit) {
+    this.#db = init.db
+    this.#policy = init.policy
+    this.#address = init.db.address
+    this.#topicValidators = init.topicValidators
+    this.#resync = init.resync
+    this.#fetches = init.fetches
+    this.#events = init.events
+    this.#indexEntry = init.indexEntry
+    this.#walksPast = init.policy.mutable || init.policy.ownership
+    // Heads are exchanged when peers meet, and a failed exchange or a join given up is
+    // retried; this catches whatever still slips through (no replica forwards what it
+    // learnt in an exchange), at the cost of a few heads per peer now and then.
+    this.#antiEntropy = setInterval(() => { if (!this.#stopped) this.#resync(true) }, ANTI_ENTROPY_MS)
+    // A number in browsers, where there is no process to keep alive.
+    this.#antiEntropy.unref?.()
+    this.#watch()
+    this.#topicValidators.set(this.#address, entryValidator({
+      address: this.#address,
+      check: async (entry) => withoutStalling(entry, this.#db.access.canAppend(entry), () => this.#policy.received + this.#policy.judged),
+      knows: (did) => this.#policy.knows(did),
+      has: async (hash) => this.#db.log.has(hash),
+      accepted: (entry, bytes) => { this.#fetches.arrived(entry, bytes) },
+      rejected: (entry, err) => { this.#reportRejected(entry, err) }
+    }))
+  }
+
+  /** Peers that have exchanged heads with this replica since it opened and are still subscribed. */
+  get syncedPeers (): string[] {
+    return [...this.#exchanged]
+  }
+
+  /** Resolve with a peer's id once it has exchanged heads and what it sent is applied. */
+  async whenSynced (options: { peerId?: string, signal?: AbortSignal } = {}): Promise<string> {
+    const { peerId, signal } = options
+    const match = (id: string): boolean => peerId === undefined || id === peerId
+    const already = this.syncedPeers.find(match)
+    if (already !== undefined) return already
+    signal?.throwIfAborted()
+    const events = this.#events
+    return new Promise((resolve, reject) => {
+      const onJoin = (e: CustomEvent<{ peerId: string }>): void => {
+        if (!match(e.detail.peerId)) return
+        cleanup()
+        resolve(e.detail.peerId)
+      }
+      const onAbort = (): void => {
+        cleanup()
+        reject(signal?.reason)
+      }
+      const cleanup = (): void => {
+        events.removeEventListener('peer:join', onJoin)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      events.addEventListener('peer:join', onJoin)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  /** Stop retrying and exchanging, and judge no more entries for this database. */
+  stop (): void {
+    this.#stopped = true
+    clearTimeout(this.#retry)
+    clearInterval(this.#antiEntropy)
+    this.#topicValidators.delete(this.#address)
+  }
+
+  #report (detail: SyncProgress): void {
+    this.#events.safeDispatchEvent('sync:progress', { detail })
+  }
+
+  #watch (): void {
+    const { events, log } = this.#db
+    events.on('update', (entry: LogEntry) => {
+      this.#indexEntry(entry)
+      this.#events.safeDispatchEvent('update', { detail: { did: entry.identity, hash: entry.hash } })
+      const final = this.#finalProgress
+      this.#finalProgress = undefined
+      if (final !== undefined) this.#report(final)
+    })
+    events.on('join', (peerId: unknown) => {
+      this.#exchanged.add(String(peerId))
+      this.#events.safeDispatchEvent('peer:join', { detail: { peerId: String(peerId) } })
+    })
+    events.on('leave', (peerId: unknown) => { this.#exchanged.delete(String(peerId)) })
+    // Without a listener, OrbitDB's sync 'error' events would throw and crash the process.
+    events.on('error', (err: unknown) => {
+      this.#events.safeDispatchEvent('sync:error', { detail: err instanceof Error ? err : new Error(String(err)) })
+      this.#retryExchange()
+    })
+    wrapJoinEntry(log, async (entry, join) => this.#join(entry, join))
+    this.#fetches.onOrphans = () => { void this.#joinOrphans() }
+  }
+
+  /** One remote entry, as OrbitDB's sync hands it over: guarded, with progress, refusals reported. */
+  async #join (entry: LogEntry, join: JoinEntry): Promise<boolean> {
+    const log = this.#db.log
+    // Heads sent again (every exchange resends them) need no progress report and no guard.
+    if (await log.has(entry.hash)) return join(entry)
+    // A later entry waiting in the queue links to this one and will join it in its walk.
+    if (this.#fetches.skip(entry)) return false
+    const catchUp = new CatchUp(entry, async () => log.heads(), () => this.#policy.received, (detail) => { this.#report(detail) })
+    let final: SyncProgress | undefined
+    try {
+      const joined = await this.#joinWithoutStalling(entry, join)
+      final = catchUp.finish()
+      // A joined head is readable only after OrbitDB updates its index, just before 'update'.
+      if (joined && final !== undefined) this.#finalProgress = final
+      else if (final !== undefined) this.#report(final)
+      return joined
+    } catch (err) {
+      final ??= catchUp.finish()
+      if (final !== undefined) this.#report(final)
+      this.#reportRejected(entry, err)
+      // Entries that waited to be joined with this one are joined alone (`#joinOrphans`).
+      this.#fetches.drop(entry.hash)
+      return false
+    }
+  }
+
+  /**
+   * Join, one by one, entries that were left to a later entry's join that will not happen
+   * (it was refused, given up or let go). OrbitDB's join queue runs them in turn; each is
+   * announced with 'update', as OrbitDB announces the joins it runs itself.
+   */
+  async #joinOrphans (): Promise<void> {
+    for (const entry of this.#fetches.takeOrphans()) {
+      if (this.#stopped) return
+      try {
+        if (await this.#db.log.joinEntry(entry)) this.#db.events.emit('update', entry)
+      } catch {
+        // Reported by the join itself (entry:rejected); it comes again with a later exchange.
+      }
+    }
+  }
+
+  /**
+   * A heads exchange failed, and OrbitDB has forgotten the peer: try again after a short,
+   * random pause, so two peers that collided do not collide again.
+   */
+  #retryExchange (): void {
+    if (this.#retry !== undefined || this.#stopped) return
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined
+      if (!this.#stopped) this.#resync()
+    }, RETRY_EXCHANGE_MS + Math.random() * RETRY_EXCHANGE_MS)
+    this.#retry.unref?.()
+  }
+
+  /**
+   * Join a remote entry unless nothing of its past arrives for a while (stall-guard.ts).
+   * With an ACL or ownership, the policy judges the entry and its past first, so OrbitDB's
+   * own check is then answered from the verdict cache; OrbitDB's fetches are stopped if
+   * the join itself stands still.
+   */
+  async #joinWithoutStalling (entry: LogEntry, join: JoinEntry): Promise<boolean> {
+    const fetches = this.#fetches
+    const progress = (): number => this.#policy.received + this.#policy.judged + fetches.fetched + fetches.added
+    // Given up, the entry comes again with the next exchange (anti-entropy, at the latest).
+    if (this.#walksPast) await withoutStalling(entry, this.#db.access.canAppend(entry), progress)
+    return withoutStalling(entry, join(entry), progress, () => fetches.stop())
+  }
+
+  /** Tell listeners a remote entry was refused (OrbitDB would only log it to the console). */
+  #reportRejected (entry: LogEntry | undefined, err: unknown): void {
+    if (this.#stopped) return
+    const r = rejectionOf(err)
+    const claimed = typeof entry?.identity === 'string' ? entry.identity : '(none)'
+    this.#events.safeDispatchEvent('entry:rejected', {
+      detail: { hash: r.hash ?? String(entry?.hash), did: r.did ?? claimed, reason: r.reason, message: r.message }
+    })
+  }
+}
