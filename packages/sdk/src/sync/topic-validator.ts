@@ -12,6 +12,7 @@
 import { EntryRejectedError } from '@didbase/access'
 import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { Queue } from '@libp2p/utils'
 import { Entry, type LogEntry } from '@orbitdb/core'
 
 /** Strangers' entries judged at once per database; the others wait for a turn. */
@@ -33,7 +34,19 @@ export interface ValidatorContext {
 }
 
 export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
-  const turns = new Turns(MAX_JUDGING, MAX_WAITING)
+  // Strangers' entries are judged MAX_JUDGING at a time; a full line drops the rest.
+  const strangers = new Queue<TopicValidatorResult>({ concurrency: MAX_JUDGING, maxSize: MAX_JUDGING + MAX_WAITING })
+  const judge = async (entry: LogEntry, bytes: Uint8Array): Promise<TopicValidatorResult> => {
+    try {
+      await ctx.check(entry)
+      ctx.accepted(entry, bytes)
+      return TopicValidatorResult.Accept
+    } catch (err) {
+      ctx.rejected(entry, err)
+      // An entry whose past could not be fetched may be fine later; only a verdict is a rejection.
+      return err instanceof EntryRejectedError && err.reason === 'unavailable' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
+    }
+  }
   return async (_peer, message: Message) => {
     let entry: LogEntry
     try {
@@ -47,48 +60,10 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
       return TopicValidatorResult.Reject
     }
     if (await ctx.has(entry.hash)) return TopicValidatorResult.Accept
-    const stranger = !ctx.knows(String(entry.identity))
+    // Known writers never wait behind strangers.
+    if (ctx.knows(String(entry.identity))) return judge(entry, message.data)
     // Under a flood of strangers' entries, drop what cannot wait: a later entry or a heads exchange brings it again.
-    if (stranger && !(await turns.take())) return TopicValidatorResult.Ignore
-    try {
-      await ctx.check(entry)
-      ctx.accepted(entry, message.data)
-      return TopicValidatorResult.Accept
-    } catch (err) {
-      ctx.rejected(entry, err)
-      // An entry whose past could not be fetched may be fine later; only a verdict is a rejection.
-      return err instanceof EntryRejectedError && err.reason === 'unavailable' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
-    } finally {
-      if (stranger) turns.give()
-    }
-  }
-}
-
-/** At most `size` holders at once, and at most `waiting` in line; `take` resolves false when the line is full. */
-class Turns {
-  readonly #size: number
-  readonly #waiting: number
-  readonly #line: Array<() => void> = []
-  #held = 0
-
-  constructor (size: number, waiting: number) {
-    this.#size = size
-    this.#waiting = waiting
-  }
-
-  async take (): Promise<boolean> {
-    if (this.#held < this.#size) {
-      this.#held++
-      return true
-    }
-    if (this.#line.length >= this.#waiting) return false
-    await new Promise<void>((resolve) => this.#line.push(resolve))
-    return true
-  }
-
-  give (): void {
-    const next = this.#line.shift()
-    if (next !== undefined) next()
-    else this.#held--
+    if (strangers.size >= strangers.maxSize) return TopicValidatorResult.Ignore
+    return strangers.add(async () => judge(entry, message.data))
   }
 }

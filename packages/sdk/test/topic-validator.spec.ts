@@ -1,0 +1,105 @@
+/**
+ * The gossipsub topic validator on its own: real signed OrbitDB entries, the policy check
+ * replaced by a function the test controls (no node, no network).
+ */
+import { createDidKeyIdentity, EntryRejectedError, orbitIdentityLayer } from '@didbase/access'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import type { Message } from '@libp2p/gossipsub'
+import { Entry, type LogEntry } from '@orbitdb/core'
+import { describe, expect, it } from 'vitest'
+import { entryValidator, MAX_JUDGING, MAX_WAITING, type ValidatorContext } from '../src/sync/topic-validator.js'
+
+const ADDRESS = '/orbitdb/zdpuAvalidatorTest'
+
+async function entryBytes (writer = createDidKeyIdentity(), address = ADDRESS, n = 0): Promise<{ hash: string, bytes: Uint8Array, did: string }> {
+  const { identity } = orbitIdentityLayer(writer)
+  const entry = await Entry.create(identity, address, { op: 'PUT', key: `k${n}`, value: n })
+  const { hash, bytes } = await Entry.encode(entry)
+  return { hash, bytes, did: writer.did }
+}
+
+const message = (data: Uint8Array): Message => ({ type: 'unsigned', topic: ADDRESS, data }) as unknown as Message
+
+interface Seen { accepted: string[], rejected: Array<{ hash: string | undefined, reason: string | undefined }>, checked: string[] }
+
+function context (overrides: Partial<ValidatorContext> = {}): { ctx: ValidatorContext, seen: Seen } {
+  const seen: Seen = { accepted: [], rejected: [], checked: [] }
+  const ctx: ValidatorContext = {
+    address: ADDRESS,
+    check: async (entry: LogEntry) => { seen.checked.push(entry.hash) },
+    knows: () => false,
+    has: async () => false,
+    accepted: (entry) => { seen.accepted.push(entry.hash) },
+    rejected: (entry, err) => { seen.rejected.push({ hash: entry?.hash, reason: (err as EntryRejectedError).reason }) },
+    ...overrides
+  }
+  return { ctx, seen }
+}
+
+describe('entryValidator', () => {
+  it('accepts an entry the policy passes, and hands on its bytes', async () => {
+    const { ctx, seen } = context()
+    const e = await entryBytes()
+    expect(await entryValidator(ctx)(undefined as never, message(e.bytes))).toBe(TopicValidatorResult.Accept)
+    expect(seen).toEqual({ accepted: [e.hash], rejected: [], checked: [e.hash] })
+  })
+
+  it('rejects bytes that are not an entry, and an entry of another database, without asking the policy', async () => {
+    const { ctx, seen } = context()
+    const validate = entryValidator(ctx)
+    expect(await validate(undefined as never, message(new Uint8Array([1, 2, 3])))).toBe(TopicValidatorResult.Reject)
+    const other = await entryBytes(undefined, '/orbitdb/zdpuAanotherDatabase')
+    expect(await validate(undefined as never, message(other.bytes))).toBe(TopicValidatorResult.Reject)
+    expect(seen.rejected).toEqual([{ hash: undefined, reason: 'malformed-entry' }, { hash: other.hash, reason: 'wrong-database' }])
+    expect(seen.checked).toEqual([])
+  })
+
+  it('rejects a refused entry, but only ignores one whose past was unavailable', async () => {
+    const refused = await entryBytes()
+    const unavailable = await entryBytes()
+    const { ctx, seen } = context({
+      check: async (entry) => {
+        throw new EntryRejectedError(entry.hash, entry.identity, entry.hash === refused.hash ? 'not-a-writer' : 'unavailable', 'no')
+      }
+    })
+    const validate = entryValidator(ctx)
+    expect(await validate(undefined as never, message(refused.bytes))).toBe(TopicValidatorResult.Reject)
+    expect(await validate(undefined as never, message(unavailable.bytes))).toBe(TopicValidatorResult.Ignore)
+    expect(seen.accepted).toEqual([])
+    expect(seen.rejected.map((r) => r.reason)).toEqual(['not-a-writer', 'unavailable'])
+  })
+
+  it('accepts an entry it already has without judging it again', async () => {
+    const { ctx, seen } = context({ has: async () => true })
+    const e = await entryBytes()
+    expect(await entryValidator(ctx)(undefined as never, message(e.bytes))).toBe(TopicValidatorResult.Accept)
+    expect(seen.checked).toEqual([])
+  })
+
+  it(`judges ${MAX_JUDGING} strangers at once, lets ${MAX_WAITING} wait, drops the rest; a known writer never waits`, async () => {
+    const known = createDidKeyIdentity()
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const { ctx, seen } = context({
+      knows: (did) => did === known.did,
+      check: async (entry) => {
+        seen.checked.push(entry.hash)
+        if (entry.identity !== known.did) await held
+      }
+    })
+    const validate = entryValidator(ctx)
+    const stranger = createDidKeyIdentity()
+    const flood = await Promise.all(Array.from({ length: MAX_JUDGING + MAX_WAITING + 5 }, async (_, n) => entryBytes(stranger, ADDRESS, n)))
+    const verdicts = flood.map(async (e) => validate(undefined as never, message(e.bytes)))
+    // The last five found the line full and were dropped at once.
+    const dropped = await Promise.all(verdicts.slice(-5))
+    expect(dropped).toEqual(Array(5).fill(TopicValidatorResult.Ignore))
+    expect(seen.checked.length).toBe(MAX_JUDGING)
+    const mine = await entryBytes(known)
+    expect(await validate(undefined as never, message(mine.bytes))).toBe(TopicValidatorResult.Accept)
+    release()
+    const rest = await Promise.all(verdicts.slice(0, -5))
+    expect(rest.every((v) => v === TopicValidatorResult.Accept)).toBe(true)
+    expect(seen.accepted.length).toBe(MAX_JUDGING + MAX_WAITING + 1)
+  })
+})
