@@ -33,6 +33,9 @@ import { accessControllerFor, bindLogIndex, DEFAULT_INDEX_BY, DEFAULT_OPEN_TIMEO
 import { createNode, type IceServer, type Node } from './node/helia-node.js'
 import { requestPin } from './pinning/pin.js'
 import { exchangeWithNewPeers, startSync } from './upstream/sync-start.js'
+import { debugLog } from './log.js'
+
+const log = debugLog('node')
 
 export interface DidbaseInit {
   /** Where identity, blocks and databases live. Default `./.didbase`. */
@@ -241,7 +244,7 @@ class DidbaseNode implements Didbase {
       try {
         await bound
       } catch (err) {
-        await db.close().catch(() => {})
+        await db.close().catch((e) => { log.error('closing %s after a failed open: %e', db.address, e) })
         throw err
       } finally {
         this.#binding.delete(db.address)

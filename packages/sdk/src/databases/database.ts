@@ -16,6 +16,9 @@ import { Replication } from '../sync/replication.js'
 import { AccessOperations, type InviteOptions, type Roles } from './access-operations.js'
 import type { DatabaseType } from './manifest.js'
 import { WriteGate } from './write-gate.js'
+import { debugLog } from '../log.js'
+
+const log = debugLog('database')
 
 export type { InviteOptions, Roles } from './access-operations.js'
 
@@ -232,7 +235,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       this.#replication.stop()
       // Before the fetches stop: stopping them fails local reads too. A snapshot that cannot
       // be saved only makes the next open slower.
-      await this.beforeClose().catch(() => {})
+      await this.beforeClose().catch((err) => { log.error('could not save what %s keeps between runs: %e', this.address, err) })
       this.#stop()
       this.#policy.stop()
       await this.db.close()

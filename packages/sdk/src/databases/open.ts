@@ -10,6 +10,9 @@ import type { CID } from 'multiformats/cid'
 import { InvalidValueError, WrongDatabaseTypeError } from '../errors.js'
 import { type LogIndex, markReachable } from '../storage/log-index.js'
 import { type DatabaseType, type DidbaseMeta, parseAddress, readManifest } from './manifest.js'
+import { debugLog } from '../log.js'
+
+const log = debugLog('open')
 
 /** How long opening an address waits for its manifest from peers, unless told otherwise. */
 export const DEFAULT_OPEN_TIMEOUT = 30_000
@@ -86,6 +89,12 @@ export async function enforcesSchema (db: Database, wanted: CID): Promise<boolea
  */
 export async function bindLogIndex (logIndex: LogIndex, db: Database, path: string, storedEntry: (hash: string) => Promise<LogEntry | undefined>): Promise<void> {
   await logIndex.bind(path)
-  const heads = await db.log.heads().catch(() => [])
-  await markReachable(logIndex, heads, async (hash) => storedEntry(hash).catch(() => undefined))
+  const heads = await db.log.heads().catch((err) => {
+    log.error('could not read the heads of %s: %e', db.address, err)
+    return []
+  })
+  await markReachable(logIndex, heads, async (hash) => storedEntry(hash).catch((err) => {
+    log.error('could not read entry %s of %s: %e', hash, db.address, err)
+    return undefined
+  }))
 }

@@ -11,6 +11,9 @@
  */
 import type { LogEntry } from '@orbitdb/core'
 import type { SnapshotStore } from '../storage/index-snapshot.js'
+import { debugLog } from '../log.js'
+
+const log = debugLog('record-index')
 
 /** The entry that decides a key: a PUT (the record) or a DEL (no record). */
 export interface Winner {
@@ -140,7 +143,7 @@ export class RecordIndex {
 
   #then (task: () => Promise<void>): void {
     // Reads only fail once the database is closing; nothing is read after that.
-    this.#work = this.#work.then(task).catch(() => {})
+    this.#work = this.#work.then(task).catch((err) => { log('indexing stopped: %e', err) })
   }
 
   /**

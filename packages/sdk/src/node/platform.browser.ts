@@ -11,6 +11,9 @@ import { webSockets } from '@libp2p/websockets'
 import { browserDiscovery } from './discovery.js'
 import { DirectoryInUseError } from '../errors.js'
 import type { IceServer } from './helia-node.js'
+import { debugLog } from '../log.js'
+
+const log = debugLog('browser')
 
 /** Accept relayed connections, and WebRTC connections set up through them. */
 export const DEFAULT_LISTEN = ['/p2p-circuit', '/webrtc']
@@ -44,7 +47,7 @@ export function meetPeers (libp2p: Libp2p): void {
     const browsers = libp2p.getConnections().filter((c) => c.remoteAddr.toString().includes('/webrtc')).length
     if (browsers >= MAX_BROWSER_CONNECTIONS) return
     // A browser that went away or cannot be reached is simply not connected.
-    libp2p.dial(webrtc).catch(() => {})
+    libp2p.dial(webrtc).catch((err) => { log('no WebRTC connection to %p: %e', id, err) })
   })
 }
 

@@ -7,6 +7,9 @@ import type { Libp2p, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { type PinRefusal, PinRefusedError } from '../errors.js'
+import { debugLog } from '../log.js'
+
+const log = debugLog('pin')
 
 export const PIN_PROTOCOL = '/didbase/pin/1.0.0'
 /** Requests and replies are small; anything longer is hostile. */
@@ -34,7 +37,7 @@ export async function requestPin (libp2p: Libp2p, target: Multiaddr, address: st
     const refused = reply as Partial<Extract<Reply, { ok: false }>>
     throw new PinRefusedError(`the peer refused to keep ${address}: ${String(refused.message)}`, refused.reason ?? 'failed')
   } finally {
-    await stream.close().catch(() => {})
+    await stream.close().catch((err) => { log('closing the pin stream to %a: %e', target, err) })
   }
 }
 

@@ -16,6 +16,9 @@ import { PinRefusedError } from '../errors.js'
 import { parseAddress, readManifest } from '../databases/manifest.js'
 import { DEFAULT_OPEN_TIMEOUT } from '../databases/open.js'
 import { handlePins } from './pin.js'
+import { debugLog } from '../log.js'
+
+const debug = debugLog('replicator')
 
 export type ReplicatorLog = (event: string, detail: Record<string, unknown>) => void
 
@@ -152,7 +155,9 @@ export async function startReplicator (init: ReplicatorInit): Promise<Replicator
   const decide = async (address: string, remotePeer: string): Promise<void> => {
     const db = await admit(address)
     // Reply once the asking peer's heads are applied here, so it may go offline at once.
-    await db.whenSynced({ peerId: remotePeer, signal: AbortSignal.timeout(EXCHANGE_TIMEOUT) }).catch(() => {})
+    await db.whenSynced({ peerId: remotePeer, signal: AbortSignal.timeout(EXCHANGE_TIMEOUT) }).catch((err) => {
+      debug('no heads exchange with %s for %s before pinning: %e', remotePeer, address, err)
+    })
     log('pinned', { db: address, by: remotePeer, entries: await db.size() })
   }
   await handlePins(didbase.helia.libp2p, async (address, remotePeer) => {

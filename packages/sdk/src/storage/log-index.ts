@@ -15,6 +15,9 @@
  * nothing of it while it opens.
  */
 import { LevelStorage, type Storage } from '@orbitdb/core'
+import { debugLog } from '../log.js'
+
+const log = debugLog('log-index')
 
 /** New markers are written at most this long after they were added. */
 const FLUSH_MS = 100
@@ -116,9 +119,10 @@ export class LogIndex implements Storage {
     this.#pending.clear()
     this.#flushing = this.#flushing.then(async () => {
       if (backend !== undefined && batch.length > 0) await Promise.all(batch.map(async (hash) => backend.put(hash, MARKER)))
-    }).catch(() => {
+    }).catch((err) => {
       // A marker that could not be written (a full disk) only means the entry is verified
       // again the next time it comes.
+      log.error('could not write %d log index markers: %e', batch.length, err)
     })
     await this.#flushing
   }

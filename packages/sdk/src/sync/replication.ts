@@ -13,6 +13,9 @@ import { type JoinEntry, rejectionOf, wrapJoinEntry } from '../upstream/orbitdb-
 import { CatchUp, type SyncProgress } from './catch-up.js'
 import { withoutStalling } from './stall-guard.js'
 import { entryValidator } from './topic-validator.js'
+import { debugLog } from '../log.js'
+
+const debug = debugLog('replication')
 
 /** Base pause before a failed heads exchange is tried again; up to twice this, at random. */
 const RETRY_EXCHANGE_MS = 250
@@ -182,8 +185,9 @@ export class Replication {
       if (this.#stopped) return
       try {
         if (await this.#db.log.joinEntry(entry)) this.#db.events.emit('update', entry)
-      } catch {
+      } catch (err) {
         // Reported by the join itself (entry:rejected); it comes again with a later exchange.
+        debug('an entry left to a later join could not be joined alone: %e', err)
       }
     }
   }
