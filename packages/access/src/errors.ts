@@ -118,3 +118,9 @@ export class EntryRejectedError extends Error {
     this.detail = detail
   }
 }
+
+/** Something didbase holds true did not hold (an entry judged before its past, say): a bug, or a damaged store. Please report it. */
+export class InvariantError extends Error {
+  static override name = 'InvariantError'
+  override name = 'InvariantError'
+}

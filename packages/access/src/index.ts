@@ -29,6 +29,7 @@ export {
   InvalidInviteError,
   InviteExpiredError,
   InvalidPolicyError,
+  InvariantError,
   type RejectionReason
 } from './errors.js'
 export { readSecret, writeSecret } from './identity/secret-store.js'

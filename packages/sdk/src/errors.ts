@@ -1,4 +1,4 @@
-export { AccessDeniedError, CorruptBlockError, InvalidDidError, InvalidInviteError, InvalidKeyError, InvalidPolicyError, InviteExpiredError } from '@didbase/access'
+export { AccessDeniedError, CorruptBlockError, InvalidDidError, InvalidInviteError, InvalidKeyError, InvalidPolicyError, InvariantError, InviteExpiredError } from '@didbase/access'
 
 /** A string that looks like a database address but is not a valid one. */
 export class InvalidAddressError extends Error {
@@ -60,8 +60,3 @@ export class PinRefusedError extends Error {
   }
 }
 
-/** Something didbase holds true did not hold (an index names an entry the log lacks, say): a bug, or a damaged store. Please report it. */
-export class InvariantError extends Error {
-  static override name = 'InvariantError'
-  override name = 'InvariantError'
-}
