@@ -42,6 +42,7 @@ export {
   type DidAccessController,
   type DidAclInit,
   type DidWritersInit,
+  type JudgeProgress,
   didAcl,
   didWriters,
   isDidAccessController,

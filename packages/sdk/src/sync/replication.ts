@@ -74,7 +74,7 @@ export class Replication {
     this.#watch()
     this.#topicValidators.set(this.#address, entryValidator({
       address: this.#address,
-      check: async (entry) => withoutStalling(entry, this.#db.access.canAppend(entry), () => this.#policy.received + this.#policy.judged),
+      check: async (entry) => withoutStalling(entry, this.#db.access.canAppend(entry), () => this.#policy.progress.received + this.#policy.progress.judged),
       knows: (did) => this.#policy.knows(did),
       has: async (hash) => this.#db.log.has(hash),
       accepted: (entry, bytes) => { this.#fetches.arrived(entry, bytes) },
@@ -156,7 +156,7 @@ export class Replication {
     if (await log.has(entry.hash)) return join(entry)
     // A later entry waiting in the queue links to this one and will join it in its walk.
     if (this.#fetches.skip(entry)) return false
-    const catchUp = new CatchUp(entry, async () => log.heads(), () => this.#policy.received, (detail) => { this.#report(detail) })
+    const catchUp = new CatchUp(entry, async () => log.heads(), () => this.#policy.progress.received, (detail) => { this.#report(detail) })
     let final: SyncProgress | undefined
     try {
       const joined = await this.#joinWithoutStalling(entry, join)
@@ -213,7 +213,7 @@ export class Replication {
    */
   async #joinWithoutStalling (entry: LogEntry, join: JoinEntry): Promise<boolean> {
     const fetches = this.#fetches
-    const progress = (): number => this.#policy.received + this.#policy.judged + fetches.fetched + fetches.added
+    const progress = (): number => this.#policy.progress.received + this.#policy.progress.judged + fetches.fetched + fetches.added
     // Given up, the entry comes again with the next exchange (anti-entropy, at the latest).
     if (this.#walksPast) await withoutStalling(entry, this.#db.access.canAppend(entry), progress)
     return withoutStalling(entry, join(entry), progress, () => fetches.stop())

@@ -1,0 +1,70 @@
+/**
+ * The two ways a policy reaches a verdict. A fixed set of writers without ownership needs
+ * no causal past: the entry alone decides. Anything else (an ACL, ownership) asks the
+ * judge, which decides from the entry's causal past.
+ */
+import type { Schema } from '@didbase/schemas'
+import type { LogEntry } from '@orbitdb/core'
+import { EntryRejectedError } from '../errors.js'
+import { type EntryLike, verifyEntry } from '../identity/entry.js'
+import { type Denial, type Judge, schemaDenial } from '../judge/judge.js'
+import type { AclState, Genesis } from './acl-state.js'
+import { parseOperation } from './operations.js'
+import { ANYONE } from './policy-block.js'
+
+/** Entries read to be checked, and entries judged, since the database opened. */
+export class JudgeProgress {
+  received = 0
+  judged = 0
+}
+
+export interface VerdictEngine {
+  /** Why a local write of `payload` by `did` on top of `heads` would be refused, if it would. */
+  check: (did: string, payload: unknown, heads: readonly string[]) => Promise<Denial | undefined>
+  schemaAt: (heads: readonly string[]) => Promise<Schema | undefined>
+  state: (heads: readonly string[]) => Promise<AclState>
+  /** Accept an entry OrbitDB is about to append or join, or throw `EntryRejectedError`. */
+  admit: (entry: LogEntry, hash: string) => Promise<void>
+}
+
+export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined, progress: JudgeProgress): VerdictEngine {
+  const writers = new Set(genesis.writers)
+  const denial = (did: string, payload: unknown): Denial | undefined => {
+    const op = parseOperation(payload)
+    if (typeof op === 'string') return { reason: 'invalid-operation', detail: op }
+    if (op.kind === 'acl') return { reason: 'invalid-operation', detail: 'this database has a fixed set of writers; its access cannot change' }
+    if (!writers.has(ANYONE) && !writers.has(did)) return { reason: 'not-a-writer', detail: 'the DID is not a writer of this database' }
+    return schemaDenial(schema, op)
+  }
+  return {
+    check: async (did, payload) => denial(did, payload),
+    schemaAt: async () => schema,
+    state: async () => ({ admins: new Set(), writers, cancelledInvites: new Set(), redeemedInvites: new Set() }),
+    admit: async (entry, hash) => {
+      // Only remote entries arrive hashed: local appends are not received.
+      if (entry.hash !== undefined) progress.received++
+      progress.judged++
+      const did = await verifyEntry(entry)
+      const refused = denial(did, entry.payload)
+      if (refused !== undefined) throw new EntryRejectedError(hash, did, refused.reason, refused.detail)
+    }
+  }
+}
+
+/** `bound` is the judge of the bound database; `judgeFor` binds one from an entry's log id. */
+export function causalEngine (bound: () => Judge, judgeFor: (logId: string) => Judge): VerdictEngine {
+  return {
+    check: async (did, payload, heads) => bound().check(did, payload, heads),
+    schemaAt: async (heads) => bound().schemaAt(heads),
+    state: async (heads) => bound().stateAt(heads),
+    admit: async (entry, hash) => {
+      try {
+        await judgeFor(entry.id).judge({ ...(entry as unknown as EntryLike), hash })
+      } catch (err) {
+        if (err instanceof EntryRejectedError) throw err
+        // Hostile input must earn a rejection, never another kind of exception.
+        throw new EntryRejectedError(hash, typeof entry.identity === 'string' ? entry.identity : '(none)', 'malformed-entry', (err as Error).message)
+      }
+    }
+  }
+}

@@ -1,0 +1,40 @@
+/** Fetching what a policy needs from the block store: entries of the past, schemas. Every fetch has a deadline. */
+import { type Schema, schemaFromDocument } from '@didbase/schemas'
+import type { CID } from 'multiformats/cid'
+import type { EntryLike } from '../identity/entry.js'
+import { InvalidPolicyError } from '../errors.js'
+import type { LoadedEntry } from '../judge/judge.js'
+import { type BlockstoreLike, getBlock, parseCid } from './blocks.js'
+
+const FETCH_TIMEOUT = 30_000
+
+/** A fetch that gives up at the timeout, or as soon as `stopping` aborts. */
+export function fetchSignal (stopping?: AbortSignal): AbortSignal {
+  const timeout = AbortSignal.timeout(FETCH_TIMEOUT)
+  return stopping === undefined ? timeout : AbortSignal.any([stopping, timeout])
+}
+
+/** Fetch a schema document by CID (hash-checked). Throws `InvalidSchemaError` for one didbase cannot check. */
+export async function fetchSchema (blockstore: BlockstoreLike, cid: CID, stopping?: AbortSignal): Promise<Schema> {
+  return schemaFromDocument(await getBlock(blockstore, cid, { signal: fetchSignal(stopping) }))
+}
+
+/** The schema a policy block names, as an `InvalidPolicyError` when it cannot be had or used. */
+export async function policySchema (blockstore: BlockstoreLike, cid: CID): Promise<Schema> {
+  try {
+    return await fetchSchema(blockstore, cid)
+  } catch (cause) {
+    throw new InvalidPolicyError(`schema block ${cid} could not be read or is not a schema didbase can check: ${(cause as Error).message}`, { cause })
+  }
+}
+
+/** Load entries of the causal past by hash (the judge turns a failure into `unavailable`). */
+export function entryLoader (blockstore: BlockstoreLike, stopping: AbortSignal): (hash: string) => Promise<LoadedEntry> {
+  return async (hash) => {
+    const cid = parseCid(hash)
+    if (cid === undefined) throw new TypeError(`${JSON.stringify(hash)} is not an entry hash`)
+    const value = await getBlock(blockstore, cid, { signal: fetchSignal(stopping) })
+    if (typeof value !== 'object' || value === null) throw new TypeError(`block ${hash} is not an entry`)
+    return { ...(value as EntryLike), hash }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The policy block: what a database's address commits to (writers, admins, ownership,
+ * schema), how it is checked when read, and where it is fetched from.
+ */
+import { CID } from 'multiformats/cid'
+import { Did } from '../did/did.js'
+import { InvalidPolicyError } from '../errors.js'
+import { type BlockstoreLike, getBlock, parseCid } from './blocks.js'
+import { fetchSignal } from './fetch.js'
+
+export const WRITERS_TYPE = 'didbase-writers'
+export const ACL_TYPE = 'didbase-acl'
+export const ACCESS_TYPES: readonly string[] = [WRITERS_TYPE, ACL_TYPE]
+export const ANYONE = '*'
+const MAX_DIDS = 10_000
+
+/** The policy block, as stored. `ownership` is left out when false, so older addresses stay valid. */
+export interface PolicyBlock {
+  type: typeof WRITERS_TYPE | typeof ACL_TYPE
+  /** Sorted, unique DIDs; `['*']` for anyone. */
+  writers: string[]
+  /** Sorted, unique DIDs (ACL policies only). */
+  admins?: string[]
+  ownership?: true
+  /** CID of the schema document every PUT and ADD value must match. */
+  schema?: CID
+}
+
+export function normalise (dids: unknown, what: string, allowAnyone: boolean, allowEmpty: boolean): string[] {
+  if (!Array.isArray(dids) || (dids.length === 0 && !allowEmpty)) {
+    throw new InvalidPolicyError(`${what} must be a non-empty list of DIDs${allowAnyone ? ' or "*"' : ''}`)
+  }
+  if (dids.length > MAX_DIDS) throw new InvalidPolicyError(`at most ${MAX_DIDS} ${what}`)
+  for (const d of dids) {
+    if (d === ANYONE && allowAnyone) continue
+    Did.parse(d as string)
+  }
+  const set = [...new Set(dids as string[])].sort()
+  return set.includes(ANYONE) ? [ANYONE] : set
+}
+
+function schemaField (value: unknown): { schema?: CID } {
+  if (value === undefined) return {}
+  const cid = CID.asCID(value)
+  if (cid === null) throw new InvalidPolicyError('the policy\'s schema is not a CID')
+  return { schema: cid }
+}
+
+export function policyBlock (value: unknown, where: string): PolicyBlock {
+  const p = value as Partial<PolicyBlock> | null
+  if (p?.type === WRITERS_TYPE) {
+    return { type: WRITERS_TYPE, writers: normalise(p.writers, 'writers', true, false), ...(p.ownership === true ? { ownership: true } : {}), ...schemaField(p.schema) }
+  }
+  if (p?.type === ACL_TYPE) {
+    return {
+      type: ACL_TYPE,
+      admins: normalise(p.admins, 'admins', false, false),
+      writers: normalise(p.writers, 'writers', true, true),
+      ...(p.ownership === true ? { ownership: true } : {}),
+      ...schemaField(p.schema)
+    }
+  }
+  throw new InvalidPolicyError(`${where} is not a didbase policy`)
+}
+
+/** Fetch and check the policy block an access-controller address names (`/didbase-acl/<cid>`). */
+export async function loadPolicy (blockstore: BlockstoreLike, address: string): Promise<PolicyBlock> {
+  const [, type, hash] = address.split('/')
+  const cid = hash === undefined ? undefined : parseCid(hash)
+  if (type === undefined || !ACCESS_TYPES.includes(type) || cid === undefined) {
+    throw new InvalidPolicyError(`${address} is not a didbase policy address`)
+  }
+  let value: unknown
+  try {
+    value = await getBlock(blockstore, cid, { signal: fetchSignal() })
+  } catch (cause) {
+    throw new InvalidPolicyError(`policy block ${hash} could not be read or does not match its CID`, { cause })
+  }
+  const policy = policyBlock(value, `policy block ${hash}`)
+  if (policy.type !== type) throw new InvalidPolicyError(`policy block ${hash} is a ${policy.type} policy, not ${type}`)
+  return policy
+}
+
