@@ -19,7 +19,7 @@ async function fill (db: KeyValueDatabase<number>, n: number): Promise<void> {
 
 const replicators: Replicator[] = []
 afterEach(async () => {
-  await Promise.allSettled(replicators.splice(0).map(async (r) => r.stop()))
+  await Promise.allSettled(replicators.splice(0).map(async (r) => r.close()))
 })
 
 async function replicator (init: Partial<Parameters<typeof startReplicator>[0]> = {}): Promise<{ rep: Replicator, address: string, events: Array<{ event: string, [k: string]: unknown }> }> {

@@ -63,6 +63,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true
     http.closeAllConnections()
     http.close()
-    replicator.stop().then(() => process.exit(0), () => process.exit(1))
+    replicator.close().then(() => process.exit(0), () => process.exit(1))
   })
 }

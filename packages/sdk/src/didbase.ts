@@ -33,6 +33,7 @@ import { accessControllerFor, bindLogIndex, DEFAULT_INDEX_BY, DEFAULT_OPEN_TIMEO
 import { createNode, type IceServer, type Node } from './node/helia-node.js'
 import { requestPin } from './pinning/pin.js'
 import { exchangeWithNewPeers, startSync } from './upstream/sync-start.js'
+import { type AbortOptions, abortable } from './abort.js'
 import { debugLog } from './log.js'
 
 const log = debugLog('node')
@@ -76,9 +77,8 @@ export interface DidbaseInit {
   blockstore?: Blockstore
 }
 
-export interface OpenOptions {
-  signal?: AbortSignal
-}
+/** Options of `open`, `dial`, `pin` and the other calls that wait on peers. */
+export type OpenOptions = AbortOptions
 
 export interface CreateOptions<T = unknown> extends OpenOptions {
   /**
@@ -133,8 +133,8 @@ export interface Didbase extends AsyncDisposable {
    * has, for a database open here. Throws `PinRefusedError` with the peer's reason.
    */
   pin: (address: string, peer: string | Multiaddr, options?: OpenOptions) => Promise<void>
-  /** Close every database and stop the node. Idempotent. */
-  close: () => Promise<void>
+  /** Close every database and stop the node. Idempotent; an abort stops the waiting, not the closing. */
+  close: (options?: AbortOptions) => Promise<void>
 }
 
 // A replica builds the controller a manifest names from OrbitDB's registry, with no options.
@@ -202,7 +202,7 @@ class DidbaseNode implements Didbase {
 
   async accept (token: string, options: OpenOptions = {}): Promise<AnyDatabase> {
     const db = await this.open(decodeInvite(token).address, options)
-    await db.redeem(token)
+    await db.redeem(token, options)
     return db
   }
 
@@ -301,7 +301,7 @@ class DidbaseNode implements Didbase {
     if (this.#closing !== undefined) throw new ClosedError('this didbase node is closed')
   }
 
-  async close (): Promise<void> {
+  async close (options?: AbortOptions): Promise<void> {
     this.#closing ??= (async () => {
       await Promise.allSettled([...this.#handles.values()].map(async (h) => (h as DatabaseHandle).close()))
       await this.#orbitdb.stop()
@@ -309,7 +309,7 @@ class DidbaseNode implements Didbase {
       if (this.#tempDir !== undefined) await removeTemporary(this.#tempDir)
       this.#unlock()
     })()
-    return this.#closing
+    return abortable(this.#closing, options)
   }
 
   async [Symbol.asyncDispose] (): Promise<void> {

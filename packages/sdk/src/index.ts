@@ -26,6 +26,7 @@ export {
   type RejectionReason,
   type Role
 } from '@didbase/access'
+export type { AbortOptions } from './abort.js'
 export type { InviteOptions, Roles, Signed } from './databases/database.js'
 export {
   type AnyDatabase,

@@ -10,6 +10,7 @@ import { base64url } from 'multiformats/bases/base64'
 import { publicKeyOfDid } from '../did/did.js'
 import { verify as ed25519Verify } from '../did/ed25519.js'
 import { EntryRejectedError } from '../errors.js'
+import { equals } from 'uint8arrays/equals'
 
 const DID_KEY_PREFIX = 'did:key:'
 
@@ -57,12 +58,6 @@ function decodeSignature (sig: string): Uint8Array | undefined {
 const checked = new Map<string, { key: string, bytes: Uint8Array }>()
 const MAX_CHECKED = 8192
 
-function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
 /** Forget every remembered signature, so the next checks verify for real (benchmarks, tests). */
 export function forgetCheckedSignatures (): void {
   checked.clear()
@@ -77,7 +72,7 @@ export function rememberSignature (sig: string, key: string, bytes: Uint8Array):
 export async function verifySignature (sig: string, key: string, bytes: Uint8Array): Promise<boolean> {
   if (typeof sig !== 'string' || typeof key !== 'string') return false
   const known = checked.get(sig)
-  if (known !== undefined && known.key === key && sameBytes(known.bytes, bytes)) return true
+  if (known !== undefined && known.key === key && equals(known.bytes, bytes)) return true
   const signature = decodeSignature(sig)
   if (signature === undefined) return false
   let publicKey: Uint8Array
@@ -146,7 +141,7 @@ export async function verifyEntry (entry: unknown): Promise<string> {
   } catch {
     throw new EntryRejectedError(hash, did, 'signer-mismatch', 'the signing key is not an Ed25519 key')
   }
-  if (!sameBytes(didKey, signerKey)) {
+  if (!equals(didKey, signerKey)) {
     throw new EntryRejectedError(hash, did, 'signer-mismatch', 'the entry is signed by a key that is not the key of the DID it claims')
   }
   let bytes: Uint8Array

@@ -13,6 +13,7 @@
  * The result depends only on the set folded, never on the order operations arrived in.
  */
 import type { Role } from './operations.js'
+import QuickLRU from 'quick-lru'
 
 /** A set of access-operation entry hashes (sorted, unique). Equal sets are usually the same object. */
 export interface AclSet {
@@ -104,7 +105,8 @@ export class AclFold {
   readonly #genesis: Genesis
   readonly #genesisAdmins: ReadonlySet<string>
   readonly #lookup: (hash: string) => AclOpFacts
-  readonly #states = new Map<AclSet, AclState>()
+  /** Folds are pure: a state is kept while recently used, and folded again if needed later. */
+  readonly #states = new QuickLRU<AclSet, AclState>({ maxSize: CACHED_STATES })
 
   constructor (genesis: Genesis, lookup: (hash: string) => AclOpFacts) {
     this.#genesis = genesis
@@ -120,11 +122,8 @@ export class AclFold {
     let state = this.#states.get(set)
     if (state === undefined) {
       state = this.#fold(set)
-      if (this.#states.size >= CACHED_STATES) this.#states.delete(this.#states.keys().next().value as AclSet)
-    } else {
-      this.#states.delete(set)
+      this.#states.set(set, state)
     }
-    this.#states.set(set, state)
     return state
   }
 

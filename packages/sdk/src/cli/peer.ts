@@ -19,6 +19,6 @@ export async function runPeer (init: Omit<ReplicatorInit, 'log'>, json: boolean)
   const replicator = await startReplicator({ ...init, log })
   const signal = await stopped
   log('stopping', { signal })
-  await replicator.stop()
+  await replicator.close()
   log('stopped', {})
 }

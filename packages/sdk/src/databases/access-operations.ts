@@ -16,6 +16,7 @@ import {
   type Role
 } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
+import type { AbortOptions } from '../abort.js'
 import { InvalidValueError } from '../errors.js'
 
 /** Who holds which role, as seen by a new write from this replica. */
@@ -42,7 +43,7 @@ export interface AccessOperationsInit {
   policy: AccessPolicy
   heads: () => Promise<string[]>
   /** Sign and append an ACL payload through the write gate. */
-  append: (payload: ReturnType<typeof aclPayload>) => Promise<string>
+  append: (payload: ReturnType<typeof aclPayload>, options?: AbortOptions) => Promise<string>
   assertOpen: () => void
 }
 
@@ -52,7 +53,7 @@ export class AccessOperations {
   readonly #address: string
   readonly #policy: AccessPolicy
   readonly #heads: () => Promise<string[]>
-  readonly #append: (payload: ReturnType<typeof aclPayload>) => Promise<string>
+  readonly #append: (payload: ReturnType<typeof aclPayload>, options?: AbortOptions) => Promise<string>
   readonly #assertOpen: () => void
 
   constructor (init: AccessOperationsInit) {
@@ -69,10 +70,10 @@ export class AccessOperations {
     return this.#policy.schemaAt(await this.#heads())
   }
 
-  async setSchema (schema: Schema): Promise<string> {
+  async setSchema (schema: Schema, options?: AbortOptions): Promise<string> {
     this.#assertOpen()
     const cid = await this.#policy.storeSchema(schema)
-    return this.#acl({ action: 'set-schema', schema: cid, at: Date.now() })
+    return this.#acl({ action: 'set-schema', schema: cid, at: Date.now() }, options)
   }
 
   async roles (): Promise<Roles> {
@@ -89,10 +90,10 @@ export class AccessOperations {
     return (await this.#state()).admins.has(did)
   }
 
-  async change (action: 'grant' | 'revoke', role: Role, did: string): Promise<string> {
+  async change (action: 'grant' | 'revoke', role: Role, did: string, options?: AbortOptions): Promise<string> {
     if (!isRole(role)) throw new InvalidValueError(`unknown role ${JSON.stringify(role)}; use "admin" or "writer"`)
     if (!(did === '*' && role === 'writer')) Did.parse(did)
-    return this.#acl({ action, role, did, at: Date.now() })
+    return this.#acl({ action, role, did, at: Date.now() }, options)
   }
 
   async invite (did: string, options: InviteOptions): Promise<string> {
@@ -106,19 +107,19 @@ export class AccessOperations {
     return createInvite(this.#identity, { address: this.#address, audience: did, ...options })
   }
 
-  async cancelInvite (tokenOrId: string): Promise<string> {
+  async cancelInvite (tokenOrId: string, options?: AbortOptions): Promise<string> {
     const id = tokenOrId.includes('.') ? decodeInvite(tokenOrId).id : tokenOrId
-    return this.#acl({ action: 'cancel-invite', id, at: Date.now() })
+    return this.#acl({ action: 'cancel-invite', id, at: Date.now() }, options)
   }
 
-  async redeem (token: string): Promise<string> {
+  async redeem (token: string, options?: AbortOptions): Promise<string> {
     const claims = decodeInvite(token)
     if (claims.address !== this.#address) throw new InvalidInviteError(`the invite is for ${claims.address}, not ${this.#address}`)
-    return this.#acl({ action: 'redeem', token, at: Date.now() })
+    return this.#acl({ action: 'redeem', token, at: Date.now() }, options)
   }
 
-  async #acl (acl: Parameters<typeof aclPayload>[0]): Promise<string> {
-    return this.#append(aclPayload(acl))
+  async #acl (acl: Parameters<typeof aclPayload>[0], options?: AbortOptions): Promise<string> {
+    return this.#append(aclPayload(acl), options)
   }
 
   async #state (): Promise<AclState> {

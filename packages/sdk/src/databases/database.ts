@@ -8,6 +8,7 @@ import type { Schema } from '@didbase/schemas'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
+import { type AbortOptions, abortable } from '../abort.js'
 import { InvariantError } from '../errors.js'
 import type { DatabaseEvents } from '../events.js'
 import type { SnapshotStore } from '../storage/index-snapshot.js'
@@ -78,7 +79,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       address: this.address,
       policy: ctx.policy,
       heads,
-      append: async (payload) => this.write(payload, async () => this.db.addOperation(payload)),
+      append: async (payload, options) => this.write(payload, async () => this.db.addOperation(payload), options),
       assertOpen: () => { this.#gate.assertOpen() }
     })
     this.#replication = new Replication({
@@ -114,8 +115,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   }
 
   /** The schema new writes from this replica must match: the latest `setSchema`, or `schema`. */
-  async currentSchema (): Promise<Schema | undefined> {
-    return this.#access.currentSchema()
+  async currentSchema (options?: AbortOptions): Promise<Schema | undefined> {
+    return abortable(this.#access.currentSchema(), options)
   }
 
   /**
@@ -123,54 +124,55 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    * that follow this one must match it; entries written before it keep the shape they had.
    * Resolves to the entry hash. See docs/schemas.md for upgrading old values on read.
    */
-  async setSchema (schema: Schema): Promise<string> {
-    return this.#access.setSchema(schema)
+  async setSchema (schema: Schema, options?: AbortOptions): Promise<string> {
+    return this.#access.setSchema(schema, options)
   }
 
   /** Admins and writers in force for the next write from this replica. */
-  async roles (): Promise<Roles> {
-    return this.#access.roles()
+  async roles (options?: AbortOptions): Promise<Roles> {
+    return abortable(this.#access.roles(), options)
   }
 
   /** Whether `did` (default: this node's DID) may write new records here now. */
-  async canWrite (did?: string): Promise<boolean> {
-    return this.#access.canWrite(did)
+  async canWrite (did?: string, options?: AbortOptions): Promise<boolean> {
+    return abortable(this.#access.canWrite(did), options)
   }
 
   /** Whether `did` (default: this node's DID) is an admin here now. */
-  async isAdmin (did?: string): Promise<boolean> {
-    return this.#access.isAdmin(did)
+  async isAdmin (did?: string, options?: AbortOptions): Promise<boolean> {
+    return abortable(this.#access.isAdmin(did), options)
   }
 
   /** Give `did` a role. Admins only; `did` may be `'*'` for the writer role. Resolves to the entry hash. */
-  async grant (role: Role, did: string): Promise<string> {
-    return this.#access.change('grant', role, did)
+  async grant (role: Role, did: string, options?: AbortOptions): Promise<string> {
+    return this.#access.change('grant', role, did, options)
   }
 
   /**
    * Take a role from `did`. Entries `did` wrote before (and concurrently with) the
    * revocation stay valid; entries that link to it are rejected. See docs/access.md.
    */
-  async revoke (role: Role, did: string): Promise<string> {
-    return this.#access.change('revoke', role, did)
+  async revoke (role: Role, did: string, options?: AbortOptions): Promise<string> {
+    return this.#access.change('revoke', role, did, options)
   }
 
   /**
    * Issue an invite for `did` (a did-jwt JWS signed by this node's DID). Nothing is written;
    * give the token to the invitee, who calls `redeem` (or `didbase.accept`).
    */
-  async invite (did: string, options: InviteOptions = {}): Promise<string> {
-    return this.#access.invite(did, options)
+  async invite (did: string, options: InviteOptions & AbortOptions = {}): Promise<string> {
+    const { signal, ...invite } = options
+    return abortable(this.#access.invite(did, invite), { signal })
   }
 
   /** Withdraw an invite (token or id) before it is redeemed. Admins only. */
-  async cancelInvite (tokenOrId: string): Promise<string> {
-    return this.#access.cancelInvite(tokenOrId)
+  async cancelInvite (tokenOrId: string, options?: AbortOptions): Promise<string> {
+    return this.#access.cancelInvite(tokenOrId, options)
   }
 
   /** Redeem an invite addressed to this node's DID; afterwards this node may write. */
-  async redeem (token: string): Promise<string> {
-    return this.#access.redeem(token)
+  async redeem (token: string, options?: AbortOptions): Promise<string> {
+    return this.#access.redeem(token, options)
   }
 
   /** Hashes of the latest entries this replica has: equal heads mean equal logs. */
@@ -205,9 +207,10 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   /**
    * Run a local write after the checks that must pass before anything is signed: the
    * value is storable and the policy allows `payload` (exactly what OrbitDB will append).
+   * An abort before the entry is signed fails the write; once signed, it completes.
    */
-  protected async write (payload: unknown, op: () => Promise<string>): Promise<string> {
-    return this.#gate.write(payload, op)
+  protected async write (payload: unknown, op: () => Promise<string>, options?: AbortOptions): Promise<string> {
+    return this.#gate.write(payload, op, options)
   }
 
   /** An entry (local or joined) is in the log: index it before anyone hears of it. */
@@ -228,8 +231,11 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return entry?.identity ?? ''
   }
 
-  /** Close this handle and its database. Idempotent. */
-  async close (): Promise<void> {
+  /**
+   * Close this handle and its database. Idempotent. An abort stops the waiting, not the
+   * closing, which goes on in the background.
+   */
+  async close (options?: AbortOptions): Promise<void> {
     this.#closing ??= (async () => {
       this.#onClose()
       this.#replication.stop()
@@ -240,7 +246,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       this.#policy.stop()
       await this.db.close()
     })()
-    return this.#closing
+    return abortable(this.#closing, options)
   }
 
   async [Symbol.asyncDispose] (): Promise<void> {

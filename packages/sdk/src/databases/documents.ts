@@ -1,4 +1,5 @@
 import type { DocumentsDatabase as OrbitDocuments } from '@orbitdb/core'
+import type { AbortOptions } from '../abort.js'
 import { InvalidValueError } from '../errors.js'
 import type { HandleContext } from './database.js'
 import { type KeyedRecord, RecordDatabase } from './records.js'
@@ -23,21 +24,21 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
   }
 
   /** Insert or replace a document. Resolves to the entry hash. */
-  async put (doc: T): Promise<string> {
+  async put (doc: T, options?: AbortOptions): Promise<string> {
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
       throw new InvalidValueError('a document must be an object')
     }
     assertKey(doc[this.indexBy], `document field "${this.indexBy}"`)
-    return this.write({ op: 'PUT', key: doc[this.indexBy], value: doc }, async () => this.docs.put(doc))
+    return this.write({ op: 'PUT', key: doc[this.indexBy], value: doc }, async () => this.docs.put(doc), options)
   }
 
   /** Delete the document with `key`. Resolves to the entry hash. */
-  async del (key: string): Promise<string> {
+  async del (key: string, options?: AbortOptions): Promise<string> {
     assertKey(key)
-    if ((await this.get(key)) === undefined) {
+    if ((await this.get(key, options)) === undefined) {
       throw new InvalidValueError(`no document with ${this.indexBy} = ${JSON.stringify(key)} in ${this.address}`)
     }
-    return this.write({ op: 'DEL', key, value: null }, async () => this.docs.del(key))
+    return this.write({ op: 'DEL', key, value: null }, async () => this.docs.del(key), options)
   }
 
   /** Documents for which `predicate` is true. */

@@ -1,4 +1,5 @@
 import type { EventsDatabase as OrbitEvents } from '@orbitdb/core'
+import type { AbortOptions } from '../abort.js'
 import { DatabaseHandle, type Signed } from './database.js'
 import { inClockOrder } from './record-index.js'
 
@@ -16,8 +17,8 @@ export class EventLogDatabase<T = unknown> extends DatabaseHandle {
   }
 
   /** Append `value`. Resolves to the entry hash. */
-  async add (value: T): Promise<string> {
-    return this.write({ op: 'ADD', key: null, value }, async () => this.events.add(value))
+  async add (value: T, options?: AbortOptions): Promise<string> {
+    return this.write({ op: 'ADD', key: null, value }, async () => this.events.add(value), options)
   }
 
   /** The event with entry hash `hash`, if this replica has it. */

@@ -1,4 +1,5 @@
 import type { KeyValueDatabase as OrbitKeyValue } from '@orbitdb/core'
+import type { AbortOptions } from '../abort.js'
 import { type KeyedRecord, RecordDatabase } from './records.js'
 import { assertKey } from './write-gate.js'
 
@@ -17,14 +18,14 @@ export class KeyValueDatabase<T = unknown> extends RecordDatabase<T> {
   }
 
   /** Set `key` to `value`. Resolves to the entry hash. */
-  async put (key: string, value: T): Promise<string> {
+  async put (key: string, value: T, options?: AbortOptions): Promise<string> {
     assertKey(key)
-    return this.write({ op: 'PUT', key, value }, async () => this.kv.put(key, value))
+    return this.write({ op: 'PUT', key, value }, async () => this.kv.put(key, value), options)
   }
 
   /** Remove `key`. Resolves to the entry hash. */
-  async del (key: string): Promise<string> {
+  async del (key: string, options?: AbortOptions): Promise<string> {
     assertKey(key)
-    return this.write({ op: 'DEL', key, value: null }, async () => this.kv.del(key))
+    return this.write({ op: 'DEL', key, value: null }, async () => this.kv.del(key), options)
   }
 }

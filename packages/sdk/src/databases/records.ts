@@ -3,6 +3,7 @@
  * record index that every replica computes alike (record-index.ts).
  */
 import type { LogEntry } from '@orbitdb/core'
+import { type AbortOptions, abortable } from '../abort.js'
 import { DatabaseHandle, type HandleContext, type Signed } from './database.js'
 import { RecordIndex, recordKeyOf } from './record-index.js'
 import { assertKey } from './write-gate.js'
@@ -29,8 +30,12 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
   }
 
   /** The live value of `key`, or `undefined` when it has none (never written, or deleted). */
-  async get (key: string): Promise<T | undefined> {
+  async get (key: string, options?: AbortOptions): Promise<T | undefined> {
     assertKey(key)
+    return abortable(this.#valueOf(key), options)
+  }
+
+  async #valueOf (key: string): Promise<T | undefined> {
     const winner = await this.#index.winner(key)
     if (winner === undefined || winner.deleted) return undefined
     return this.valueAt<T>(winner.hash)

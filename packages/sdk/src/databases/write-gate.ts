@@ -5,6 +5,7 @@
  */
 import { type AccessPolicy, AccessDeniedError, EntryRejectedError, notPlainData } from '@didbase/access'
 import * as dagCbor from '@ipld/dag-cbor'
+import type { AbortOptions } from '../abort.js'
 import { ClosedError, InvalidValueError } from '../errors.js'
 
 export interface WriteGateInit {
@@ -36,13 +37,16 @@ export class WriteGate {
   }
 
   /** Run `op` (the append) once `payload` passed every check; a refusal throws `AccessDeniedError`. */
-  async write (payload: unknown, op: () => Promise<string>): Promise<string> {
+  async write (payload: unknown, op: () => Promise<string>, options: AbortOptions = {}): Promise<string> {
+    options.signal?.throwIfAborted()
     this.assertOpen()
     assertEncodable(payload)
     // Only an ACL or ownership judges a write by its causal past; a fixed set of writers
     // needs no heads read per write.
     const past = this.#policy.mutable || this.#policy.ownership ? await this.#heads() : []
     await this.#policy.check(this.#did, payload, past)
+    // The last moment a write can be called off: past it, the entry is signed and appended.
+    options.signal?.throwIfAborted()
     try {
       return await op()
     } catch (err) {

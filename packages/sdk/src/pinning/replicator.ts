@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { ACL_TYPE, ANYONE, type BlockstoreLike, loadPolicy, type PolicyBlock } from '@didbase/access'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import { type AnyDatabase, createDidbase, type Didbase } from '../didbase.js'
+import type { AbortOptions } from '../abort.js'
 import { PinRefusedError } from '../errors.js'
 import { parseAddress, readManifest } from '../databases/manifest.js'
 import { DEFAULT_OPEN_TIMEOUT } from '../databases/open.js'
@@ -51,7 +52,9 @@ export interface Replicator {
   serving: () => string[]
   /** Open, keep and serve a database from now on, across restarts too. */
   serve: (address: string) => Promise<AnyDatabase>
-  /** Close every database and stop; everything received is on disk. */
+  /** Close every database and stop; everything received is on disk. Idempotent, like `Didbase.close`. */
+  close: (options?: AbortOptions) => Promise<void>
+  /** @deprecated The same as `close`, the name every other didbase lifecycle uses. */
   stop: () => Promise<void>
 }
 
@@ -183,8 +186,7 @@ export async function startReplicator (init: ReplicatorInit): Promise<Replicator
     didbase,
     serving: () => [...served.keys()],
     serve,
-    stop: async () => {
-      await didbase.close()
-    }
+    close: async (options) => didbase.close(options),
+    stop: async () => didbase.close()
   }
 }

@@ -11,6 +11,7 @@ import type { AbortOptions, AwaitIterable } from 'interface-store'
 import type { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { concat } from 'uint8arrays/concat'
+import { equals } from 'uint8arrays/equals'
 
 async function collect (chunks: AwaitIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
@@ -18,14 +19,10 @@ async function collect (chunks: AwaitIterable<Uint8Array>): Promise<Uint8Array> 
   return parts.length === 1 ? parts[0] as Uint8Array : concat(parts)
 }
 
-function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
-}
-
 /** Throw `CorruptBlockError` unless `bytes` hash to `cid` (sha2-256: the only hash didbase writes). */
 async function check (cid: CID, bytes: Uint8Array): Promise<Uint8Array> {
   if (cid.multihash.code !== sha256.code) return bytes
-  if (!sameBytes((await sha256.digest(bytes)).digest, cid.multihash.digest)) throw new CorruptBlockError(cid.toString())
+  if (!equals((await sha256.digest(bytes)).digest, cid.multihash.digest)) throw new CorruptBlockError(cid.toString())
   return bytes
 }
 
