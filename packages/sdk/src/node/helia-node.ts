@@ -101,7 +101,7 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
     ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
     services: {
       identify: identify(),
-      // OrbitDB publishes to a database's topic before any peer joins it.
+      // OrbitDB publishes to a database's topic before any peer joins it (@orbitdb/core 4.0.0 src/sync.js 257-262).
       pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, fastMsgIdFn: fastMessageId }),
       ...(init.relay ? { relay: circuitRelayServer({ reservations: { maxReservations: MAX_RELAY_RESERVATIONS } }) } : {})
     }

@@ -8,6 +8,10 @@
  * the whole exchange failed, and under load most of them did. Each entry is one dag-cbor
  * item, so its end can be found by walking its headers: streams of that protocol are given
  * to OrbitDB yielding one whole entry at a time. The bytes on the wire stay OrbitDB's.
+ *
+ * Works around `@orbitdb/core` 4.0.0 `src/sync.js` 146-163: `sendHeads` writes entries
+ * unframed and `receiveHeads` decodes each chunk as one entry. Delete when OrbitDB frames
+ * its heads exchange.
  */
 import type { Libp2p, Stream } from '@libp2p/interface'
 

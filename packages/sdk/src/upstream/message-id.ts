@@ -8,6 +8,10 @@
  * The digest covers the signature and everything it signs, so only a byte-for-byte copy of
  * a message that already passed is skipped: a forged or altered message has another id and
  * is checked as usual. SHA-256 keeps ids from being made to collide on purpose.
+ *
+ * Works around `@libp2p/gossipsub` 15.0.23 `dist/src/gossipsub.js` 881 (signature checked
+ * by `validateToRawMessage`) before 911 (the seen cache). Delete when gossipsub consults its
+ * seen cache first.
  */
 import type { GossipsubOpts } from '@libp2p/gossipsub'
 import { sha256 } from '@noble/hashes/sha2.js'

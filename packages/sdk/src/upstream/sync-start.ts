@@ -6,6 +6,10 @@
  * before this database listened, and OrbitDB registers its heads handler only after it
  * subscribes, so that peer's own attempt can also miss. Neither side would exchange heads
  * until a reconnect. After starting, replay the announcement of each such peer.
+ *
+ * Works around `@orbitdb/core` 4.0.0 `src/sync.js` 183-224 (exchanges only on
+ * `subscription-change`) and 290-296 (`subscribe` before `handle`). Delete when OrbitDB
+ * exchanges heads with peers already subscribed when a database opens.
  */
 import type { Database } from '@orbitdb/core'
 import type { Helia } from 'helia'
