@@ -124,3 +124,9 @@ export class InvariantError extends Error {
   static override name = 'InvariantError'
   override name = 'InvariantError'
 }
+
+/** The store that keeps an identity's secret (IndexedDB in a browser) failed; nothing was written. */
+export class SecretStoreError extends Error {
+  static override name = 'SecretStoreError'
+  override name = 'SecretStoreError'
+}

@@ -30,6 +30,7 @@ export {
   InviteExpiredError,
   InvalidPolicyError,
   InvariantError,
+  SecretStoreError,
   type RejectionReason
 } from './errors.js'
 export { readSecret, writeSecret } from './identity/secret-store.js'

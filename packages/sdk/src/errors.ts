@@ -60,3 +60,8 @@ export class PinRefusedError extends Error {
   }
 }
 
+/** A heads exchange sent bytes that cannot be a dag-cbor entry; the exchange is dropped. */
+export class MalformedHeadsError extends Error {
+  static override name = 'MalformedHeadsError'
+  override name = 'MalformedHeadsError'
+}

@@ -6,7 +6,8 @@ import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
-import { CborItemSplitter, MalformedHeadsError, MAX_HEAD_BYTES, MAX_HEADS_PER_EXCHANGE, wholeItems } from '../src/upstream/heads-stream.js'
+import { MalformedHeadsError } from '../src/errors.js'
+import { CborItemSplitter, MAX_HEAD_BYTES, MAX_HEADS_PER_EXCHANGE, wholeItems } from '../src/upstream/heads-stream.js'
 import { concat } from 'uint8arrays/concat'
 
 const cid = CID.parse('bafyreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku')

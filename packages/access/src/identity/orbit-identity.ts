@@ -5,6 +5,7 @@
  */
 import type { OrbitIdentities, OrbitIdentity } from '@orbitdb/core'
 import { Did } from '../did/did.js'
+import { InvariantError } from '../errors.js'
 import { encodeSignature, publicKeyOfSignerKey, rememberSignature, signerKeyOf, verifySignature } from './entry.js'
 import type { DidIdentity } from './identity.js'
 
@@ -12,7 +13,7 @@ const IDENTITY_TYPE = 'did'
 const encoder = new TextEncoder()
 
 async function noSigning (): Promise<string> {
-  throw new Error('this identity can only verify; it has no signing key')
+  throw new InvariantError('this identity can only verify; it has no signing key')
 }
 
 function toOrbitIdentity (did: string, sign: OrbitIdentity['sign']): OrbitIdentity {

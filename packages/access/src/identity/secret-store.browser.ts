@@ -5,6 +5,7 @@
  * can run script on the origin can read them. An app that keeps keys elsewhere passes its
  * own identity to createDidbase instead.
  */
+import { SecretStoreError } from '../errors.js'
 const DATABASE = 'didbase-secrets'
 const STORE = 'secrets'
 
@@ -17,7 +18,7 @@ function opened (): Promise<IDBDatabase> {
     const request = indexedDB.open(DATABASE, 1)
     request.onupgradeneeded = () => { request.result.createObjectStore(STORE) }
     request.onsuccess = () => { resolve(request.result) }
-    request.onerror = () => { reject(request.error ?? new Error(`cannot open IndexedDB "${DATABASE}"`)) }
+    request.onerror = () => { reject(request.error ?? new SecretStoreError(`cannot open IndexedDB "${DATABASE}"`)) }
   })
 }
 
@@ -29,8 +30,8 @@ async function inStore<T> (mode: IDBTransactionMode, work: (store: IDBObjectStor
       const request = work(tx.objectStore(STORE))
       // Resolve once the transaction is durable, not when the request alone succeeds.
       tx.oncomplete = () => { resolve(request.result) }
-      tx.onerror = () => { reject(tx.error ?? request.error ?? new Error(`IndexedDB "${DATABASE}" failed`)) }
-      tx.onabort = () => { reject(tx.error ?? new Error(`IndexedDB "${DATABASE}" aborted`)) }
+      tx.onerror = () => { reject(tx.error ?? request.error ?? new SecretStoreError(`IndexedDB "${DATABASE}" failed`)) }
+      tx.onabort = () => { reject(tx.error ?? new SecretStoreError(`IndexedDB "${DATABASE}" aborted`)) }
     })
   } finally {
     db.close()

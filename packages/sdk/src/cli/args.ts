@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import type { Role } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
 import { DEFAULT_PEER_LISTEN, readPeerConfig } from './peer-config.js'
+import { UsageError } from './errors.js'
 
 export const USAGE = `didbase <command> [options]
 
@@ -33,18 +34,6 @@ options: --dir <path> (default ./.didbase)  --peer <multiaddr> (fetch from this 
 exit codes: 0 done, 1 bad usage, 2 refused (access, schema, invite, value, pin), 3 not found, 4 other`
 
 export const DEFAULT_DIR = './.didbase'
-
-/** The command line is wrong; the message says what to type. Exit code 1. */
-export class UsageError extends Error {
-  static override name = 'UsageError'
-  override name = 'UsageError'
-}
-
-/** No identity, database or record where one was asked for. Exit code 3. */
-export class NotFoundError extends Error {
-  static override name = 'NotFoundError'
-  override name = 'NotFoundError'
-}
 
 const OPTIONS = {
   dir: { type: 'string' },

@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { IDENTITY_FILE, loadOrCreateIdentity } from '@didbase/access/identity'
-import { type CommandLine, NotFoundError } from './args.js'
+import type { CommandLine } from './args.js'
+import { NotFoundError } from './errors.js'
 import { print } from './output.js'
 
 export async function init (cli: CommandLine): Promise<void> {

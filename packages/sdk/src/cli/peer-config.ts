@@ -3,6 +3,7 @@
  * before anything networked is imported, so a bad file is a usage error that starts nothing.
  */
 import { readFile } from 'node:fs/promises'
+import { ConfigError } from './errors.js'
 
 export const DEFAULT_PEER_LISTEN = ['/ip4/127.0.0.1/tcp/4001', '/ip4/127.0.0.1/tcp/4002/ws']
 
@@ -14,11 +15,6 @@ export interface PeerConfig {
   peers?: string[]
   creators?: string[]
   relay?: boolean
-}
-
-export class ConfigError extends Error {
-  static override name = 'ConfigError'
-  override name = 'ConfigError'
 }
 
 const LIST_KEYS = ['listen', 'serve', 'peers', 'creators'] as const

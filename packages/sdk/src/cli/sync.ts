@@ -6,18 +6,10 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import cliProgress from 'cli-progress'
 import type { Didbase } from '../didbase.js'
+import { PeerUnreachableError, SyncTimeoutError } from './errors.js'
 
 /** Give up when the peer has sent nothing for this long. */
 export const SYNC_IDLE_TIMEOUT = 30_000
-
-export class PeerUnreachableError extends Error {
-  static override name = 'PeerUnreachableError'
-  override name = 'PeerUnreachableError'
-}
-export class SyncTimeoutError extends Error {
-  static override name = 'SyncTimeoutError'
-  override name = 'SyncTimeoutError'
-}
 
 export interface SyncResult {
   address: string

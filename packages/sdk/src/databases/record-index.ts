@@ -11,6 +11,7 @@
  */
 import type { LogEntry } from '@orbitdb/core'
 import type { SnapshotStore } from '../storage/index-snapshot.js'
+import { InvariantError } from '../errors.js'
 import { debugLog } from '../log.js'
 
 const log = debugLog('record-index')
@@ -164,7 +165,7 @@ export class RecordIndex {
         if (this.#indexed.has(hash) || walked.has(hash)) continue
         // Joined entries are stored before OrbitDB reports them, so this is a local read.
         const linked = await this.#load(hash)
-        if (linked === undefined) throw new Error(`entry ${hash} is not stored here`)
+        if (linked === undefined) throw new InvariantError(`entry ${hash} is not stored here`)
         stack.push(linked)
       }
     }

@@ -135,7 +135,7 @@ export class JoinFetches {
 
   /** Stop the fetches in flight (those of a stalled join); later reads and fetches go ahead. */
   stop (): void {
-    this.#join.abort(new Error('the join brought nothing for too long'))
+    this.#join.abort(new DOMException('the join brought nothing for too long', 'TimeoutError'))
     this.#join = new AbortController()
   }
 }

@@ -14,6 +14,7 @@
  * its heads exchange.
  */
 import type { Libp2p, Stream } from '@libp2p/interface'
+import { MalformedHeadsError } from '../errors.js'
 
 /** OrbitDB's heads exchange protocol: `/orbitdb/heads` followed by the database address. */
 const HEADS_PROTOCOL = '/orbitdb/heads/'
@@ -21,12 +22,6 @@ const HEADS_PROTOCOL = '/orbitdb/heads/'
 export const MAX_HEAD_BYTES = 4 * 1024 * 1024
 /** Most heads one exchange may bring: a log has a head per concurrent branch, not thousands. */
 export const MAX_HEADS_PER_EXCHANGE = 4096
-
-/** A heads exchange sent bytes that cannot be a dag-cbor entry; the exchange is dropped. */
-export class MalformedHeadsError extends Error {
-  static override name = 'MalformedHeadsError'
-  override name = 'MalformedHeadsError'
-}
 
 /**
  * Splits bytes into whole CBOR items. The walk resumes where it stopped, so each header is
