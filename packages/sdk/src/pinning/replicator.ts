@@ -51,7 +51,7 @@ export interface Replicator {
   /** Addresses of the databases being served. */
   serving: () => string[]
   /** Open, keep and serve a database from now on, across restarts too. */
-  serve: (address: string) => Promise<AnyDatabase>
+  serve: (address: string, options?: AbortOptions) => Promise<AnyDatabase>
   /** Close every database and stop; everything received is on disk. Idempotent, like `Didbase.close`. */
   close: (options?: AbortOptions) => Promise<void>
   /** @deprecated The same as `close`, the name every other didbase lifecycle uses. */
@@ -113,10 +113,10 @@ export async function startReplicator (init: ReplicatorInit): Promise<Replicator
   for (const address of didbase.multiaddrs) log('listening', { address })
   if (relayOf(didbase) !== undefined) log('relaying', { protocol: 'circuit relay v2' })
 
-  const serve = async (address: string): Promise<AnyDatabase> => {
+  const serve = async (address: string, options?: AbortOptions): Promise<AnyDatabase> => {
     const existing = served.get(address)
     if (existing !== undefined) return existing
-    const db = await didbase.open(address)
+    const db = await didbase.open(address, options)
     db.addEventListener('update', (e) => log('update', { db: address, writer: e.detail.did, entry: e.detail.hash }))
     db.addEventListener('entry:rejected', (e) => log('rejected', { db: address, writer: e.detail.did, reason: e.detail.reason, entry: e.detail.hash }))
     db.addEventListener('peer:join', (e) => log('peer', { db: address, peerId: e.detail.peerId }))
