@@ -1,0 +1,73 @@
+/**
+ * Format compatibility: `test/fixtures/format-1` is a data directory written by the
+ * version before the restructure (commit 088a508, by `test/fixtures/make-format-fixture.js`),
+ * holding a key-value database with an ACL, ownership, a schema and a deletion, a document
+ * database with two writers, and an event log. Today's code opens it, reads the same
+ * records and heads (so entries hash alike), writes to it, and replicates it to a fresh
+ * replica. Every later format change must keep this test passing.
+ */
+import { cp, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { AnyDatabase } from '@didbase/sdk'
+import { describe, expect, it } from 'vitest'
+import { connect, peer, tempDir, waitFor } from './src/peers.js'
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/format-1/', import.meta.url))
+
+interface Expected {
+  did: string
+  bob: string
+  databases: Array<{ type: string, address: string, heads: string[], size: number, roles?: unknown, records: unknown[] }>
+}
+
+async function records (db: AnyDatabase): Promise<unknown[]> {
+  const rows: unknown[] = []
+  for await (const row of db.entries()) rows.push(row)
+  return rows
+}
+
+async function fixtureNode (): Promise<{ expected: Expected, node: Awaited<ReturnType<typeof peer>> }> {
+  const expected = JSON.parse(await readFile(join(FIXTURE, 'expected.json'), 'utf8')) as Expected
+  // A copy: opening a LevelDB writes to it, and the fixture must stay as it was written.
+  const directory = join(await tempDir(), 'data')
+  await cp(join(FIXTURE, 'data'), directory, { recursive: true })
+  return { expected, node: await peer({ directory }) }
+}
+
+describe('a data directory written by the previous version', () => {
+  it('opens with the same identity and reads the same records, heads and roles', async () => {
+    const { expected, node } = await fixtureNode()
+    expect(node.did).toBe(expected.did)
+    for (const want of expected.databases) {
+      const db = await node.open(want.address)
+      expect(db.type).toBe(want.type)
+      expect(await db.heads()).toEqual(want.heads)
+      expect(await db.size()).toBe(want.size)
+      expect(await records(db)).toEqual(want.records)
+      if (want.roles !== undefined) expect(await db.roles()).toEqual(want.roles)
+    }
+  })
+
+  it('takes new writes under its old policy and schema', async () => {
+    const { expected, node } = await fixtureNode()
+    const todos = await node.keyValue<{ title: string, done: boolean }>(expected.databases[0]!.address)
+    await todos.put('eggs', { title: 'Buy eggs', done: false })
+    expect(await todos.get('eggs')).toEqual({ title: 'Buy eggs', done: false })
+    await expect(todos.put('bad', { title: 42 } as never)).rejects.toMatchObject({ name: 'SchemaValidationError' })
+    expect(await todos.get('bread')).toBeUndefined()
+  })
+
+  it('replicates to a fresh replica, which reaches the same heads and records', async () => {
+    const { expected, node } = await fixtureNode()
+    const opened = await Promise.all(expected.databases.map(async (want) => node.open(want.address)))
+    const fresh = await peer({ memory: true })
+    await connect(fresh, node)
+    for (const [i, want] of expected.databases.entries()) {
+      const replica = await fresh.open(want.address)
+      await waitFor(async () => JSON.stringify(await replica.heads()) === JSON.stringify(want.heads), `${want.type} heads on the fresh replica`)
+      expect(await records(replica)).toEqual(want.records)
+      expect(await replica.size()).toBe(await opened[i]!.size())
+    }
+  })
+})
