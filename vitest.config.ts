@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 const CONSUMER = 'test/consumer.spec.ts'
 
@@ -15,7 +15,7 @@ export default defineConfig({
         test: {
           name: 'didbase',
           include: ['packages/*/test/**/*.spec.ts', 'test/**/*.spec.ts', 'examples/*/test/**/*.spec.ts'],
-          exclude: [CONSUMER],
+          exclude: [...configDefaults.exclude, CONSUMER],
           sequence: { groupOrder: 0 }
         }
       },

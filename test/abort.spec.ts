@@ -3,7 +3,7 @@
  * and writes nothing; an aborted read or close rejects with it; the node still closes.
  */
 import { describe, expect, it } from 'vitest'
-import { peer } from './src/peers.js'
+import { peer, tempDir } from './src/peers.js'
 
 const aborted = (): AbortSignal => AbortSignal.abort(new Error('called off'))
 
@@ -38,12 +38,17 @@ describe('AbortSignal', () => {
     expect(await board.isAdmin()).toBe(true)
   })
 
-  it('close with an aborted signal stops the waiting, and the closing still happens', async () => {
-    const alice = await peer({ memory: true })
+  it('close with an aborted signal stops the waiting; the closing still happens, and the node waits for it', async () => {
+    const directory = await tempDir()
+    const alice = await peer({ directory })
     const todos = await alice.keyValue<string>('todos')
+    await todos.put('milk', 'buy milk')
     await expect(todos.close({ signal: aborted() })).rejects.toThrow('called off')
     await expect(todos.put('milk', 'x')).rejects.toMatchObject({ name: 'ClosedError' })
     await alice.close()
     await expect(alice.keyValue('again')).rejects.toMatchObject({ name: 'ClosedError' })
+    // Everything was closed before the directory was let go: a new node opens it and reads back.
+    const again = await peer({ directory })
+    expect(await (await again.keyValue<string>(todos.address)).get('milk')).toBe('buy milk')
   })
 })

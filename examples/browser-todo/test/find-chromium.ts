@@ -77,12 +77,17 @@ async function bundledChromium (machine: Machine): Promise<FoundChromium | undef
   const { default: Chromium } = await import('@sparticuz/chromium')
   const binary = join(tmpdir(), 'chromium')
   const note = join(tmpdir(), 'chromium.didbase-inflated')
-  if (await readFile(note, 'utf8').catch(() => '') !== version) {
-    await rm(binary, { force: true })
-    await rm(note, { force: true })
+  let executablePath: string
+  try {
+    if (await readFile(note, 'utf8').catch(() => '') !== version) {
+      await rm(binary, { force: true })
+      await rm(note, { force: true })
+    }
+    executablePath = await Chromium.executablePath()
+    await writeFile(note, version)
+  } catch (cause) {
+    throw new NoChromiumError(`could not unpack @sparticuz/chromium into ${tmpdir()}: ${(cause as Error).message}; set CHROMIUM_PATH to a Chromium or Chrome`, { cause })
   }
-  const executablePath = await Chromium.executablePath()
-  await writeFile(note, version)
   // Its fonts come inflated beside it; a machine without system fonts renders with these.
   return { executablePath, source: '@sparticuz/chromium', env: { FONTCONFIG_PATH: machine.env.FONTCONFIG_PATH ?? join(tmpdir(), 'fonts') } }
 }

@@ -151,6 +151,8 @@ class DidbaseNode implements Didbase {
   readonly #tempDir: string | undefined
   readonly #orbitdbDirectory: string
   readonly #handles = new Map<string, AnyDatabase>()
+  /** Closes of handles under way (one may have been called off by its signal): `close` waits for them. */
+  readonly #closingHandles = new Set<Promise<void>>()
   /** Opens binding their log index (log-index.ts), by address. */
   readonly #binding = new Map<string, Promise<void>>()
   #closing: Promise<void> | undefined
@@ -272,7 +274,11 @@ class DidbaseNode implements Didbase {
       policy: db.access,
       topicValidators,
       identity: this.#identity,
-      onClose: () => this.#handles.delete(db.address),
+      onClose: (closing) => {
+        this.#handles.delete(db.address)
+        this.#closingHandles.add(closing)
+        void closing.catch(() => {}).finally(() => this.#closingHandles.delete(closing))
+      },
       stop: () => stopping.abort(),
       fetches,
       resync: (again) => { exchangeWithNewPeers(db, this.helia, again) },
@@ -303,7 +309,7 @@ class DidbaseNode implements Didbase {
 
   async close (options?: AbortOptions): Promise<void> {
     this.#closing ??= (async () => {
-      await Promise.allSettled([...this.#handles.values()].map(async (h) => (h as DatabaseHandle).close()))
+      await Promise.allSettled([...[...this.#handles.values()].map(async (h) => (h as DatabaseHandle).close()), ...this.#closingHandles])
       await this.#orbitdb.stop()
       await this.#node.stop()
       if (this.#tempDir !== undefined) await removeTemporary(this.#tempDir)

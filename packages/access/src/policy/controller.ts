@@ -71,6 +71,10 @@ export interface AccessPolicy {
    * slow work from a stall.
    */
   readonly progress: Readonly<JudgeProgress>
+  /** @deprecated Read `progress.received`. */
+  readonly received: number
+  /** @deprecated Read `progress.judged`. */
+  readonly judged: number
   /**
    * Whether `did` is known here to write: named in the policy, or the signer of an entry
    * this replica accepted. Strangers' entries wait their turn to be judged; see topic-validator.ts.
@@ -119,6 +123,8 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     genesis,
     schema,
     progress,
+    get received () { return progress.received },
+    get judged () { return progress.judged },
     knows: (did) => writers.has('*') || writers.has(did) || genesis.admins.includes(did) || (judge?.hasWritten(did) ?? false),
     bind: (databaseAddress) => { judgeFor(databaseAddress) },
     stop: () => { stopping.abort() },

@@ -16,7 +16,7 @@ import {
   type Role
 } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
-import type { AbortOptions } from '../abort.js'
+import { type AbortOptions, abortable } from '../abort.js'
 import { InvalidValueError } from '../errors.js'
 
 /** Who holds which role, as seen by a new write from this replica. */
@@ -72,7 +72,7 @@ export class AccessOperations {
 
   async setSchema (schema: Schema, options?: AbortOptions): Promise<string> {
     this.#assertOpen()
-    const cid = await this.#policy.storeSchema(schema)
+    const cid = await abortable(this.#policy.storeSchema(schema), options)
     return this.#acl({ action: 'set-schema', schema: cid, at: Date.now() }, options)
   }
 

@@ -38,7 +38,8 @@ export interface HandleContext {
   /** Where this database's entries are judged before OrbitDB applies them (topic-validator.ts). */
   topicValidators: Map<string, TopicValidatorFn>
   identity: DidIdentity
-  onClose: () => void
+  /** Told once, when the handle starts closing, with the promise of its close. */
+  onClose: (closing: Promise<void>) => void
   /** Abort block fetches in flight, so closing never waits for a block no peer has. */
   stop: () => void
   /** Exchange heads with subscribers this replica has not exchanged with; with `again`, with all. */
@@ -56,7 +57,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   readonly name: string
   protected readonly db: Database
   readonly #policy: AccessPolicy
-  readonly #onClose: () => void
+  readonly #onClose: (closing: Promise<void>) => void
   readonly #stop: () => void
   readonly #gate: WriteGate
   readonly #access: AccessOperations
@@ -236,17 +237,21 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    * closing, which goes on in the background.
    */
   async close (options?: AbortOptions): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#onClose()
-      this.#replication.stop()
-      // Before the fetches stop: stopping them fails local reads too. A snapshot that cannot
-      // be saved only makes the next open slower.
-      await this.beforeClose().catch((err) => { log.error('could not save what %s keeps between runs: %e', this.address, err) })
-      this.#stop()
-      this.#policy.stop()
-      await this.db.close()
-    })()
+    if (this.#closing === undefined) {
+      this.#closing = this.#closeNow()
+      this.#onClose(this.#closing)
+    }
     return abortable(this.#closing, options)
+  }
+
+  async #closeNow (): Promise<void> {
+    this.#replication.stop()
+    // Before the fetches stop: stopping them fails local reads too. A snapshot that cannot
+    // be saved only makes the next open slower.
+    await this.beforeClose().catch((err) => { log.error('could not save what %s keeps between runs: %e', this.address, err) })
+    this.#stop()
+    this.#policy.stop()
+    await this.db.close()
   }
 
   async [Symbol.asyncDispose] (): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { type AccessPolicy, AccessDeniedError, EntryRejectedError, notPlainData } from '@didbase/access'
 import * as dagCbor from '@ipld/dag-cbor'
-import type { AbortOptions } from '../abort.js'
+import { type AbortOptions, abortable } from '../abort.js'
 import { ClosedError, InvalidValueError } from '../errors.js'
 
 export interface WriteGateInit {
@@ -43,8 +43,9 @@ export class WriteGate {
     assertEncodable(payload)
     // Only an ACL or ownership judges a write by its causal past; a fixed set of writers
     // needs no heads read per write.
-    const past = this.#policy.mutable || this.#policy.ownership ? await this.#heads() : []
-    await this.#policy.check(this.#did, payload, past)
+    // Nothing is signed yet, so an abort during the checks (which may fetch the causal past) stops the write.
+    const past = this.#policy.mutable || this.#policy.ownership ? await abortable(this.#heads(), options) : []
+    await abortable(this.#policy.check(this.#did, payload, past), options)
     // The last moment a write can be called off: past it, the entry is signed and appended.
     options.signal?.throwIfAborted()
     try {
