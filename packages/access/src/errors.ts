@@ -130,3 +130,9 @@ export class SecretStoreError extends Error {
   static override name = 'SecretStoreError'
   override name = 'SecretStoreError'
 }
+
+/** A ciphertext could not be decrypted with the key given: not a member's, moved to another record, epoch or database, or changed. */
+export class DecryptionError extends Error {
+  static override name = 'DecryptionError'
+  override name = 'DecryptionError'
+}
