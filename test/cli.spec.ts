@@ -63,6 +63,19 @@ describe('didbase CLI', () => {
     expect((await didbase(dir, 'get', address, 'milk')).code).toBe(3)
   })
 
+  it('create --private: the creator reads back what it wrote; --readers without --private is a usage error', async () => {
+    const dir = await tempDir()
+    const reader = createDidKeyIdentity().did
+    const created = await didbase(dir, 'create', 'keyvalue', 'secrets', '--private', '--readers', reader, '--json')
+    expect(created.code).toBe(0)
+    const { address } = JSON.parse(created.stdout) as { address: string }
+    expect((await didbase(dir, 'put', address, 'milk', '"buy milk"')).code).toBe(0)
+    expect(JSON.parse((await didbase(dir, 'get', address, 'milk', '--json')).stdout)).toEqual({ key: 'milk', value: 'buy milk' })
+    const misuse = await didbase(dir, 'create', 'keyvalue', 'x', '--readers', reader)
+    expect(misuse.code).toBe(1)
+    expect(misuse.stderr).toContain('add --private')
+  })
+
   it('event logs: add and list; usage errors exit 1 and say what to do', async () => {
     const dir = await tempDir()
     const { stdout: address } = await didbase(dir, 'create', 'events', 'journal')

@@ -41,6 +41,12 @@ try {
     const theirs = await localWrites(sides.orbitdb, kind, N)
     row(`${label} x${N}`, 'ops/s', ours.opsPerSec, theirs.opsPerSec)
   }
+  progress('local writes: key-value put, private…')
+  const sealed = await localWrites(sides.didbasePrivate, 'put', N)
+  const plain = await localWrites(sides.didbase, 'put', N)
+  const orbitPut = await localWrites(sides.orbitdb, 'put', N)
+  row(`key-value put x${N}, private`, 'ops/s', sealed.opsPerSec, orbitPut.opsPerSec)
+  row(`key-value put x${N}, plain (beside the private run)`, 'ops/s', plain.opsPerSec, orbitPut.opsPerSec)
 
   const growth = {}
   for (const n of [N, BIG]) {
@@ -52,6 +58,8 @@ try {
     if (n === N) {
       const acl = await catchUp(sides.didbaseAcl, n)
       row(`catch-up ${n} entries, ACL policy`, 'entries/s', acl.entriesPerSec, theirs.entriesPerSec)
+      const sealedLog = await catchUp(sides.didbasePrivate, n)
+      row(`catch-up ${n} entries, private (replica not a member)`, 'entries/s', sealedLog.entriesPerSec, theirs.entriesPerSec)
     }
   }
   // How the cost of one entry grows from N to BIG entries: 1.0 means it does not.

@@ -49,6 +49,14 @@ export const sides = {
     add: (db, i) => db.add({ n: i }),
     has: async (db, hash) => logOf(db).has(hash)
   },
+  /** didbase, private: values and record keys sealed for the writer; the replica that catches up is not a member. */
+  didbasePrivate: {
+    keyValue: async (h, nameOrAddress) => h.didbase.keyValue(nameOrAddress, nameOrAddress.startsWith('/orbitdb/') ? {} : { schema: Value, private: true }),
+    eventLog: async (h, nameOrAddress) => h.didbase.eventLog(nameOrAddress, nameOrAddress.startsWith('/orbitdb/') ? {} : { schema: Value, private: true }),
+    put: (db, i) => db.put(`k${i}`, { n: i }),
+    add: (db, i) => db.add({ n: i }),
+    has: async (db, hash) => logOf(db).has(hash)
+  },
   orbitdb: {
     keyValue: async (h, nameOrAddress) => (await orbit(h)).open(nameOrAddress, { type: 'keyvalue' }),
     documents: async (h, name) => (await orbit(h)).open(name, { type: 'documents' }),

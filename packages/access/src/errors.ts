@@ -96,6 +96,7 @@ export type RejectionReason =
   | 'invite-used'
   | 'rejected-past'
   | 'schema-mismatch'
+  | 'not-a-reader'
 
 /**
  * Thrown by an access check on a replica when it refuses an entry. The SDK turns it

@@ -29,6 +29,7 @@ export {
   InvalidInviteError,
   InviteExpiredError,
   InvalidPolicyError,
+  DecryptionError,
   InvariantError,
   SecretStoreError,
   type RejectionReason
@@ -44,6 +45,8 @@ export {
   type DidAclInit,
   type DidWritersInit,
   type JudgeProgress,
+  type KeyShare,
+  type PrivateField,
   didAcl,
   didWriters,
   isDidAccessController,
@@ -55,3 +58,6 @@ export type { AclState, Genesis } from './policy/acl-state.js'
 export { createInvite, type CreateInviteOptions, decodeInvite, type InviteClaims, verifyInvite, type VerifyInviteOptions } from './invite/invite.js'
 export { type AclOperation, aclPayload, isRole, MAX_DEPTH, notPlainData, type Operation, parseOperation, type Role, ROLES } from './policy/operations.js'
 export { getBlock, putBlock, type BlockstoreLike } from './policy/blocks.js'
+export { type DatabaseKeys, openDatabaseKeys } from './private/database-keys.js'
+export { blindKey } from './private/blind.js'
+export { open as openSealed, type Sealed, seal } from './private/sealed.js'

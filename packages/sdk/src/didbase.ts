@@ -100,6 +100,14 @@ export interface CreateOptions<T = unknown> extends OpenOptions {
   admins?: string[]
   /** Only a record's creator (or an admin) may change or delete it. Key-value and documents. */
   ownership?: boolean
+  /**
+   * Seal values and record keys so that only the writers and `readers` read them; any replica
+   * still stores, serves and judges the database. A fixed set of writers only, for now
+   * (not with `acl`). See docs/privacy.md.
+   */
+  private?: boolean
+  /** DIDs that may read a private database but not write to it. */
+  readers?: string[]
 }
 
 export interface DocumentsOptions<T = unknown> extends CreateOptions<T> {

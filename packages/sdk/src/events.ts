@@ -18,9 +18,21 @@ export interface RejectedDetail {
   message: string
 }
 
+/** A member could not read an entry of a private database; every member sees the same. */
+export interface UnreadableDetail {
+  hash: string
+  /** The DID that signed the entry. */
+  did: string
+  /** `undecryptable`: sealed under another key, moved from another record, or changed; `schema-mismatch`: the value does not fit the schema. */
+  reason: 'undecryptable' | 'schema-mismatch'
+  message: string
+}
+
 export interface DatabaseEvents {
   update: CustomEvent<UpdateDetail>
   'entry:rejected': CustomEvent<RejectedDetail>
+  /** Private databases: an accepted entry this member cannot read is hidden from reads and reported here. */
+  'entry:unreadable': CustomEvent<UnreadableDetail>
   /** A peer exchanged heads with this replica, and what it sent has been applied. */
   'peer:join': CustomEvent<{ peerId: string }>
   /**

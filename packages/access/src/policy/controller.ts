@@ -19,9 +19,13 @@ import { type BlockstoreLike, parseCid, putBlock } from './blocks.js'
 import { deniedError } from './denials.js'
 import { causalEngine, fixedWritersEngine, JudgeProgress } from './engines.js'
 import { entryLoader, fetchSchema, policySchema } from './fetch.js'
-import { ACL_TYPE, loadPolicy, normalise, type PolicyBlock, WRITERS_TYPE } from './policy-block.js'
+import { ACL_TYPE, loadPolicy, normalise, type PolicyBlock, type PrivateField, WRITERS_TYPE } from './policy-block.js'
+import { shareKey } from '../private/epoch-keys.js'
+import { newKey } from '../private/sealed.js'
+import { POLICY_SHARE } from '../private/database-keys.js'
+import { InvalidPolicyError } from '../errors.js'
 
-export { ACCESS_TYPES, ACL_TYPE, ANYONE, loadPolicy, type PolicyBlock, WRITERS_TYPE } from './policy-block.js'
+export { ACCESS_TYPES, ACL_TYPE, ANYONE, type KeyShare, loadPolicy, type PolicyBlock, type PrivateField, WRITERS_TYPE } from './policy-block.js'
 export type { JudgeProgress } from './engines.js'
 
 export interface DidWritersInit {
@@ -31,6 +35,13 @@ export interface DidWritersInit {
   ownership?: boolean
   /** Values must match this schema; its CID becomes part of the address. */
   schema?: Schema
+  /**
+   * Seal values and record keys so that only the writers and `readers` can read them; any
+   * replica still stores, serves and judges the database. See docs/privacy.md.
+   */
+  private?: boolean
+  /** DIDs that may read a private database but not write to it. */
+  readers?: string[]
 }
 
 export interface DidAclInit {
@@ -51,8 +62,10 @@ export interface AccessPolicy {
   readonly ownership: boolean
   /** Admins and writers the database was created with. */
   readonly genesis: Genesis
-  /** The schema values must match, if the database has one. */
+  /** The schema values must match, if the database has one. In a private database only members check it, on read. */
   readonly schema: Schema | undefined
+  /** Set for a private database: its readers and the key share every member opens. */
+  readonly privacy: PrivateField | undefined
   /** Tell the controller the address of its database, before any local check. */
   bind: (databaseAddress: string) => void
   /** Abort block fetches in flight: the database is closing. */
@@ -102,7 +115,9 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     if (parsed === undefined) throw new InvalidSchemaError(`${cid} is not a CID`)
     return fetchSchema(blockstore, parsed, stopping.signal)
   }
-  const rules = { ...genesis, mutable, ownership, loadSchema, ...(schema ? { schema } : {}) }
+  // Replicas judge a private database without reading it: its schema is checked by members, on read.
+  const judgedSchema = policy.private === undefined ? schema : undefined
+  const rules = { ...genesis, mutable, ownership, loadSchema, ...(judgedSchema ? { schema: judgedSchema } : {}) }
   const progress = new JudgeProgress()
   const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, rules, entryLoader(blockstore, stopping.signal), (step) => {
     if (step === 'fetched') progress.received++
@@ -112,7 +127,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     if (judge === undefined) throw new InvariantError('the access controller is not bound to a database yet')
     return judge
   }
-  const engine = !mutable && !ownership ? fixedWritersEngine(genesis, schema, progress) : causalEngine(bound, judgeFor)
+  const engine = !mutable && !ownership ? fixedWritersEngine(genesis, judgedSchema, progress) : causalEngine(bound, judgeFor)
   const writers = new Set(genesis.writers)
 
   return {
@@ -122,6 +137,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     ownership,
     genesis,
     schema,
+    privacy: policy.private,
     progress,
     get received () { return progress.received },
     get judged () { return progress.judged },
@@ -148,7 +164,16 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
   }
 }
 
-function factory (type: PolicyBlock['type'], build: (creator: string) => PolicyBlock, newSchema: Schema | undefined): AccessControllerFactory {
+/** The key of a new private database, shared with its writers and readers. */
+async function privateFor (policy: PolicyBlock, readers: readonly string[]): Promise<PolicyBlock> {
+  if (policy.writers.includes('*')) throw new InvalidPolicyError('a private database names its writers; "*" cannot hold a key')
+  const sortedReaders = normalise([...readers], 'readers', false, true)
+  const members = [...new Set([...policy.writers, ...sortedReaders])]
+  const share = await shareKey(newKey(), members, POLICY_SHARE)
+  return { ...policy, private: { readers: sortedReaders, share } }
+}
+
+function factory (type: PolicyBlock['type'], build: (creator: string) => PolicyBlock, newSchema: Schema | undefined, readers?: readonly string[]): AccessControllerFactory {
   return async (params) => {
     const blockstore = params.orbitdb.ipfs.blockstore as BlockstoreLike
     let address = params.address
@@ -159,6 +184,7 @@ function factory (type: PolicyBlock['type'], build: (creator: string) => PolicyB
       schema = policy.schema === undefined ? undefined : await policySchema(blockstore, policy.schema)
     } else {
       policy = build(params.orbitdb.identity.id)
+      if (readers !== undefined) policy = await privateFor(policy, readers)
       if (newSchema !== undefined) {
         const cid = await newSchema.cid()
         await blockstore.put(cid, newSchema.bytes)
@@ -184,7 +210,7 @@ export function didWriters (init: DidWritersInit = {}): AccessControllerFactory 
     type: WRITERS_TYPE,
     writers: normalise(init.writers ?? [creator], 'writers', true, false),
     ...(init.ownership === true ? { ownership: true } : {})
-  }), init.schema)
+  }), init.schema, init.private === true ? init.readers ?? [] : undefined)
 }
 didWriters.type = WRITERS_TYPE
 

@@ -24,6 +24,29 @@ export interface PolicyBlock {
   ownership?: true
   /** CID of the schema document every PUT and ADD value must match. */
   schema?: CID
+  /**
+   * A private database (fixed writers only, for now): values and record keys are sealed
+   * under one key, shared in this block with every writer and reader. Left out when not
+   * private, so older addresses stay valid.
+   */
+  private?: PrivateField
+}
+
+export interface PrivateField {
+  /** Sorted, unique DIDs that may read but not write. */
+  readers: string[]
+  /** The database key as a did-jwt JWE to every member's X25519 key (`private/epoch-keys.ts`). */
+  share: KeyShare
+}
+
+/** A JWE as did-jwt makes it; checked for shape here, for content only by the members who open it. */
+export interface KeyShare {
+  protected: string
+  iv: string
+  ciphertext: string
+  tag: string
+  aad?: string
+  recipients?: unknown[]
 }
 
 export function normalise (dids: unknown, what: string, allowAnyone: boolean, allowEmpty: boolean): string[] {
@@ -46,10 +69,24 @@ function schemaField (value: unknown): { schema?: CID } {
   return { schema: cid }
 }
 
+function privateField (value: unknown, writers: readonly string[]): { private?: PrivateField } {
+  if (value === undefined) return {}
+  const v = value as Partial<PrivateField> | null
+  if (writers.includes(ANYONE)) throw new InvalidPolicyError('a private database names its writers; "*" cannot hold a key')
+  const share = v?.share as Partial<KeyShare> | undefined
+  const strings = ['protected', 'iv', 'ciphertext', 'tag'] as const
+  if (typeof share !== 'object' || share === null || strings.some((k) => typeof share[k] !== 'string') ||
+    (share.aad !== undefined && typeof share.aad !== 'string') || (share.recipients !== undefined && (!Array.isArray(share.recipients) || share.recipients.length > MAX_DIDS))) {
+    throw new InvalidPolicyError('the private database\'s key share is not a JWE')
+  }
+  return { private: { readers: normalise(v?.readers ?? [], 'readers', false, true), share: share as KeyShare } }
+}
+
 export function policyBlock (value: unknown, where: string): PolicyBlock {
   const p = value as Partial<PolicyBlock> | null
   if (p?.type === WRITERS_TYPE) {
-    return { type: WRITERS_TYPE, writers: normalise(p.writers, 'writers', true, false), ...(p.ownership === true ? { ownership: true } : {}), ...schemaField(p.schema) }
+    const writers = normalise(p.writers, 'writers', true, false)
+    return { type: WRITERS_TYPE, writers, ...(p.ownership === true ? { ownership: true } : {}), ...schemaField(p.schema), ...privateField(p.private, writers) }
   }
   if (p?.type === ACL_TYPE) {
     return {

@@ -13,6 +13,7 @@ export const USAGE = `didbase <command> [options]
   init                                   create the identity in --dir (or show it)
   id                                     show the identity's DID
   create <keyvalue|documents|events> <name> [--schema file.ipldsch --root Type] [--writers did,...] [--acl] [--ownership]
+                                         [--private [--readers did,...]]  values only writers and readers read
   put <address> <key> <json>             key-value: set a key; documents: <json> is the document (key ignored)
   get <address> <key>
   del <address> <key>
@@ -44,6 +45,8 @@ const OPTIONS = {
   writers: { type: 'string' },
   acl: { type: 'boolean', default: false },
   ownership: { type: 'boolean', default: false },
+  private: { type: 'boolean', default: false },
+  readers: { type: 'string' },
   role: { type: 'string', default: 'writer' },
   expires: { type: 'string', default: '7d' },
   peer: { type: 'string' },
@@ -89,7 +92,7 @@ export type Command =
   | { name: 'help' }
   | { name: 'init' }
   | { name: 'id' }
-  | { name: 'create', kind: DatabaseKind, database: string, schema?: Schema, writers?: string[], acl: boolean, ownership: boolean }
+  | { name: 'create', kind: DatabaseKind, database: string, schema?: Schema, writers?: string[], readers?: string[], acl: boolean, ownership: boolean, private: boolean }
   | { name: 'put', address: string, key: string, value: unknown }
   | { name: 'add', address: string, value: unknown }
   | { name: 'get' | 'del', address: string, key: string }
@@ -117,14 +120,18 @@ export async function parseCommand ({ flags, positionals }: CommandLine): Promis
       const kind = arg(1, 'keyvalue|documents|events')
       const database = arg(2, 'name')
       if (kind !== 'keyvalue' && kind !== 'documents' && kind !== 'events') throw new UsageError(`unknown database type ${kind}; use keyvalue, documents or events`)
+      if (flags.readers !== undefined && !flags.private) throw new UsageError('--readers is for private databases: add --private')
+      if (flags.private && flags.acl) throw new UsageError('--private takes a fixed set of writers and readers for now, not --acl')
       return {
         name,
         kind,
         database,
         ...(flags.schema !== undefined ? { schema: await schemaFile(flags.schema, flags.root) } : {}),
         ...(flags.writers !== undefined ? { writers: list(flags.writers) } : {}),
+        ...(flags.readers !== undefined ? { readers: list(flags.readers) } : {}),
         acl: flags.acl,
-        ownership: flags.ownership
+        ownership: flags.ownership,
+        private: flags.private
       }
     }
     case 'put':

@@ -45,8 +45,10 @@ export async function runNetworkCommand (command: NetworkCommand, cli: CommandLi
       const options = {
         ...(command.schema !== undefined ? { schema: command.schema } : {}),
         ...(command.writers !== undefined ? { writers: command.writers } : {}),
+        ...(command.readers !== undefined ? { readers: command.readers } : {}),
         acl: command.acl,
-        ownership: command.ownership
+        ownership: command.ownership,
+        ...(command.private ? { private: true } : {})
       }
       await withNode(cli, async (didbase) => {
         const db = kind === 'keyvalue' ? await didbase.keyValue(database, options) : kind === 'documents' ? await didbase.documents(database, options as never) : await didbase.eventLog(database, options)

@@ -24,6 +24,8 @@ export interface Roles {
   admins: string[]
   /** Writers besides the admins (admins may always write); `['*']` when anyone may. */
   writers: string[]
+  /** Private databases: DIDs that may read but not write. */
+  readers?: string[]
 }
 
 export interface InviteOptions {

@@ -16,6 +16,7 @@ import type { JoinFetches } from '../storage/entry-storage.js'
 import { Replication } from '../sync/replication.js'
 import { AccessOperations, type InviteOptions, type Roles } from './access-operations.js'
 import type { DatabaseType } from './manifest.js'
+import { Vault } from './privacy.js'
 import { WriteGate } from './write-gate.js'
 import { debugLog } from '../log.js'
 
@@ -56,6 +57,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   readonly address: string
   readonly name: string
   protected readonly db: Database
+  /** Set for a private database: seals what this node writes and opens what it reads. */
+  protected readonly vault: Vault | undefined
   readonly #policy: AccessPolicy
   readonly #onClose: (closing: Promise<void>) => void
   readonly #stop: () => void
@@ -71,6 +74,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.name = ctx.db.name
     this.#policy = ctx.policy
     this.#policy.bind(this.address)
+    this.vault = ctx.policy.privacy === undefined ? undefined : new Vault(ctx.policy.privacy, ctx.identity, this.address, ctx.policy.schema)
     this.#onClose = ctx.onClose
     this.#stop = ctx.stop
     const heads = async (): Promise<string[]> => this.heads()
@@ -99,10 +103,16 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return this.#policy.mutable ? 'acl' : 'writers'
   }
 
-  /** Admins and writers the database was created with: part of its address, never changed. */
+  /** Admins and writers (and, when private, readers) the database was created with: part of its address, never changed. */
   get genesis (): Roles {
     const { admins, writers } = this.#policy.genesis
-    return { admins: [...admins].sort(), writers: [...writers].sort() }
+    const readers = this.#policy.privacy?.readers
+    return { admins: [...admins].sort(), writers: [...writers].sort(), ...(readers !== undefined ? { readers: [...readers] } : {}) }
+  }
+
+  /** Whether values and record keys are sealed, so that only members read them. */
+  get private (): boolean {
+    return this.#policy.privacy !== undefined
   }
 
   /** Whether records may be changed only by their creator (or an admin). */
@@ -225,6 +235,11 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     const entry = await this.db.log.get(hash)
     if (entry === undefined) throw new InvariantError(`entry ${hash} is indexed but not in this replica's log`)
     return (entry.payload as { value: V }).value
+  }
+
+  /** Tell listeners a member cannot read an accepted entry; the same on every member. */
+  protected reportUnreadable (hash: string, did: string, reason: 'undecryptable' | 'schema-mismatch', message: string): void {
+    this.safeDispatchEvent('entry:unreadable', { detail: { hash, did, reason, message } })
   }
 
   protected async writerOf (hash: string): Promise<string> {

@@ -28,8 +28,10 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
       throw new InvalidValueError('a document must be an object')
     }
-    assertKey(doc[this.indexBy], `document field "${this.indexBy}"`)
-    return this.write({ op: 'PUT', key: doc[this.indexBy], value: doc }, async () => this.docs.put(doc), options)
+    const key = doc[this.indexBy]
+    assertKey(key, `document field "${this.indexBy}"`)
+    if (this.vault !== undefined) return this.#sealed('PUT', key, doc, options)
+    return this.write({ op: 'PUT', key, value: doc }, async () => this.docs.put(doc), options)
   }
 
   /** Delete the document with `key`. Resolves to the entry hash. */
@@ -38,7 +40,13 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
     if ((await this.get(key, options)) === undefined) {
       throw new InvalidValueError(`no document with ${this.indexBy} = ${JSON.stringify(key)} in ${this.address}`)
     }
+    if (this.vault !== undefined) return this.#sealed('DEL', key, null, options)
     return this.write({ op: 'DEL', key, value: null }, async () => this.docs.del(key), options)
+  }
+
+  async #sealed (op: 'PUT' | 'DEL', key: string, value: unknown, options?: AbortOptions): Promise<string> {
+    const payload = await this.recordPayload(op, key, value)
+    return this.write(payload, async () => this.db.addOperation(payload), options)
   }
 
   /** Documents for which `predicate` is true. */

@@ -18,14 +18,28 @@ export class EventLogDatabase<T = unknown> extends DatabaseHandle {
 
   /** Append `value`. Resolves to the entry hash. */
   async add (value: T, options?: AbortOptions): Promise<string> {
+    if (this.vault !== undefined) {
+      const payload = { op: 'ADD', key: null, value: await this.vault.seal(null, value, null) }
+      return this.write(payload, async () => this.db.addOperation(payload), options)
+    }
     return this.write({ op: 'ADD', key: null, value }, async () => this.events.add(value), options)
+  }
+
+  /** An event's value, opened when the database is private; undefined (and reported) when this member cannot read it. */
+  async #valueOf (hash: string, writer: string, stored: unknown): Promise<{ value: T } | undefined> {
+    if (this.vault === undefined) return { value: stored as T }
+    const opened = await this.vault.open(stored, null)
+    if ('ok' in opened) return { value: opened.ok.value as T }
+    this.reportUnreadable(hash, writer, opened.unreadable, opened.message)
+    return undefined
   }
 
   /** The event with entry hash `hash`, if this replica has it. */
   async get (hash: string): Promise<Signed<T> | undefined> {
     const entry = await this.db.log.get(hash)
     if (entry === undefined || (entry.payload as { op?: unknown }).op !== 'ADD') return undefined
-    return { value: (entry.payload as { value: T }).value, hash, writer: entry.identity }
+    const opened = await this.#valueOf(hash, entry.identity, (entry.payload as { value: unknown }).value)
+    return opened === undefined ? undefined : { value: opened.value, hash, writer: entry.identity }
   }
 
   /** Events, latest first, in the same order on every replica. */
@@ -35,7 +49,9 @@ export class EventLogDatabase<T = unknown> extends DatabaseHandle {
     for await (const entry of inClockOrder(this.db.log.iterator())) {
       // Access operations (grants, invites) share the log; they are not events.
       if ((entry.payload as { op?: unknown }).op !== 'ADD') continue
-      yield { value: (entry.payload as { value: T }).value, hash: entry.hash, writer: entry.identity }
+      const opened = await this.#valueOf(entry.hash, entry.identity, (entry.payload as { value: unknown }).value)
+      if (opened === undefined) continue
+      yield { value: opened.value, hash: entry.hash, writer: entry.identity }
       if (--left <= 0) return
     }
   }

@@ -7,7 +7,7 @@ import { type BlockstoreLike, didAcl, didWriters, isDidAccessController } from '
 import type { Schema } from '@didbase/schemas'
 import { type Database, Documents, Events, KeyValue, type LogEntry } from '@orbitdb/core'
 import type { CID } from 'multiformats/cid'
-import { InvalidValueError, WrongDatabaseTypeError } from '../errors.js'
+import { InvalidPolicyError, InvalidValueError, WrongDatabaseTypeError } from '../errors.js'
 import { type LogIndex, markReachable } from '../storage/log-index.js'
 import { type DatabaseType, type DidbaseMeta, parseAddress, readManifest } from './manifest.js'
 import { debugLog } from '../log.js'
@@ -25,6 +25,8 @@ export interface CreateChoices {
   acl?: boolean
   admins?: string[]
   ownership?: boolean
+  private?: boolean
+  readers?: string[]
   indexBy?: string
   signal?: AbortSignal
 }
@@ -65,8 +67,11 @@ export async function resolveTarget (blockstore: BlockstoreLike, wanted: Databas
 /** The access controller a new database is created with. */
 export function accessControllerFor (options: CreateChoices): ReturnType<typeof didWriters> {
   const common = { ownership: options.ownership === true, ...(options.schema ? { schema: options.schema as Schema } : {}), ...(options.writers ? { writers: options.writers } : {}) }
-  if (options.acl === true || options.admins !== undefined) return didAcl({ ...common, ...(options.admins ? { admins: options.admins } : {}) })
-  return didWriters(common)
+  const acl = options.acl === true || options.admins !== undefined
+  if (options.private === true && acl) throw new InvalidPolicyError('a private database has a fixed set of writers and readers for now; private databases with an ACL are not built yet')
+  if (options.readers !== undefined && options.private !== true) throw new InvalidPolicyError('readers are for private databases: pass private: true')
+  if (acl) return didAcl({ ...common, ...(options.admins ? { admins: options.admins } : {}) })
+  return didWriters({ ...common, ...(options.private === true ? { private: true, readers: options.readers ?? [] } : {}) })
 }
 
 /** OrbitDB's database type for ours; plain KeyValue, as the handle keeps its own index (record-index.ts). */

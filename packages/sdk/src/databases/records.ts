@@ -36,9 +36,22 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
   }
 
   async #valueOf (key: string): Promise<T | undefined> {
-    const winner = await this.#index.winner(key)
+    const vault = this.vault
+    const winner = await this.#index.winner(vault === undefined ? key : await vault.blind(key))
     if (winner === undefined || winner.deleted) return undefined
-    return this.valueAt<T>(winner.hash)
+    if (vault === undefined) return this.valueAt<T>(winner.hash)
+    const opened = await vault.open(await this.valueAt(winner.hash), winner.key)
+    if ('ok' in opened) return opened.ok.value as T
+    this.reportUnreadable(winner.hash, winner.writer, opened.unreadable, opened.message)
+    return undefined
+  }
+
+  /** The payload of a write to `key`: as given, or blinded and sealed in a private database. */
+  protected async recordPayload (op: 'PUT' | 'DEL', key: string, value: unknown): Promise<{ op: 'PUT' | 'DEL', key: string, value: unknown }> {
+    const vault = this.vault
+    if (vault === undefined) return { op, key, value }
+    const blinded = await vault.blind(key)
+    return { op, key: blinded, value: op === 'DEL' ? null : await vault.seal(key, value, blinded) }
   }
 
   /**
@@ -46,8 +59,15 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
    * same: the latest write of a key wins (Lamport time, then clock id, then entry hash).
    */
   async * entries (): AsyncGenerator<KeyedRecord<T>> {
+    const vault = this.vault
     for (const { key, hash, writer } of await this.#index.live()) {
-      yield { key, value: await this.valueAt<T>(hash), hash, writer }
+      if (vault === undefined) {
+        yield { key, value: await this.valueAt<T>(hash), hash, writer }
+        continue
+      }
+      const opened = await vault.open(await this.valueAt(hash), key)
+      if ('ok' in opened) yield { key: opened.ok.key as string, value: opened.ok.value as T, hash, writer }
+      else this.reportUnreadable(hash, writer, opened.unreadable, opened.message)
     }
   }
 }
