@@ -152,6 +152,19 @@ describe('private database (fixed writers and readers)', () => {
     expect((await collect((await again.eventLog<string>(addresses[1]!)).entries())).map((e) => e.value)).toEqual(['dear diary'])
   })
 
+  it('ownership works on blinded keys: another writer is refused on a record it did not create, and keeps its own', async () => {
+    const { alice, carol } = await members()
+    const todos = await alice.keyValue<string>('owned', { private: true, ownership: true, writers: [alice.did, carol.did] })
+    await todos.put('milk', 'alice\'s milk')
+    await connect(carol, alice)
+    const carolTodos = await carol.keyValue<string>(todos.address)
+    await waitFor(async () => (await carolTodos.get('milk')) !== undefined, 'Carol to have milk')
+    await expect(carolTodos.put('milk', 'carol\'s milk')).rejects.toMatchObject({ name: 'AccessDeniedError', reason: 'not-the-owner' })
+    await carolTodos.put('bread', 'carol\'s bread')
+    await waitFor(async () => (await todos.get('bread')) === 'carol\'s bread', 'Alice to have Carol\'s own record')
+    expect(await todos.get('milk')).toBe('alice\'s milk')
+  })
+
   it('refuses what it cannot keep private: an ACL, anyone as a writer, readers without private', async () => {
     const alice = await peer({ memory: true })
     await expect(alice.keyValue('a', { private: true, acl: true })).rejects.toMatchObject({ name: 'InvalidPolicyError' })
