@@ -165,6 +165,67 @@ describe('private database (fixed writers and readers)', () => {
     expect(await todos.get('milk')).toBe('alice\'s milk')
   })
 
+  it('hostile sealed values from a writer (nested 3,000 deep, or with no value) are hidden and reported, whatever stack the member has', async () => {
+    const { alice, carol, carolKey } = await members()
+    const todos = await alice.keyValue<unknown>('hostile', { private: true, writers: [alice.did, carol.did] })
+    await todos.put('ok', 'fine')
+    await connect(carol, alice)
+    const carolTodos = await carol.keyValue<unknown>(todos.address)
+    await waitFor(async () => (await carolTodos.get('ok')) === 'fine', 'Carol to have ok')
+    const keys = await openDatabaseKeys((raw(carolTodos).access as unknown as { privacy: PrivateField }).privacy, carolKey)
+    // { key: 'deep', value: [[[…1…]]] } 3000 deep, written by hand: no encoder would recurse that far.
+    const text = (t: string): number[] => [0x60 + t.length, ...new TextEncoder().encode(t)]
+    const deepBytes = Uint8Array.from([0xa2, ...text('key'), ...text('deep'), ...text('value'), ...Array(3000).fill(0x81), 0x01])
+    const plains: Array<[string, Uint8Array]> = [
+      ['deep', deepBytes],
+      ['empty', dagCbor.encode({ key: 'empty' })]
+    ]
+    let next = [(await raw(carolTodos).log.heads())[0]!.hash]
+    const hashes: string[] = []
+    for (const [key, plain] of plains) {
+      const blinded = blindKey(keys.blinding, key)
+      const sealed = seal(keys.sealing, plain, { address: todos.address, epoch: 0, record: blinded })
+      const entry = await craftEntry({ address: todos.address, payload: { op: 'PUT', key: blinded, value: { v: 1, ...sealed } }, signer: carolKey, next, time: 60 + hashes.length })
+      next = [entry.hash]
+      hashes.push(entry.hash)
+      await push(carol, alice, todos.address, entry.bytes)
+    }
+    await waitFor(async () => (await todos.size()) === 3, 'Alice to take both entries')
+    const seen: UnreadableDetail[] = []
+    todos.addEventListener('entry:unreadable', (e) => { seen.push(e.detail) })
+    expect(await todos.get('deep')).toBeUndefined()
+    expect(await todos.get('empty')).toBeUndefined()
+    expect((await collect(todos.entries())).map((r) => r.key)).toEqual(['ok'])
+    expect(new Set(seen.map((d) => d.hash))).toEqual(new Set(hashes))
+    expect(seen.find((d) => d.hash === hashes[0])?.message).toContain('nested more than')
+  })
+
+  it('asking for privacy when opening an address that is not private fails, and nothing is written in clear', async () => {
+    const alice = await peer({ memory: true })
+    const open = await alice.keyValue<string>('public')
+    await expect(alice.keyValue(open.address, { private: true })).rejects.toMatchObject({ name: 'WrongDatabaseTypeError' })
+    expect(await open.size()).toBe(0)
+    const secret = await alice.keyValue<string>('secret', { private: true, readers: [createDidKeyIdentity().did] })
+    await expect(alice.keyValue(secret.address, { private: true, readers: [createDidKeyIdentity().did] })).rejects.toMatchObject({ name: 'WrongDatabaseTypeError' })
+  })
+
+  it('a non-member is refused even before the database holds anything, and a writer\'s value that cannot be stored is refused locally', async () => {
+    const alice = await peer()
+    const stranger = await peer()
+    const todos = await alice.keyValue<unknown>('empty-secret', { private: true })
+    await connect(stranger, alice)
+    const held = await stranger.keyValue(todos.address)
+    await expect(collect(held.entries())).rejects.toMatchObject({ name: 'AccessDeniedError', reason: 'not-a-reader' })
+    const log = await alice.eventLog<unknown>('empty-journal', { private: true })
+    const heldLog = await stranger.eventLog(log.address)
+    await expect(collect(heldLog.entries())).rejects.toMatchObject({ reason: 'not-a-reader' })
+    let deep: unknown = 1
+    for (let i = 0; i < 300; i++) deep = [deep]
+    await expect(todos.put('deep', deep)).rejects.toMatchObject({ name: 'InvalidValueError' })
+    await expect(todos.put('undef', { a: undefined })).rejects.toMatchObject({ name: 'InvalidValueError' })
+    expect(await todos.size()).toBe(0)
+  })
+
   it('refuses what it cannot keep private: an ACL, anyone as a writer, readers without private', async () => {
     const alice = await peer({ memory: true })
     await expect(alice.keyValue('a', { private: true, acl: true })).rejects.toMatchObject({ name: 'InvalidPolicyError' })

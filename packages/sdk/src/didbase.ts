@@ -244,6 +244,15 @@ class DidbaseNode implements Didbase {
       if (!this.#handles.has(db.address)) await db.close()
       throw new WrongDatabaseTypeError(`${nameOrAddress} does not enforce schema ${schemaCid}`)
     }
+    // Asking for privacy on an address must never hand back a database whose values are public.
+    if (cid !== undefined && (options.private === true || options.readers !== undefined)) {
+      const privacy = isDidAccessController(db.access) ? db.access.privacy : undefined
+      const readers = options.readers === undefined ? undefined : [...new Set(options.readers)].sort()
+      if (privacy === undefined || (readers !== undefined && JSON.stringify(readers) !== JSON.stringify(privacy.readers))) {
+        if (!this.#handles.has(db.address)) await db.close()
+        throw new WrongDatabaseTypeError(`${nameOrAddress} is ${privacy === undefined ? 'not a private database' : 'private with other readers'}; its values would not be sealed as asked`)
+      }
+    }
     // Another open of this address may be binding its index right now: it makes the handle.
     const pending = this.#binding.get(db.address)
     if (pending !== undefined) await pending

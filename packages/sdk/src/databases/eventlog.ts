@@ -44,6 +44,7 @@ export class EventLogDatabase<T = unknown> extends DatabaseHandle {
 
   /** Events, latest first, in the same order on every replica. */
   async * entries (options: EventLogReadOptions = {}): AsyncGenerator<Signed<T>> {
+    await this.vault?.assertMember()
     let left = options.limit ?? Number.POSITIVE_INFINITY
     if (left <= 0) return
     for await (const entry of inClockOrder(this.db.log.iterator())) {

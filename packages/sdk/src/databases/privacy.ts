@@ -3,7 +3,8 @@
  * (with their record keys) are sealed under the database key and bound to their database
  * and record. Replicas that are not members store, serve and judge the sealed entries.
  */
-import { AccessDeniedError, blindKey, type DatabaseKeys, type DidIdentity, openDatabaseKeys, openSealed, type PrivateField, seal } from '@didbase/access'
+import { AccessDeniedError, blindKey, type DatabaseKeys, type DidIdentity, MAX_DEPTH, notPlainData, openDatabaseKeys, openSealed, type PrivateField, seal } from '@didbase/access'
+import { assertEncodable } from './write-gate.js'
 import type { Schema } from '@didbase/schemas'
 import * as dagCbor from '@ipld/dag-cbor'
 
@@ -46,6 +47,11 @@ export class Vault {
     }
   }
 
+  /** Fail as a non-member would, before any read: an empty database tells a non-member nothing either. */
+  async assertMember (): Promise<void> {
+    await this.#open()
+  }
+
   /** The blinded form of a record key, as entries and the record index carry it. */
   async blind (key: string): Promise<string> {
     return blindKey((await this.#open()).blinding, key)
@@ -53,6 +59,8 @@ export class Vault {
 
   /** Seal a record (`key` null for an event) for the entry that will carry it. */
   async seal (key: string | null, value: unknown, blinded: string | null): Promise<SealedValue> {
+    // What a public database refuses locally, a private one refuses too (depth, plain data, dag-cbor).
+    assertEncodable(value)
     if (this.#schema !== undefined) {
       // Replicas cannot check a sealed value: the writer checks it here, members on read.
       const checked = this.#schema.read(value)
@@ -72,13 +80,18 @@ export class Vault {
     }
     let plain: Plain
     try {
-      plain = dagCbor.decode(openSealed(keys.sealing, { nonce: s.nonce, ciphertext: s.ciphertext }, this.#binding(blinded)))
+      const bytes = openSealed(keys.sealing, { nonce: s.nonce, ciphertext: s.ciphertext }, this.#binding(blinded))
+      // Decoding recurses: refuse deep nesting before it, so no member's stack size decides what it reads.
+      if (nestingOf(bytes) > MAX_DEPTH + 2) return { unreadable: 'undecryptable', message: `the sealed value is nested more than ${MAX_DEPTH} deep` }
+      plain = dagCbor.decode(bytes)
     } catch (err) {
       return { unreadable: 'undecryptable', message: (err as Error).message }
     }
-    if (plain === null || typeof plain !== 'object' || (blinded !== null && (typeof plain.key !== 'string' || blindKey(keys.blinding, plain.key) !== blinded))) {
+    if (plain === null || typeof plain !== 'object' || !('value' in plain) || (blinded !== null && (typeof plain.key !== 'string' || blindKey(keys.blinding, plain.key) !== blinded))) {
       return { unreadable: 'undecryptable', message: 'the sealed record does not belong to this key' }
     }
+    const why = notPlainData(plain.value)
+    if (why !== undefined) return { unreadable: 'undecryptable', message: `the sealed value is not plain data: ${why}` }
     if (this.#schema !== undefined) {
       const checked = this.#schema.read(plain.value)
       if ('error' in checked) return { unreadable: 'schema-mismatch', message: checked.error.message }
@@ -89,4 +102,41 @@ export class Vault {
   #binding (blinded: string | null): { address: string, epoch: number, record: string } {
     return { address: this.#address, epoch: 0, record: blinded ?? EVENT_RECORD }
   }
+}
+
+/**
+ * The deepest nesting of arrays and maps in CBOR `bytes`, read without recursion (major types
+ * 4 and 5 open a level; definite lengths only, as dag-cbor allows). Tags (6) add no level.
+ */
+function nestingOf (bytes: Uint8Array): number {
+  const open: number[] = []
+  let depth = 0
+  let i = 0
+  const argument = (info: number): number => {
+    if (info < 24) return info
+    const size = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : info === 27 ? 8 : -1
+    if (size < 0) throw new TypeError('not dag-cbor')
+    let n = 0
+    for (let k = 0; k < size; k++) n = n * 256 + (bytes[i++] ?? 0)
+    return n
+  }
+  const done = (): void => {
+    while (open.length > 0) {
+      const left = (open[open.length - 1] as number) - 1
+      if (left > 0) { open[open.length - 1] = left; return }
+      open.pop()
+    }
+  }
+  while (i < bytes.length) {
+    const head = bytes[i++] as number
+    const major = head >> 5
+    const n = argument(head & 31)
+    if (major === 2 || major === 3) { i += n; done() } else if (major === 4 || major === 5) {
+      const items = major === 4 ? n : n * 2
+      if (items === 0) { done(); continue }
+      open.push(items)
+      depth = Math.max(depth, open.length)
+    } else if (major !== 6) done()
+  }
+  return depth
 }

@@ -60,6 +60,7 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
    */
   async * entries (): AsyncGenerator<KeyedRecord<T>> {
     const vault = this.vault
+    await vault?.assertMember()
     for (const { key, hash, writer } of await this.#index.live()) {
       if (vault === undefined) {
         yield { key, value: await this.valueAt<T>(hash), hash, writer }
