@@ -30,7 +30,7 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
     }
     const key = doc[this.indexBy]
     assertKey(key, `document field "${this.indexBy}"`)
-    if (this.vault !== undefined) return this.#sealed('PUT', key, doc, options)
+    if (this.vault !== undefined) return this.writeSealed('PUT', key, doc, options)
     return this.write({ op: 'PUT', key, value: doc }, async () => this.docs.put(doc), options)
   }
 
@@ -40,13 +40,8 @@ export class DocumentsDatabase<T extends Record<string, unknown> = Record<string
     if ((await this.get(key, options)) === undefined) {
       throw new InvalidValueError(`no document with ${this.indexBy} = ${JSON.stringify(key)} in ${this.address}`)
     }
-    if (this.vault !== undefined) return this.#sealed('DEL', key, null, options)
+    if (this.vault !== undefined) return this.writeSealed('DEL', key, null, options)
     return this.write({ op: 'DEL', key, value: null }, async () => this.docs.del(key), options)
-  }
-
-  async #sealed (op: 'PUT' | 'DEL', key: string, value: unknown, options?: AbortOptions): Promise<string> {
-    const payload = await this.recordPayload(op, key, value)
-    return this.write(payload, async () => this.db.addOperation(payload), options)
   }
 
   /** Documents for which `predicate` is true. */

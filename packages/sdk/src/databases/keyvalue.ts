@@ -20,20 +20,14 @@ export class KeyValueDatabase<T = unknown> extends RecordDatabase<T> {
   /** Set `key` to `value`. Resolves to the entry hash. */
   async put (key: string, value: T, options?: AbortOptions): Promise<string> {
     assertKey(key)
-    if (this.vault !== undefined) return this.#sealed('PUT', key, value, options)
+    if (this.vault !== undefined) return this.writeSealed('PUT', key, value, options)
     return this.write({ op: 'PUT', key, value }, async () => this.kv.put(key, value), options)
   }
 
   /** Remove `key`. Resolves to the entry hash. */
   async del (key: string, options?: AbortOptions): Promise<string> {
     assertKey(key)
-    if (this.vault !== undefined) return this.#sealed('DEL', key, null, options)
+    if (this.vault !== undefined) return this.writeSealed('DEL', key, null, options)
     return this.write({ op: 'DEL', key, value: null }, async () => this.kv.del(key), options)
-  }
-
-  async #sealed (op: 'PUT' | 'DEL', key: string, value: unknown, options?: AbortOptions): Promise<string> {
-    const payload = await this.recordPayload(op, key, value)
-    // The same operation OrbitDB's put and del append, with the blinded key and sealed value.
-    return this.write(payload, async () => this.db.addOperation(payload), options)
   }
 }

@@ -7,6 +7,7 @@ import { type BlockstoreLike, didAcl, didWriters, isDidAccessController } from '
 import type { Schema } from '@didbase/schemas'
 import { type Database, Documents, Events, KeyValue, type LogEntry } from '@orbitdb/core'
 import type { CID } from 'multiformats/cid'
+import type { DocumentsOptions } from '../didbase.js'
 import { InvalidPolicyError, InvalidValueError, WrongDatabaseTypeError } from '../errors.js'
 import { type LogIndex, markReachable } from '../storage/log-index.js'
 import { type DatabaseType, type DidbaseMeta, parseAddress, readManifest } from './manifest.js'
@@ -18,18 +19,8 @@ const log = debugLog('open')
 export const DEFAULT_OPEN_TIMEOUT = 30_000
 export const DEFAULT_INDEX_BY = '_id'
 
-/** What a new database is created with; an address carries these in its manifest. */
-export interface CreateChoices {
-  schema?: Schema<unknown>
-  writers?: string[]
-  acl?: boolean
-  admins?: string[]
-  ownership?: boolean
-  private?: boolean
-  readers?: string[]
-  indexBy?: string
-  signal?: AbortSignal
-}
+/** What a new database is created with (the public options); an address carries these in its manifest. */
+export type CreateChoices = DocumentsOptions<unknown>
 
 export interface Target {
   type: DatabaseType

@@ -46,6 +46,12 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
     return undefined
   }
 
+  /** A write to `key` in a private database: the operation OrbitDB's put and del append, blinded and sealed. */
+  protected async writeSealed (op: 'PUT' | 'DEL', key: string, value: unknown, options?: AbortOptions): Promise<string> {
+    const payload = await this.recordPayload(op, key, value)
+    return this.write(payload, async () => this.db.addOperation(payload), options)
+  }
+
   /** The payload of a write to `key`: as given, or blinded and sealed in a private database. */
   protected async recordPayload (op: 'PUT' | 'DEL', key: string, value: unknown): Promise<{ op: 'PUT' | 'DEL', key: string, value: unknown }> {
     const vault = this.vault
