@@ -97,6 +97,7 @@ export type RejectionReason =
   | 'rejected-past'
   | 'schema-mismatch'
   | 'not-a-reader'
+  | 'stale-key'
 
 /**
  * Thrown by an access check on a replica when it refuses an entry. The SDK turns it

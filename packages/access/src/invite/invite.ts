@@ -11,6 +11,7 @@ import { Did } from '../did/did.js'
 import { InvalidInviteError, InviteExpiredError } from '../errors.js'
 import type { DidIdentity } from '../identity/identity.js'
 import { isRole, type Role } from '../policy/operations.js'
+import { type EpochShare, epochSharesOf } from '../private/share-shape.js'
 
 /** What an invite grants, read from its token. Times are ms since the epoch. */
 export interface InviteClaims {
@@ -26,6 +27,8 @@ export interface InviteClaims {
   expiresAt: number
   notBefore?: number
   issuedAt?: number
+  /** Private databases: the epoch keys current when it was issued, wrapped for the audience. */
+  keys?: EpochShare[]
 }
 
 export interface CreateInviteOptions {
@@ -41,6 +44,8 @@ export interface CreateInviteOptions {
   expiresAt?: number
   /** Not valid before this time, in ms since the epoch. */
   notBefore?: number
+  /** Private databases: the current epoch keys wrapped for the audience, so it reads as soon as it redeems. */
+  keys?: EpochShare[]
 }
 
 const DEFAULT_EXPIRY = 7 * 24 * 60 * 60 * 1000
@@ -54,7 +59,7 @@ const seconds = (ms: number): number => Math.floor(ms / 1000)
 export async function createInvite (issuer: DidIdentity, options: CreateInviteOptions): Promise<string> {
   const audience = Did.parse(options.audience)
   const role = options.role ?? 'writer'
-  if (!isRole(role)) throw new InvalidInviteError(`unknown role ${JSON.stringify(role)}; use "writer" or "admin"`)
+  if (!isRole(role)) throw new InvalidInviteError(`unknown role ${JSON.stringify(role)}; use "writer", "reader" or "admin"`)
   const expiresAt = options.expiresAt ?? Date.now() + (options.expiresIn ?? DEFAULT_EXPIRY)
   if (!Number.isFinite(expiresAt) || expiresAt <= Date.now()) {
     throw new InvalidInviteError('an invite must expire in the future (expiresIn > 0)')
@@ -63,7 +68,7 @@ export async function createInvite (issuer: DidIdentity, options: CreateInviteOp
     aud: audience,
     exp: seconds(expiresAt),
     jti: globalThis.crypto.randomUUID(),
-    didbase: { db: options.address, role },
+    didbase: { db: options.address, role, ...(options.keys !== undefined ? { keys: options.keys } : {}) },
     ...(options.notBefore !== undefined ? { nbf: seconds(options.notBefore) } : {})
   }
   const signer = async (data: string | Uint8Array): Promise<string> => {
@@ -74,12 +79,14 @@ export async function createInvite (issuer: DidIdentity, options: CreateInviteOp
 }
 
 function claimsOf (payload: Record<string, unknown>): InviteClaims {
-  const scope = payload.didbase as { db?: unknown, role?: unknown } | undefined
+  const scope = payload.didbase as { db?: unknown, role?: unknown, keys?: unknown } | undefined
   if (typeof payload.iss !== 'string' || !Did.is(payload.iss)) throw new InvalidInviteError('the invite has no issuer DID')
   if (typeof payload.aud !== 'string' || !Did.is(payload.aud)) throw new InvalidInviteError('the invite has no audience DID')
   if (typeof scope?.db !== 'string' || !isRole(scope.role)) throw new InvalidInviteError('the invite does not name a database and a role')
   if (typeof payload.exp !== 'number') throw new InvalidInviteError('the invite has no expiry (exp)')
   if (typeof payload.jti !== 'string' || payload.jti.length === 0) throw new InvalidInviteError('the invite has no id (jti)')
+  const keys = scope.keys === undefined ? undefined : epochSharesOf(scope.keys)
+  if (typeof keys === 'string') throw new InvalidInviteError(`the invite's keys: ${keys}`)
   return {
     id: payload.jti,
     issuer: payload.iss,
@@ -88,7 +95,8 @@ function claimsOf (payload: Record<string, unknown>): InviteClaims {
     role: scope.role,
     expiresAt: payload.exp * 1000,
     ...(typeof payload.nbf === 'number' ? { notBefore: payload.nbf * 1000 } : {}),
-    ...(typeof payload.iat === 'number' ? { issuedAt: payload.iat * 1000 } : {})
+    ...(typeof payload.iat === 'number' ? { issuedAt: payload.iat * 1000 } : {}),
+    ...(keys !== undefined ? { keys } : {})
   }
 }
 

@@ -21,6 +21,7 @@ import { OwnershipIndex } from './ownership.js'
 import { prefetchPast } from './prefetch.js'
 import { applyRules, type Denial, type Facts, isDenial, type JudgeRules, type RuleContext } from './rules.js'
 import { SchemaCache } from './schemas.js'
+import { KeyLog, type KeySources } from '../private/key-log.js'
 
 export { type Denial, type JudgeRules, schemaDenial } from './rules.js'
 
@@ -39,6 +40,7 @@ export class Judge {
   readonly #schemas: SchemaCache
   readonly #context: RuleContext
   readonly #onProgress: (step: 'fetched' | 'judged') => void
+  readonly #keys = new KeyLog()
   /** DIDs with at least one accepted entry here. */
   readonly #writers = new Set<string>()
 
@@ -63,7 +65,8 @@ export class Judge {
       fold: this.#fold,
       sets: this.#sets,
       schemas: this.#schemas,
-      ownership: new OwnershipIndex((hash) => this.#facts.get(hash))
+      ownership: new OwnershipIndex((hash) => this.#facts.get(hash)),
+      aclOp: (hash) => this.#facts.get(hash)?.aclOp
     }
   }
 
@@ -93,6 +96,11 @@ export class Judge {
     if (rejected !== undefined) throw rejected
   }
 
+  /** Private databases: the key shares and chain links accepted here, for members to open. */
+  get keys (): KeySources {
+    return this.#keys
+  }
+
   /** Whether `did` has written an entry this replica accepted (it is no stranger here). */
   hasWritten (did: string): boolean {
     return this.#writers.has(did)
@@ -116,7 +124,7 @@ export class Judge {
     const parents = [...new Set(heads)]
     const acl = await this.#aclAt(parents)
     const time = Math.max(0, ...parents.map((h) => this.#facts.get(h)?.time ?? 0)) + 1
-    const result = await applyRules(this.#context, { hash: '(new entry)', did, time, parents, nextCount: parents.length, op }, acl)
+    const result = await applyRules(this.#context, { hash: '(new entry)', did, time, parents, nextCount: parents.length, op, pastAcl: acl })
     return isDenial(result) ? result : undefined
   }
 
@@ -217,11 +225,15 @@ export class Judge {
       this.#reject(hash, did, { reason: 'invalid-operation', detail: op })
       return
     }
-    const result = await applyRules(this.#context, { hash, did, time: entry.clock.time, parents, nextCount: new Set(entry.next).size, op }, acl)
+    const result = await applyRules(this.#context, { hash, did, time: entry.clock.time, parents, nextCount: new Set(entry.next).size, op, pastAcl: acl })
     if (this.#known(hash)) return
     if (isDenial(result)) {
       this.#reject(hash, did, result)
       return
+    }
+    if (result.carried !== undefined) {
+      this.#keys.record(hash, result.carried)
+      delete result.carried
     }
     this.#facts.set(hash, result)
     this.#writers.add(did)

@@ -4,10 +4,12 @@
  * checks for data. Every input is the entry and its past, so every replica agrees.
  */
 import type { Schema } from '@didbase/schemas'
-import type { AclEffect, AclFold, AclOpFacts, AclSet, AclSets, AclState, Genesis } from '../policy/acl-state.js'
+import { type AclEffect, type AclFold, type AclOpFacts, type AclSet, type AclSets, type AclState, type DeliveredKey, type Genesis, membersOf } from '../policy/acl-state.js'
 import type { RejectionReason } from '../errors.js'
 import { verifyInvite } from '../invite/invite.js'
-import type { AclOperation, Operation } from '../policy/operations.js'
+import type { AclOperation, Operation, Role } from '../policy/operations.js'
+import { sealedEpochs } from '../private/sealed-value.js'
+import { type EpochShare, GENESIS_EPOCH, type KeyShare, type Rekey, recipientsOf, sameDids } from '../private/share-shape.js'
 import type { Creation, OwnershipIndex } from './ownership.js'
 import type { SchemaCache } from './schemas.js'
 
@@ -20,6 +22,23 @@ export interface JudgeRules extends Genesis {
   mutable: boolean
   /** Records may be changed only by the DID that created them, or an admin. */
   ownership: boolean
+  /** Values are sealed under epoch keys; roles include readers. */
+  private?: boolean
+}
+
+/** A key share an accepted operation carries, for members to open (key-log.ts). */
+export interface CarriedShare {
+  epoch: string
+  to: readonly string[]
+  share: KeyShare
+  /** What the share is bound to: the epoch id, or `next:<epochs it follows>` for a rotation's own key. */
+  label: string
+}
+
+/** A rotation's links back: the keys of the epochs it follows, each sealed under its key. */
+export interface CarriedChain {
+  follows: readonly string[]
+  links: Rekey['chain']
 }
 
 export interface Denial {
@@ -36,6 +55,8 @@ export interface Facts {
   acl: AclSet
   /** Set for access operations. */
   aclOp?: AclOpFacts
+  /** Key shares and chain links an accepted access operation carries; taken by the judge's key log. */
+  carried?: { shares: CarriedShare[], chain?: CarriedChain }
   /** Set for data entries on a key, when ownership is on. */
   key?: string
   /** The creations of its record in its past; none when this entry created the record. Dropped once indexed. */
@@ -53,6 +74,8 @@ export interface Candidate {
   parents: string[]
   nextCount: number
   op: Operation
+  /** Access operations in its past. */
+  pastAcl: AclSet
 }
 
 export interface RuleContext {
@@ -62,6 +85,8 @@ export interface RuleContext {
   sets: AclSets
   schemas: SchemaCache
   ownership: OwnershipIndex
+  /** The facts of an accepted access operation (to check that an epoch a share names exists). */
+  aclOp: (hash: string) => AclOpFacts | undefined
 }
 
 export function isDenial (value: Facts | Denial): value is Denial {
@@ -75,9 +100,60 @@ export function schemaDenial (schema: Schema | undefined, op: Operation): Denial
   return 'error' in result ? { reason: 'schema-mismatch', detail: result.error.message, cause: result.error } : undefined
 }
 
-type Outcome = { effect: AclEffect, actor: string } | Denial
+interface Granted {
+  effect?: AclEffect
+  actor: string
+  rotation?: true
+  shares?: CarriedShare[]
+  chain?: CarriedChain
+}
+type Outcome = Granted | Denial
 type AclRule<A extends AclOperation> = (ctx: RuleContext, c: Candidate, acl: A, state: AclState) => Promise<Outcome>
 type AclRules = { [K in AclOperation['action']]: AclRule<Extract<AclOperation, { action: K }>> }
+
+const invalid = (detail: string): Denial => ({ reason: 'invalid-operation', detail })
+
+/** Shares of epoch keys for `to` alone, of epochs that exist in the past (`current`: exactly the current ones). */
+function checkShares (ctx: RuleContext, keys: readonly EpochShare[], to: readonly string[] | undefined, state: AclState, past: AclSet, current: boolean): CarriedShare[] | Denial {
+  const members = membersOf(state)
+  const out: CarriedShare[] = []
+  for (const { epoch, share } of keys) {
+    const recipients = recipientsOf(share)
+    if (typeof recipients === 'string') return invalid(recipients)
+    if (to !== undefined ? !sameDids(recipients, to) : recipients.some((d) => !members.includes(d))) {
+      return invalid(`a key share is wrapped for ${recipients.join(', ')}, ${to !== undefined ? `not for ${to.join(', ')}` : 'not all of them members'}`)
+    }
+    if (epoch !== GENESIS_EPOCH && !(past.ops.includes(epoch) && ctx.aclOp(epoch)?.rotation === true)) return invalid(`a key share names epoch ${epoch}, which is not in its past`)
+    out.push({ epoch, to: recipients, share, label: epoch })
+  }
+  if (current && !sameDids([...new Set(out.map((k) => k.epoch))].sort(), state.epochs)) {
+    return invalid(`a grant in a private database carries the keys of the current epochs (${state.epochs.join(', ')}) for its new member`)
+  }
+  return out
+}
+
+/** A new epoch key: wrapped for exactly `members`, and chained to each current epoch. */
+function checkRekey (c: Candidate, rekey: Rekey | undefined, members: readonly string[], state: AclState): Granted | Denial {
+  if (rekey === undefined) return invalid('a revocation in a private database starts a new key epoch: it must carry the new key (rekey)')
+  const recipients = recipientsOf(rekey.share)
+  if (typeof recipients === 'string') return invalid(recipients)
+  if (!sameDids(recipients, members)) {
+    return invalid(`the new key must be wrapped for exactly the members that remain (${members.length}); it is wrapped for ${recipients.length}, not the same`)
+  }
+  if (rekey.chain.length !== state.epochs.length) return invalid(`the new key must seal the keys of the ${state.epochs.length} epoch(s) it follows`)
+  return {
+    actor: c.did,
+    rotation: true,
+    shares: [{ epoch: c.hash, to: recipients, share: rekey.share, label: `next:${state.epochs.join(' ')}` }],
+    chain: { follows: state.epochs, links: rekey.chain }
+  }
+}
+
+/** Members once `did` no longer holds `role`. */
+function membersWithout (state: AclState, role: Role, did: string): string[] {
+  const without = (set: ReadonlySet<string>, r: Role): Set<string> => new Set([...set].filter((d) => !(r === role && d === did)))
+  return membersOf({ admins: without(state.admins, 'admin'), writers: without(state.writers, 'writer'), readers: without(state.readers, 'reader') })
+}
 
 /** Grant, revoke or cancel an invite: admins only; the admin role is the founders' to move. */
 const adminChange: AclRule<Extract<AclOperation, { action: 'grant' | 'revoke' | 'cancel-invite' }>> = async (ctx, c, acl, state) => {
@@ -89,13 +165,40 @@ const adminChange: AclRule<Extract<AclOperation, { action: 'grant' | 'revoke' | 
   if (acl.action === 'revoke' && acl.role === 'admin' && ctx.fold.isGenesisAdmin(acl.did)) {
     return { reason: 'invalid-operation', detail: `${acl.did} is an admin named when the database was created; it cannot be revoked` }
   }
-  return { effect: { type: acl.action, role: acl.role, did: acl.did }, actor: c.did }
+  const effect = { type: acl.action, role: acl.role, did: acl.did }
+  if (ctx.rules.private !== true) {
+    if (acl.role === 'reader') return invalid('readers are for private databases; anyone can read this one')
+    if ((acl.action === 'grant' && acl.keys !== undefined) || (acl.action === 'revoke' && acl.rekey !== undefined)) return invalid('key shares are for private databases')
+    return { effect, actor: c.did }
+  }
+  if (acl.did === '*') return invalid('a private database names its members; "*" cannot hold a key')
+  if (acl.action === 'revoke') {
+    const rekeyed = checkRekey(c, acl.rekey, membersWithout(state, acl.role, acl.did), state)
+    return 'reason' in rekeyed ? rekeyed : { ...rekeyed, effect }
+  }
+  if (acl.keys === undefined) return invalid('a grant in a private database carries the current keys for its new member')
+  const shares = checkShares(ctx, acl.keys, [acl.did], state, c.pastAcl, true)
+  return 'reason' in shares ? shares : { effect, actor: c.did, shares }
+}
+
+/** Key operations: private databases, admins only. */
+const keyRule = (c: Candidate, state: AclState, ctx: RuleContext, action: string): Denial | undefined => {
+  if (ctx.rules.private !== true) return invalid(`${action} is for private databases`)
+  if (!state.admins.has(c.did)) return { reason: 'not-an-admin', detail: `only an admin may ${action === 'share' ? 'share keys' : 'rotate the key'} (the signer is not an admin here)` }
+  return undefined
 }
 
 const ACL_RULES: AclRules = {
   grant: adminChange,
   revoke: adminChange,
   'cancel-invite': adminChange,
+  'rotate-key': async (ctx, c, acl, state) => keyRule(c, state, ctx, 'rotate-key') ?? checkRekey(c, acl.rekey, membersOf(state), state),
+  share: async (ctx, c, acl, state) => {
+    const denied = keyRule(c, state, ctx, 'share')
+    if (denied !== undefined) return denied
+    const shares = checkShares(ctx, acl.keys, undefined, state, c.pastAcl, false)
+    return 'reason' in shares ? shares : { actor: c.did, shares }
+  },
   /** Join with an invite: checked at the entry's own signed time, against the issuer's role in its past. */
   redeem: async (ctx, c, acl, state) => {
     let claims: Awaited<ReturnType<typeof verifyInvite>>
@@ -110,7 +213,16 @@ const ACL_RULES: AclRules = {
     }
     if (state.cancelledInvites.has(claims.id)) return { reason: 'invite-cancelled', detail: `invite ${claims.id} was cancelled by an admin` }
     if (state.redeemedInvites.has(claims.id)) return { reason: 'invite-used', detail: `invite ${claims.id} was already redeemed; an invite is good once` }
-    return { effect: { type: 'grant', role: claims.role, did: c.did, invite: claims.id }, actor: claims.issuer }
+    const effect = { type: 'grant' as const, role: claims.role, did: c.did, invite: claims.id }
+    if (ctx.rules.private !== true) {
+      if (claims.role === 'reader' || claims.keys !== undefined) return { reason: 'invalid-invite', detail: 'readers and key shares are for private databases' }
+      return { effect, actor: claims.issuer }
+    }
+    // Keys of epochs the redeemer had not seen yet are left for an admin to share again.
+    const known = (claims.keys ?? []).filter((k) => k.epoch === GENESIS_EPOCH || c.pastAcl.ops.includes(k.epoch))
+    const shares = known.length === 0 ? [] : checkShares(ctx, known, [c.did], state, c.pastAcl, false)
+    if ('reason' in shares) return { reason: 'invalid-invite', detail: shares.detail }
+    return { effect, actor: claims.issuer, shares }
   },
   /** Move to another schema: founding admins only, and only to a schema didbase can check. */
   'set-schema': async (ctx, c, acl) => {
@@ -125,8 +237,20 @@ const ACL_RULES: AclRules = {
   }
 }
 
-/** The verdict on `c` against the access operations `pastAcl` in its past. */
-export async function applyRules (ctx: RuleContext, c: Candidate, pastAcl: AclSet): Promise<Facts | Denial> {
+/** Why a data operation of a private database is refused here: not sealed, or sealed under other epochs than `current`. */
+export function sealedDenial (op: Operation, current: readonly string[]): Denial | undefined {
+  if (op.kind !== 'data' || op.op === 'DEL') return undefined
+  const epochs = sealedEpochs(op.value)
+  if (typeof epochs === 'string') return invalid(epochs)
+  if (!sameDids(epochs, current)) {
+    return { reason: 'stale-key', detail: `the value is sealed under epoch ${epochs.join(' + ')}; its causal past makes ${current.join(' + ')} current` }
+  }
+  return undefined
+}
+
+/** The verdict on `c` against the access operations in its past. */
+export async function applyRules (ctx: RuleContext, c: Candidate): Promise<Facts | Denial> {
+  const pastAcl = c.pastAcl
   const state = ctx.fold.stateOf(pastAcl)
   const base = { time: c.time, did: c.did, ...(ctx.rules.ownership ? { parents: c.parents, nextCount: c.nextCount } : {}) }
   if (c.op.kind === 'acl') {
@@ -135,15 +259,25 @@ export async function applyRules (ctx: RuleContext, c: Candidate, pastAcl: AclSe
     const rule = ACL_RULES[acl.action] as AclRule<AclOperation>
     const outcome = await rule(ctx, c, acl, state)
     if ('reason' in outcome) return outcome
-    const aclOp = { hash: c.hash, effect: outcome.effect, actor: outcome.actor, at: acl.at, past: pastAcl }
-    return { ...base, acl: ctx.sets.with(pastAcl, c.hash), aclOp }
+    const keys: DeliveredKey[] = (outcome.shares ?? []).map(({ epoch, to }) => ({ epoch, to }))
+    const aclOp: AclOpFacts = {
+      hash: c.hash,
+      actor: outcome.actor,
+      at: acl.at,
+      past: pastAcl,
+      ...(outcome.effect !== undefined ? { effect: outcome.effect } : {}),
+      ...(outcome.rotation === true ? { rotation: true } : {}),
+      ...(keys.length > 0 ? { keys } : {})
+    }
+    const carried = keys.length > 0 || outcome.chain !== undefined ? { carried: { shares: outcome.shares ?? [], ...(outcome.chain ? { chain: outcome.chain } : {}) } } : {}
+    return { ...base, acl: ctx.sets.with(pastAcl, c.hash), aclOp, ...carried }
   }
   const isAdmin = state.admins.has(c.did)
   if (!isAdmin && !state.writers.has('*') && !state.writers.has(c.did)) {
     return { reason: 'not-a-writer', detail: 'the DID is not a writer of this database' }
   }
   const schema = state.schema === undefined ? ctx.rules.schema : await ctx.schemas.get(state.schema)
-  const mismatch = schemaDenial(schema, c.op)
+  const mismatch = ctx.rules.private === true ? sealedDenial(c.op, state.epochs) : schemaDenial(schema, c.op)
   if (mismatch !== undefined) return mismatch
   if (!ctx.rules.ownership || c.op.key === null) return { ...base, acl: pastAcl }
   const reached = ctx.ownership.creationsInPast(c.parents, c.op.key)

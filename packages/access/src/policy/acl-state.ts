@@ -10,9 +10,12 @@
  *   that admin's operations the founder had not seen (made on a branch concurrent with the
  *   revocation) have no effect, nor do redemptions of invites it issued there.
  * - An invite can be redeemed once in any causal past.
+ * - Private databases: the current key epochs are the latest rotations (none in another's
+ *   past; the genesis epoch until the first), and who holds each key is read off the shares.
  * The result depends only on the set folded, never on the order operations arrived in.
  */
 import type { Role } from './operations.js'
+import { GENESIS_EPOCH } from '../private/share-shape.js'
 import QuickLRU from 'quick-lru'
 
 /** A set of access-operation entry hashes (sorted, unique). Equal sets are usually the same object. */
@@ -27,9 +30,20 @@ export type AclEffect =
   | { type: 'cancel-invite', id: string }
   | { type: 'schema', cid: string }
 
+/** Key shares an accepted operation delivers: the epoch and the DIDs it is wrapped for. */
+export interface DeliveredKey {
+  epoch: string
+  to: readonly string[]
+}
+
 export interface AclOpFacts {
   hash: string
-  effect: AclEffect
+  /** What it does to roles, invites or the schema; undefined for key operations alone (`rotate-key`, `share`). */
+  effect?: AclEffect
+  /** It starts a key epoch (a revocation or `rotate-key` in a private database); the epoch is its hash. */
+  rotation?: true
+  /** Key shares it delivers (a rotation's own key included). */
+  keys?: readonly DeliveredKey[]
   /** The admin on whose authority it acts: its signer, or the issuer of a redeemed invite. */
   actor: string
   at: number
@@ -45,11 +59,24 @@ export interface AclState {
   readonly redeemedInvites: ReadonlySet<string>
   /** CID of the schema a `set-schema` put in force; undefined: the one the database was created with. */
   readonly schema?: string
+  /** DIDs granted the reader role (private databases). Admins and writers read too. */
+  readonly readers: ReadonlySet<string>
+  /** Private databases: the epochs new values must be sealed under, sorted (`['genesis']` before any rotation). */
+  readonly epochs: readonly string[]
+  /** Private databases: for each current epoch, the DIDs a share of its key was wrapped for. */
+  readonly keyHolders: ReadonlyMap<string, ReadonlySet<string>>
 }
 
 export interface Genesis {
   admins: readonly string[]
   writers: readonly string[]
+  /** Readers a private database starts with. */
+  readers?: readonly string[]
+}
+
+/** Everyone who may read: admins, writers and readers (private databases name no `'*'`). */
+export function membersOf (state: { admins: Iterable<string>, writers: Iterable<string>, readers: Iterable<string> }): string[] {
+  return [...new Set([...state.admins, ...state.writers, ...state.readers])].sort()
 }
 
 const GENESIS_TAG = 'genesis'
@@ -132,9 +159,9 @@ export class AclFold {
     // A revoked admin's operations that its revoker had not seen, and that had not seen the
     // revocation either, are void. Only founders demote, and founders are never void, so
     // every demotion counts and no voiding depends on another.
-    const demotions = ops.filter((op) => op.effect.type === 'revoke' && op.effect.role === 'admin')
+    const demotions = ops.filter((op) => op.effect?.type === 'revoke' && op.effect.role === 'admin')
     const isVoid = (op: AclOpFacts): boolean => !this.#genesisAdmins.has(op.actor) && demotions.some((r) =>
-      r !== op && r.effect.type === 'revoke' && r.effect.did === op.actor && !contains(r.past, op.hash) && !contains(op.past, r.hash))
+      r !== op && r.effect?.type === 'revoke' && r.effect.did === op.actor && !contains(r.past, op.hash) && !contains(op.past, r.hash))
     const live = ops.filter((op) => !isVoid(op))
 
     const tags = new Map<string, Set<string>>()
@@ -146,11 +173,13 @@ export class AclFold {
     }
     for (const did of this.#genesis.admins) tag('admin', did, GENESIS_TAG)
     for (const did of this.#genesis.writers) tag('writer', did, GENESIS_TAG)
+    for (const did of this.#genesis.readers ?? []) tag('reader', did, GENESIS_TAG)
     const cancelled = new Set<string>()
     const redeemed = new Set<string>()
     /** Grant tags of every redemption of each invite, so one revocation removes them all. */
     const redemptions = new Map<string, string[]>()
     for (const op of live) {
+      if (op.effect === undefined) continue
       if (op.effect.type === 'grant') {
         tag(op.effect.role, op.effect.did, op.hash)
         if (op.effect.invite !== undefined) {
@@ -162,15 +191,15 @@ export class AclFold {
       }
     }
     for (const revoke of live) {
-      if (revoke.effect.type !== 'revoke') continue
+      if (revoke.effect?.type !== 'revoke') continue
       const { role, did } = revoke.effect
       const held = tags.get(`${role} ${did}`)
       if (held === undefined) continue
       // Remove what the revoker had seen: the genesis grant and grants in its own past.
-      if ((role === 'admin' ? this.#genesis.admins : this.#genesis.writers).includes(did)) held.delete(GENESIS_TAG)
+      if (this.#genesisHolders(role).includes(did)) held.delete(GENESIS_TAG)
       for (const hash of revoke.past.ops) {
         const seen = this.#lookup(hash).effect
-        if (seen.type !== 'grant' || seen.role !== role || seen.did !== did) continue
+        if (seen?.type !== 'grant' || seen.role !== role || seen.did !== did) continue
         held.delete(hash)
         // The same invite redeemed again on a branch the revoker had not seen goes too.
         for (const twin of seen.invite === undefined ? [] : redemptions.get(seen.invite) ?? []) held.delete(twin)
@@ -178,17 +207,38 @@ export class AclFold {
     }
     // The schema in force: from the latest schema change, i.e. one no other has in its past;
     // of concurrent ones (founders racing each other), the smallest entry hash wins.
-    const changes = live.filter((op) => op.effect.type === 'schema')
+    const changes = live.filter((op) => op.effect?.type === 'schema')
     const latest = changes.filter((op) => !changes.some((other) => other !== op && contains(other.past, op.hash)))
       .sort((a, b) => (a.hash < b.hash ? -1 : 1))[0]
-    const admins = new Set<string>()
-    const writers = new Set<string>()
+    const roles = { admin: new Set<string>(), writer: new Set<string>(), reader: new Set<string>() }
     for (const [key, held] of tags) {
       if (held.size === 0) continue
       const [role, did] = key.split(' ') as [Role, string]
-      ;(role === 'admin' ? admins : writers).add(did)
+      roles[role].add(did)
     }
-    const schema = latest?.effect.type === 'schema' ? { schema: latest.effect.cid } : {}
-    return { admins, writers, cancelledInvites: cancelled, redeemedInvites: redeemed, ...schema }
+    const schema = latest?.effect?.type === 'schema' ? { schema: latest.effect.cid } : {}
+    return { admins: roles.admin, writers: roles.writer, readers: roles.reader, cancelledInvites: cancelled, redeemedInvites: redeemed, ...schema, ...this.#keys(ops, live) }
+  }
+
+  #genesisHolders (role: Role): readonly string[] {
+    return role === 'admin' ? this.#genesis.admins : role === 'writer' ? this.#genesis.writers : this.#genesis.readers ?? []
+  }
+
+  /**
+   * The current epochs: the rotations no other rotation has in its past (a void one does
+   * not count). Who holds their keys: everyone a share of them was wrapped for, on any branch.
+   */
+  #keys (ops: readonly AclOpFacts[], live: readonly AclOpFacts[]): Pick<AclState, 'epochs' | 'keyHolders'> {
+    const rotations = live.filter((op) => op.rotation === true)
+    const latest = rotations.filter((op) => !rotations.some((other) => other !== op && contains(other.past, op.hash))).map((op) => op.hash).sort()
+    const epochs = latest.length === 0 ? [GENESIS_EPOCH] : latest
+    const keyHolders = new Map<string, Set<string>>(epochs.map((e) => [e, new Set(e === GENESIS_EPOCH ? membersOf({ admins: this.#genesis.admins, writers: this.#genesis.writers, readers: this.#genesis.readers ?? [] }) : [])]))
+    for (const op of ops) {
+      for (const key of op.keys ?? []) {
+        const holders = keyHolders.get(key.epoch)
+        for (const did of holders === undefined ? [] : key.to) holders?.add(did)
+      }
+    }
+    return { epochs, keyHolders }
   }
 }

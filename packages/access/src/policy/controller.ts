@@ -19,7 +19,8 @@ import { type BlockstoreLike, parseCid, putBlock } from './blocks.js'
 import { deniedError } from './denials.js'
 import { causalEngine, fixedWritersEngine, JudgeProgress } from './engines.js'
 import { entryLoader, fetchSchema, policySchema } from './fetch.js'
-import { ACL_TYPE, loadPolicy, normalise, type PolicyBlock, type PrivateField, WRITERS_TYPE } from './policy-block.js'
+import { ACL_TYPE, genesisMembers, loadPolicy, normalise, type PolicyBlock, type PrivateField, WRITERS_TYPE } from './policy-block.js'
+import { KeyLog, type KeySources } from '../private/key-log.js'
 import { shareKey } from '../private/epoch-keys.js'
 import { newKey } from '../private/sealed.js'
 import { POLICY_SHARE } from '../private/database-keys.js'
@@ -53,6 +54,13 @@ export interface DidAclInit {
   ownership?: boolean
   /** Values must match this schema; its CID becomes part of the address. */
   schema?: Schema
+  /**
+   * Seal values and record keys so that only members (admins, writers, readers) read them;
+   * admins grant and revoke the reader role, and every revocation rotates the key. See docs/privacy.md.
+   */
+  private?: boolean
+  /** Readers a private database starts with. */
+  readers?: string[]
 }
 
 /** What the SDK asks a didbase controller, before it signs a local write and to show roles. */
@@ -66,6 +74,8 @@ export interface AccessPolicy {
   readonly schema: Schema | undefined
   /** Set for a private database: its readers and the key share every member opens. */
   readonly privacy: PrivateField | undefined
+  /** Private databases: the epoch key shares and chain links accepted so far (members open them). */
+  readonly keys: KeySources
   /** Tell the controller the address of its database, before any local check. */
   bind: (databaseAddress: string) => void
   /** Abort block fetches in flight: the database is closing. */
@@ -104,7 +114,7 @@ export function isDidAccessController (ac: unknown): ac is DidAccessController {
 function createController (policy: PolicyBlock, address: string, blockstore: BlockstoreLike, schema: Schema | undefined): DidAccessController {
   const mutable = policy.type === ACL_TYPE
   const ownership = policy.ownership === true
-  const genesis: Genesis = { admins: policy.admins ?? [], writers: policy.writers }
+  const genesis: Genesis = { admins: policy.admins ?? [], writers: policy.writers, ...(policy.private !== undefined ? { readers: policy.private.readers } : {}) }
   // The controller is built before the database address exists (the manifest names the
   // controller), so the judge learns the address from `bind` or from the first entry that
   // OrbitDB hands over, whose id OrbitDB has already checked against its own log id.
@@ -117,7 +127,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
   }
   // Replicas judge a private database without reading it: its schema is checked by members, on read.
   const judgedSchema = policy.private === undefined ? schema : undefined
-  const rules = { ...genesis, mutable, ownership, loadSchema, ...(judgedSchema ? { schema: judgedSchema } : {}) }
+  const rules = { ...genesis, mutable, ownership, loadSchema, private: policy.private !== undefined, ...(judgedSchema ? { schema: judgedSchema } : {}) }
   const progress = new JudgeProgress()
   const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, rules, entryLoader(blockstore, stopping.signal), (step) => {
     if (step === 'fetched') progress.received++
@@ -127,7 +137,9 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     if (judge === undefined) throw new InvariantError('the access controller is not bound to a database yet')
     return judge
   }
-  const engine = !mutable && !ownership ? fixedWritersEngine(genesis, judgedSchema, progress) : causalEngine(bound, judgeFor)
+  const engine = !mutable && !ownership ? fixedWritersEngine(genesis, judgedSchema, progress, policy.private !== undefined) : causalEngine(bound, judgeFor)
+  // A fixed set of members has one epoch, whose key is in the policy block: nothing to log.
+  const noKeys = new KeyLog()
   const writers = new Set(genesis.writers)
 
   return {
@@ -138,6 +150,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     genesis,
     schema,
     privacy: policy.private,
+    get keys () { return judge?.keys ?? noKeys },
     progress,
     get received () { return progress.received },
     get judged () { return progress.judged },
@@ -168,7 +181,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
 async function privateFor (policy: PolicyBlock, readers: readonly string[]): Promise<PolicyBlock> {
   if (policy.writers.includes('*')) throw new InvalidPolicyError('a private database names its writers; "*" cannot hold a key')
   const sortedReaders = normalise([...readers], 'readers', false, true)
-  const members = [...new Set([...policy.writers, ...sortedReaders])]
+  const members = genesisMembers(policy, sortedReaders)
   const share = await shareKey(newKey(), members, POLICY_SHARE)
   return { ...policy, private: { readers: sortedReaders, share } }
 }
@@ -224,6 +237,6 @@ export function didAcl (init: DidAclInit = {}): AccessControllerFactory {
     admins: normalise(init.admins ?? [creator], 'admins', false, false),
     writers: normalise(init.writers ?? [], 'writers', true, true),
     ...(init.ownership === true ? { ownership: true } : {})
-  }), init.schema)
+  }), init.schema, init.private === true ? init.readers ?? [] : undefined)
 }
 didAcl.type = ACL_TYPE

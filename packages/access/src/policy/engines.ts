@@ -8,7 +8,9 @@ import type { LogEntry } from '@orbitdb/core'
 import { EntryRejectedError } from '../errors.js'
 import { type EntryLike, verifyEntry } from '../identity/entry.js'
 import { type Denial, type Judge, schemaDenial } from '../judge/judge.js'
-import type { AclState, Genesis } from './acl-state.js'
+import { sealedDenial } from '../judge/rules.js'
+import { type AclState, type Genesis, membersOf } from './acl-state.js'
+import { GENESIS_EPOCH } from '../private/share-shape.js'
 import { parseOperation } from './operations.js'
 import { ANYONE } from './policy-block.js'
 
@@ -27,19 +29,23 @@ export interface VerdictEngine {
   admit: (entry: LogEntry, hash: string) => Promise<void>
 }
 
-export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined, progress: JudgeProgress): VerdictEngine {
+/** `sealed`: a private database, whose values replicas check for shape and epoch only (there is one epoch). */
+export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined, progress: JudgeProgress, sealed = false): VerdictEngine {
   const writers = new Set(genesis.writers)
+  const readers = new Set(genesis.readers ?? [])
+  const epochs = [GENESIS_EPOCH]
+  const keyHolders = new Map([[GENESIS_EPOCH, new Set(membersOf({ admins: [], writers, readers }))]])
   const denial = (did: string, payload: unknown): Denial | undefined => {
     const op = parseOperation(payload)
     if (typeof op === 'string') return { reason: 'invalid-operation', detail: op }
     if (op.kind === 'acl') return { reason: 'invalid-operation', detail: 'this database has a fixed set of writers; its access cannot change' }
     if (!writers.has(ANYONE) && !writers.has(did)) return { reason: 'not-a-writer', detail: 'the DID is not a writer of this database' }
-    return schemaDenial(schema, op)
+    return sealed ? sealedDenial(op, epochs) : schemaDenial(schema, op)
   }
   return {
     check: async (did, payload) => denial(did, payload),
     schemaAt: async () => schema,
-    state: async () => ({ admins: new Set(), writers, cancelledInvites: new Set(), redeemedInvites: new Set() }),
+    state: async () => ({ admins: new Set(), writers, readers, epochs, keyHolders, cancelledInvites: new Set(), redeemedInvites: new Set() }),
     admit: async (entry, hash) => {
       // Only remote entries arrive hashed: local appends are not received.
       if (entry.hash !== undefined) progress.received++

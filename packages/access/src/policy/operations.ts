@@ -6,16 +6,28 @@
  */
 import { CID } from 'multiformats/cid'
 import { Did } from '../did/did.js'
+import { type EpochShare, epochSharesOf, type Rekey, rekeyOf } from '../private/share-shape.js'
 
-export const ROLES = ['admin', 'writer'] as const
+/** Readers exist in private databases only: they read and cannot write. Writers and admins read too. */
+export const ROLES = ['admin', 'writer', 'reader'] as const
 export type Role = typeof ROLES[number]
 export const ACL_OP = 'ACL'
 
 export type AclOperation =
-  /** Give `did` the role. `did` may be `'*'` for the writer role (anyone may write). */
-  | { action: 'grant', role: Role, did: string, at: number }
-  /** Take the role from `did`: removes every grant of it the revoker had seen. */
-  | { action: 'revoke', role: Role, did: string, at: number }
+  /**
+   * Give `did` the role. `did` may be `'*'` for the writer role (anyone may write). In a
+   * private database it carries the current epoch keys, wrapped for `did`.
+   */
+  | { action: 'grant', role: Role, did: string, at: number, keys?: EpochShare[] }
+  /**
+   * Take the role from `did`: removes every grant of it the revoker had seen. In a private
+   * database it starts a new key epoch: the new key, wrapped for every member that remains.
+   */
+  | { action: 'revoke', role: Role, did: string, at: number, rekey?: Rekey }
+  /** Start a new key epoch without a revocation (private databases, admins only). */
+  | { action: 'rotate-key', rekey: Rekey, at: number }
+  /** Hand epoch keys to members that lack them (a member granted concurrently with a rotation, say). */
+  | { action: 'share', keys: EpochShare[], at: number }
   /** Join with an invite issued by an admin; the signer must be the invite's audience. */
   | { action: 'redeem', token: string, at: number }
   /** Withdraw an invite that has not been redeemed yet. */
@@ -28,10 +40,11 @@ export type Operation =
   | { kind: 'acl', acl: AclOperation }
 
 export function isRole (value: unknown): value is Role {
-  return value === 'admin' || value === 'writer'
+  return value === 'admin' || value === 'writer' || value === 'reader'
 }
 
-const MAX_TOKEN = 4096
+/** An invite to a private database carries key shares, so it is larger than a plain one. */
+const MAX_TOKEN = 65_536
 
 /** A value for an error message; never throws (payloads may hold BigInts). */
 function shown (value: unknown): string {
@@ -46,9 +59,24 @@ function aclOperation (value: unknown): AclOperation | string {
     case 'grant':
     case 'revoke': {
       if (!isRole(v.role)) return `unknown role ${shown(v.role)} (roles: ${ROLES.join(', ')})`
-      if (v.did === '*' && v.role === 'writer') return { action: v.action, role: v.role, did: v.did, at: v.at }
-      if (!Did.is(v.did)) return `${shown(v.did)} is not a DID this database can verify`
-      return { action: v.action, role: v.role, did: v.did, at: v.at }
+      if (!(v.did === '*' && v.role === 'writer') && !Did.is(v.did)) return `${shown(v.did)} is not a DID this database can verify`
+      const base = { role: v.role, did: v.did as string, at: v.at }
+      if (v.action === 'grant') {
+        if (v.keys === undefined) return { action: 'grant', ...base }
+        const keys = epochSharesOf(v.keys)
+        return typeof keys === 'string' ? keys : { action: 'grant', ...base, keys }
+      }
+      if (v.rekey === undefined) return { action: 'revoke', ...base }
+      const rekey = rekeyOf(v.rekey)
+      return typeof rekey === 'string' ? rekey : { action: 'revoke', ...base, rekey }
+    }
+    case 'rotate-key': {
+      const rekey = rekeyOf(v.rekey)
+      return typeof rekey === 'string' ? rekey : { action: 'rotate-key', rekey, at: v.at }
+    }
+    case 'share': {
+      const keys = epochSharesOf(v.keys)
+      return typeof keys === 'string' ? keys : { action: 'share', keys, at: v.at }
     }
     case 'redeem':
       if (typeof v.token !== 'string' || v.token.length > MAX_TOKEN) return 'a redeem operation needs an invite token'

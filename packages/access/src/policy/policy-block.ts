@@ -7,6 +7,9 @@ import { Did } from '../did/did.js'
 import { InvalidPolicyError } from '../errors.js'
 import { type BlockstoreLike, getBlock, parseCid } from './blocks.js'
 import { fetchSignal } from './fetch.js'
+import { type KeyShare, recipientsOf, sameDids } from '../private/share-shape.js'
+
+export type { KeyShare } from '../private/share-shape.js'
 
 export const WRITERS_TYPE = 'didbase-writers'
 export const ACL_TYPE = 'didbase-acl'
@@ -25,28 +28,23 @@ export interface PolicyBlock {
   /** CID of the schema document every PUT and ADD value must match. */
   schema?: CID
   /**
-   * A private database (fixed writers only, for now): values and record keys are sealed
-   * under one key, shared in this block with every writer and reader. Left out when not
-   * private, so older addresses stay valid.
+   * A private database: values and record keys are sealed under the genesis epoch key,
+   * shared in this block with every member it starts with (writers, readers and, with an
+   * ACL, admins). Left out when not private, so older addresses stay valid.
    */
   private?: PrivateField
 }
 
 export interface PrivateField {
-  /** Sorted, unique DIDs that may read but not write. */
+  /** Sorted, unique DIDs that may read but not write (with an ACL: the readers it starts with). */
   readers: string[]
-  /** The database key as a did-jwt JWE to every member's X25519 key (`private/epoch-keys.ts`). */
+  /** The genesis epoch key as a did-jwt JWE to every member's X25519 key (`private/epoch-keys.ts`). */
   share: KeyShare
 }
 
-/** A JWE as did-jwt makes it; checked for shape here, for content only by the members who open it. */
-export interface KeyShare {
-  protected: string
-  iv: string
-  ciphertext: string
-  tag: string
-  aad?: string
-  recipients?: unknown[]
+/** Everyone a policy names at creation, sorted: who the genesis key share must be wrapped for. */
+export function genesisMembers (policy: Pick<PolicyBlock, 'writers' | 'admins'>, readers: readonly string[]): string[] {
+  return [...new Set([...(policy.admins ?? []), ...policy.writers, ...readers])].sort()
 }
 
 export function normalise (dids: unknown, what: string, allowAnyone: boolean, allowEmpty: boolean): string[] {
@@ -69,32 +67,33 @@ function schemaField (value: unknown): { schema?: CID } {
   return { schema: cid }
 }
 
-function privateField (value: unknown, writers: readonly string[]): { private?: PrivateField } {
+function privateField (value: unknown, policy: Pick<PolicyBlock, 'writers' | 'admins'>): { private?: PrivateField } {
   if (value === undefined) return {}
   const v = value as Partial<PrivateField> | null
-  if (writers.includes(ANYONE)) throw new InvalidPolicyError('a private database names its writers; "*" cannot hold a key')
-  const share = v?.share as Partial<KeyShare> | undefined
-  const strings = ['protected', 'iv', 'ciphertext', 'tag'] as const
-  if (typeof share !== 'object' || share === null || strings.some((k) => typeof share[k] !== 'string') ||
-    (share.aad !== undefined && typeof share.aad !== 'string') || (share.recipients !== undefined && (!Array.isArray(share.recipients) || share.recipients.length > MAX_DIDS))) {
-    throw new InvalidPolicyError('the private database\'s key share is not a JWE')
+  if (policy.writers.includes(ANYONE)) throw new InvalidPolicyError('a private database names its writers; "*" cannot hold a key')
+  const readers = normalise(v?.readers ?? [], 'readers', false, true)
+  const recipients = recipientsOf(v?.share)
+  if (typeof recipients === 'string') throw new InvalidPolicyError(`the private database's key share: ${recipients}`)
+  if (!sameDids(recipients, genesisMembers(policy, readers))) {
+    throw new InvalidPolicyError('the private database\'s key share is not wrapped for exactly the members it names')
   }
-  return { private: { readers: normalise(v?.readers ?? [], 'readers', false, true), share: share as KeyShare } }
+  return { private: { readers, share: v?.share as KeyShare } }
 }
 
 export function policyBlock (value: unknown, where: string): PolicyBlock {
   const p = value as Partial<PolicyBlock> | null
   if (p?.type === WRITERS_TYPE) {
     const writers = normalise(p.writers, 'writers', true, false)
-    return { type: WRITERS_TYPE, writers, ...(p.ownership === true ? { ownership: true } : {}), ...schemaField(p.schema), ...privateField(p.private, writers) }
+    return { type: WRITERS_TYPE, writers, ...(p.ownership === true ? { ownership: true } : {}), ...schemaField(p.schema), ...privateField(p.private, { writers }) }
   }
   if (p?.type === ACL_TYPE) {
+    const roles = { admins: normalise(p.admins, 'admins', false, false), writers: normalise(p.writers, 'writers', true, true) }
     return {
       type: ACL_TYPE,
-      admins: normalise(p.admins, 'admins', false, false),
-      writers: normalise(p.writers, 'writers', true, true),
+      ...roles,
       ...(p.ownership === true ? { ownership: true } : {}),
-      ...schemaField(p.schema)
+      ...schemaField(p.schema),
+      ...privateField(p.private, roles)
     }
   }
   throw new InvalidPolicyError(`${where} is not a didbase policy`)

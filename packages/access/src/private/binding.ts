@@ -7,8 +7,8 @@ import * as dagCbor from '@ipld/dag-cbor'
 export interface Binding {
   /** The database address. */
   address: string
-  /** The epoch whose key encrypts it. */
-  epoch: number
+  /** The epoch whose key encrypts it: 0 for the first; later ones are named by entry hashes. */
+  epoch: number | string
   /** The blinded record key (key-value and documents), or what the ciphertext is for (`'epoch-key'`, an event's hash). */
   record: string
 }

@@ -13,10 +13,11 @@ import { open, type Sealed, seal } from './sealed.js'
 
 export interface ShareBinding {
   address: string
-  epoch: number
+  /** The epoch (0 for the share in a policy block), or what a share is for (`next:<epochs>` for a rotation's own key). */
+  epoch: number | string
 }
 
-const binding = (b: ShareBinding): { address: string, epoch: number, record: string } => ({ address: b.address, epoch: b.epoch, record: 'epoch-key' })
+const binding = (b: ShareBinding): { address: string, epoch: number | string, record: string } => ({ address: b.address, epoch: b.epoch, record: 'epoch-key' })
 
 /** Wrap `key` for every DID in `members`; each can unwrap it with its own identity alone. */
 export async function shareKey (key: Uint8Array, members: readonly string[], at: ShareBinding): Promise<JWE> {
@@ -32,7 +33,8 @@ export async function unwrapShare (share: JWE, identity: DidKeyIdentity, at: Sha
     throw new DecryptionError(`the key share is not for epoch ${at.epoch} of ${at.address}`)
   }
   try {
-    return await decryptJWE(share, decrypterFor(identity))
+    // did-jwt writes into the recipients' headers as it decrypts: give it a copy, never an entry's payload.
+    return await decryptJWE(structuredClone(share), decrypterFor(identity))
   } catch (cause) {
     throw new DecryptionError(`the key share is not for ${identity.did}`, { cause })
   }
