@@ -226,9 +226,8 @@ describe('private database (fixed writers and readers)', () => {
     expect(await todos.size()).toBe(0)
   })
 
-  it('refuses what it cannot keep private: an ACL, anyone as a writer, readers without private', async () => {
+  it('refuses what it cannot keep private: anyone as a writer, readers without private', async () => {
     const alice = await peer({ memory: true })
-    await expect(alice.keyValue('a', { private: true, acl: true })).rejects.toMatchObject({ name: 'InvalidPolicyError' })
     await expect(alice.keyValue('b', { private: true, writers: ['*'] })).rejects.toMatchObject({ name: 'InvalidPolicyError' })
     await expect(alice.keyValue('c', { readers: [alice.did] })).rejects.toMatchObject({ name: 'InvalidPolicyError' })
   })

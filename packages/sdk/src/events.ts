@@ -23,8 +23,13 @@ export interface UnreadableDetail {
   hash: string
   /** The DID that signed the entry. */
   did: string
-  /** `undecryptable`: sealed under another key, moved from another record, or changed; `schema-mismatch`: the value does not fit the schema. */
-  reason: 'undecryptable' | 'schema-mismatch'
+  /**
+   * `no-key`: sealed under an epoch whose key this member does not hold (it was revoked
+   * before the entry was written, or its share has not arrived yet); `undecryptable`: sealed
+   * under another key, moved from another record, or changed; `schema-mismatch`: the value
+   * does not fit the schema.
+   */
+  reason: 'undecryptable' | 'no-key' | 'schema-mismatch'
   message: string
 }
 

@@ -4,7 +4,7 @@
  * checks for data. Every input is the entry and its past, so every replica agrees.
  */
 import type { Schema } from '@didbase/schemas'
-import { type AclEffect, type AclFold, type AclOpFacts, type AclSet, type AclSets, type AclState, type DeliveredKey, type Genesis, membersOf } from '../policy/acl-state.js'
+import { type AclEffect, type AclFold, type AclOpFacts, type AclSet, type AclSets, type AclState, type DeliveredKey, type Genesis, membersOf, membersWithout } from '../policy/acl-state.js'
 import type { RejectionReason } from '../errors.js'
 import { verifyInvite } from '../invite/invite.js'
 import type { AclOperation, Operation, Role } from '../policy/operations.js'
@@ -147,12 +147,6 @@ function checkRekey (c: Candidate, rekey: Rekey | undefined, members: readonly s
     shares: [{ epoch: c.hash, to: recipients, share: rekey.share, label: `next:${state.epochs.join(' ')}` }],
     chain: { follows: state.epochs, links: rekey.chain }
   }
-}
-
-/** Members once `did` no longer holds `role`. */
-function membersWithout (state: AclState, role: Role, did: string): string[] {
-  const without = (set: ReadonlySet<string>, r: Role): Set<string> => new Set([...set].filter((d) => !(r === role && d === did)))
-  return membersOf({ admins: without(state.admins, 'admin'), writers: without(state.writers, 'writer'), readers: without(state.readers, 'reader') })
 }
 
 /** Grant, revoke or cancel an invite: admins only; the admin role is the founders' to move. */

@@ -79,6 +79,12 @@ export function membersOf (state: { admins: Iterable<string>, writers: Iterable<
   return [...new Set([...state.admins, ...state.writers, ...state.readers])].sort()
 }
 
+/** Members once `did` no longer holds `role`: who a revocation's new key is wrapped for. */
+export function membersWithout (state: Pick<AclState, 'admins' | 'writers' | 'readers'>, role: Role, did: string): string[] {
+  const without = (set: ReadonlySet<string>, r: Role): string[] => [...set].filter((d) => !(r === role && d === did))
+  return membersOf({ admins: without(state.admins, 'admin'), writers: without(state.writers, 'writer'), readers: without(state.readers, 'reader') })
+}
+
 const GENESIS_TAG = 'genesis'
 const CACHED_STATES = 512
 

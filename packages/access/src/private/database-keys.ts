@@ -1,19 +1,15 @@
 /**
- * The keys of a private database, as a member opens them: the database key from the share
- * in its policy block, and from it one key to seal values and one to blind record keys.
+ * The keys of a private database's genesis epoch, as a member opens them from the share in
+ * its policy block: one key seals values, one blinds record keys. (A database with an ACL
+ * has later epochs too: see keyring.ts.)
  */
-import { hkdf } from '@noble/hashes/hkdf.js'
-import { sha256 } from '@noble/hashes/sha2.js'
-import type { DidIdentity, DidKeyIdentity } from '../identity/identity.js'
-import { DecryptionError } from '../errors.js'
+import type { DidIdentity } from '../identity/identity.js'
 import type { PrivateField } from '../policy/policy-block.js'
-import { unwrapShare } from './epoch-keys.js'
+import { KeyLog } from './key-log.js'
+import { Keyring } from './keyring.js'
+import { GENESIS_EPOCH } from './share-shape.js'
 
-/** Where the key share in a private database's policy block is bound (the address does not exist yet when it is made). */
-export const POLICY_SHARE = { address: '(policy)', epoch: 0 }
-
-const INFO_SEAL = new TextEncoder().encode('didbase/private/seal/1')
-const INFO_BLIND = new TextEncoder().encode('didbase/private/blind/1')
+export { POLICY_SHARE } from './keyring.js'
 
 export interface DatabaseKeys {
   /** Seals values (with their record keys). */
@@ -22,13 +18,11 @@ export interface DatabaseKeys {
   blinding: Uint8Array
 }
 
-/** A member's keys, or `DecryptionError` for an identity that is not a member (or holds no key it can agree with). */
+/** A member's genesis keys, or `DecryptionError` for an identity that is not a genesis member (or holds no key it can agree with). */
 export async function openDatabaseKeys (privacy: PrivateField, identity: DidIdentity): Promise<DatabaseKeys> {
-  const seed = (identity as Partial<DidKeyIdentity>).seed
-  if (!(seed instanceof Uint8Array)) throw new DecryptionError(`${identity.did} holds no did:key seed, so it cannot open the database key`)
-  const key = await unwrapShare(privacy.share as never, identity as DidKeyIdentity, POLICY_SHARE)
-  return {
-    sealing: hkdf(sha256, key, undefined, INFO_SEAL, 32),
-    blinding: hkdf(sha256, key, undefined, INFO_BLIND, 32)
-  }
+  const ring = new Keyring(identity, POLICY_ADDRESS, privacy, () => noLog)
+  return { sealing: await ring.sealingKey([GENESIS_EPOCH]), blinding: await ring.blindingKey() }
 }
+
+const noLog = new KeyLog()
+const POLICY_ADDRESS = '(policy)'

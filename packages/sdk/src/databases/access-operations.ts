@@ -13,6 +13,9 @@ import {
   type DidIdentity,
   InvalidInviteError,
   isRole,
+  type Keyring,
+  membersOf,
+  membersWithout,
   type Role
 } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
@@ -29,7 +32,7 @@ export interface Roles {
 }
 
 export interface InviteOptions {
-  /** Default `writer`. */
+  /** Default `writer`; `reader` in private databases. */
   role?: Role
   /** How long the invite stays valid, in ms. Default 7 days. */
   expiresIn?: number
@@ -44,10 +47,14 @@ export interface AccessOperationsInit {
   address: string
   policy: AccessPolicy
   heads: () => Promise<string[]>
-  /** Sign and append an ACL payload through the write gate. */
-  append: (payload: ReturnType<typeof aclPayload>, options?: AbortOptions) => Promise<string>
+  /** Sign and append an ACL payload, made for the heads it links to, through the write gate. */
+  append: (build: (heads: string[]) => Promise<ReturnType<typeof aclPayload>>, options?: AbortOptions) => Promise<string>
   assertOpen: () => void
+  /** Set in a private database: this member's keys, to share and rotate. */
+  keyring: Keyring | undefined
 }
+
+type AclBuild = (heads: string[]) => Promise<ReturnType<typeof aclPayload>>
 
 export class AccessOperations {
   readonly #identity: DidIdentity
@@ -55,8 +62,9 @@ export class AccessOperations {
   readonly #address: string
   readonly #policy: AccessPolicy
   readonly #heads: () => Promise<string[]>
-  readonly #append: (payload: ReturnType<typeof aclPayload>, options?: AbortOptions) => Promise<string>
+  readonly #append: (build: AclBuild, options?: AbortOptions) => Promise<string>
   readonly #assertOpen: () => void
+  readonly #keyring: Keyring | undefined
 
   constructor (init: AccessOperationsInit) {
     this.#identity = init.identity
@@ -66,6 +74,7 @@ export class AccessOperations {
     this.#heads = init.heads
     this.#append = init.append
     this.#assertOpen = init.assertOpen
+    this.#keyring = init.keyring
   }
 
   async currentSchema (): Promise<Schema | undefined> {
@@ -80,7 +89,8 @@ export class AccessOperations {
 
   async roles (): Promise<Roles> {
     const state = await this.#state()
-    return { admins: [...state.admins].sort(), writers: [...state.writers].sort() }
+    const readers = this.#keyring === undefined ? {} : { readers: [...state.readers].sort() }
+    return { admins: [...state.admins].sort(), writers: [...state.writers].sort(), ...readers }
   }
 
   async canWrite (did: string = this.#did): Promise<boolean> {
@@ -93,20 +103,84 @@ export class AccessOperations {
   }
 
   async change (action: 'grant' | 'revoke', role: Role, did: string, options?: AbortOptions): Promise<string> {
-    if (!isRole(role)) throw new InvalidValueError(`unknown role ${JSON.stringify(role)}; use "admin" or "writer"`)
+    this.#assertRole(role)
+    const ring = this.#keyring
+    if (ring !== undefined && did === '*') throw new InvalidValueError('a private database names its members: "*" cannot hold its key')
     if (!(did === '*' && role === 'writer')) Did.parse(did)
-    return this.#acl({ action, role, did, at: Date.now() }, options)
+    if (ring === undefined) return this.#acl({ action, role, did, at: Date.now() }, options)
+    // A grant hands the new member the current keys; a revocation starts a new epoch for everyone else.
+    return this.#append(async (heads) => {
+      const state = await this.#policy.state(heads)
+      if (action === 'grant') return aclPayload({ action, role, did, at: Date.now(), keys: await ring.sharesFor([did], state.epochs) })
+      return aclPayload({ action, role, did, at: Date.now(), rekey: await ring.rekey(membersWithout(state, role, did), state.epochs) })
+    }, options)
+  }
+
+  /** Start a new key epoch (private databases, admins): values written from now on are sealed under a key only the current members get. */
+  async rotateKey (options?: AbortOptions): Promise<string> {
+    const ring = this.#privateRing('rotate its key')
+    return this.#append(async (heads) => {
+      const state = await this.#policy.state(heads)
+      return aclPayload({ action: 'rotate-key', at: Date.now(), rekey: await ring.rekey(membersOf(state), state.epochs) })
+    }, options)
+  }
+
+  /**
+   * Members that lack a key of a current epoch (granted concurrently with a rotation, or
+   * redeemed an invite issued before one), by epoch. Empty outside private databases.
+   */
+  async membersLackingKeys (): Promise<Map<string, string[]>> {
+    const lacking = new Map<string, string[]>()
+    if (this.#keyring === undefined) return lacking
+    const state = await this.#state()
+    const members = membersOf(state)
+    for (const epoch of state.epochs) {
+      const holders = state.keyHolders.get(epoch)
+      const missing = members.filter((d) => !(holders?.has(d) ?? false))
+      if (missing.length > 0) lacking.set(epoch, missing)
+    }
+    return lacking
+  }
+
+  /** Share the current keys with the members that lack them (admins holding the keys); undefined when none lacks any. */
+  async shareMissingKeys (options?: AbortOptions): Promise<string | undefined> {
+    const ring = this.#privateRing('share keys')
+    if ((await this.membersLackingKeys()).size === 0) return undefined
+    return this.#append(async (heads) => {
+      const state = await this.#policy.state(heads)
+      const members = membersOf(state)
+      const keys = []
+      for (const epoch of state.epochs) {
+        const missing = members.filter((d) => !(state.keyHolders.get(epoch)?.has(d) ?? false))
+        if (missing.length > 0) keys.push(...await ring.sharesFor(missing, [epoch]))
+      }
+      return aclPayload({ action: 'share', keys, at: Date.now() })
+    }, options)
+  }
+
+  #privateRing (what: string): Keyring {
+    this.#assertOpen()
+    if (this.#keyring === undefined) throw new AccessDeniedError(this.#did, this.#address, `cannot ${what}: this database is not private`, 'invalid-operation')
+    return this.#keyring
+  }
+
+  #assertRole (role: unknown): asserts role is Role {
+    if (!isRole(role)) throw new InvalidValueError(`unknown role ${JSON.stringify(role)}; use "admin", "writer" or "reader"`)
+    if (role === 'reader' && this.#keyring === undefined) throw new InvalidValueError('readers are for private databases; anyone can read this one')
   }
 
   async invite (did: string, options: InviteOptions): Promise<string> {
     this.#assertOpen()
     Did.parse(did)
+    if (options.role !== undefined) this.#assertRole(options.role)
     if (!this.#policy.mutable) throw new AccessDeniedError(this.#did, this.#address, 'cannot invite: this database has a fixed set of writers', 'invalid-operation')
     if (!(await this.isAdmin())) throw new AccessDeniedError(this.#did, this.#address, 'is not an admin of this database, so cannot invite', 'not-an-admin')
     if (options.role === 'admin' && !this.#policy.genesis.admins.includes(this.#did)) {
       throw new AccessDeniedError(this.#did, this.#address, 'is not a founding admin, so cannot invite an admin', 'not-an-admin')
     }
-    return createInvite(this.#identity, { address: this.#address, audience: did, ...options })
+    // In a private database the invite carries the current keys, so the invitee reads as soon as it redeems.
+    const keys = this.#keyring === undefined ? {} : { keys: await this.#keyring.sharesFor([did], (await this.#state()).epochs) }
+    return createInvite(this.#identity, { address: this.#address, audience: did, ...options, ...keys })
   }
 
   async cancelInvite (tokenOrId: string, options?: AbortOptions): Promise<string> {
@@ -121,7 +195,7 @@ export class AccessOperations {
   }
 
   async #acl (acl: Parameters<typeof aclPayload>[0], options?: AbortOptions): Promise<string> {
-    return this.#append(aclPayload(acl), options)
+    return this.#append(async () => aclPayload(acl), options)
   }
 
   async #state (): Promise<AclState> {

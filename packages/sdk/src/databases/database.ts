@@ -10,12 +10,13 @@ import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
 import { type AbortOptions, abortable } from '../abort.js'
 import { InvariantError } from '../errors.js'
-import type { DatabaseEvents } from '../events.js'
+import type { DatabaseEvents, UnreadableDetail } from '../events.js'
 import type { SnapshotStore } from '../storage/index-snapshot.js'
 import type { JoinFetches } from '../storage/entry-storage.js'
 import { Replication } from '../sync/replication.js'
 import { AccessOperations, type InviteOptions, type Roles } from './access-operations.js'
 import type { DatabaseType } from './manifest.js'
+import { KeyCourier } from './key-courier.js'
 import { Vault } from './privacy.js'
 import { WriteGate } from './write-gate.js'
 import { debugLog } from '../log.js'
@@ -65,6 +66,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   readonly #gate: WriteGate
   readonly #access: AccessOperations
   readonly #replication: Replication
+  readonly #courier: KeyCourier | undefined
   #closing: Promise<void> | undefined
 
   constructor (ctx: HandleContext) {
@@ -74,7 +76,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.name = ctx.db.name
     this.#policy = ctx.policy
     this.#policy.bind(this.address)
-    this.vault = ctx.policy.privacy === undefined ? undefined : new Vault(ctx.policy.privacy, ctx.identity, this.address, ctx.policy.schema)
+    this.vault = ctx.policy.privacy === undefined ? undefined : new Vault(ctx.policy.privacy, ctx.identity, this.address, ctx.policy)
     this.#onClose = ctx.onClose
     this.#stop = ctx.stop
     const heads = async (): Promise<string[]> => this.heads()
@@ -84,7 +86,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       address: this.address,
       policy: ctx.policy,
       heads,
-      append: async (payload, options) => this.write(payload, async () => this.db.addOperation(payload), options),
+      append: async (build, options) => this.writeBuilt(build, options),
+      keyring: this.vault?.keyring,
       assertOpen: () => { this.#gate.assertOpen() }
     })
     this.#replication = new Replication({
@@ -94,8 +97,17 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       resync: ctx.resync,
       fetches: ctx.fetches,
       events: this,
-      indexEntry: (entry) => { this.indexEntry(entry) }
+      indexEntry: (entry) => {
+        this.indexEntry(entry)
+        this.#courier?.seen(entry)
+      }
     })
+    const access = this.#access
+    this.#courier = this.vault === undefined || !ctx.policy.mutable
+      ? undefined
+      : new KeyCourier({ isAdmin: async () => access.isAdmin(), shareMissing: async () => access.shareMissingKeys(), closed: () => this.#closing !== undefined })
+    // What arrived while this replica was away may have left a member without a key.
+    this.#courier?.poke()
   }
 
   /** `'acl'` when admins can change who writes; `'writers'` for a fixed set. */
@@ -154,14 +166,18 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return abortable(this.#access.isAdmin(did), options)
   }
 
-  /** Give `did` a role. Admins only; `did` may be `'*'` for the writer role. Resolves to the entry hash. */
+  /**
+   * Give `did` a role. Admins only; `did` may be `'*'` for the writer role. `reader` is for
+   * private databases, where a grant also hands `did` the current keys. Resolves to the entry hash.
+   */
   async grant (role: Role, did: string, options?: AbortOptions): Promise<string> {
     return this.#access.change('grant', role, did, options)
   }
 
   /**
    * Take a role from `did`. Entries `did` wrote before (and concurrently with) the
-   * revocation stay valid; entries that link to it are rejected. See docs/access.md.
+   * revocation stay valid; entries that link to it are rejected. See docs/access.md. In a
+   * private database it also starts a new key epoch, so `did` cannot read what follows it.
    */
   async revoke (role: Role, did: string, options?: AbortOptions): Promise<string> {
     return this.#access.change('revoke', role, did, options)
@@ -179,6 +195,20 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   /** Withdraw an invite (token or id) before it is redeemed. Admins only. */
   async cancelInvite (tokenOrId: string, options?: AbortOptions): Promise<string> {
     return this.#access.cancelInvite(tokenOrId, options)
+  }
+
+  /**
+   * Start a new key epoch (private databases with an ACL, admins only): what is written on
+   * top of it is sealed under a key shared with the current members alone. Revocations do
+   * this themselves; call it after a device or key may have leaked. Resolves to the entry hash.
+   */
+  async rotateKey (options?: AbortOptions): Promise<string> {
+    return this.#access.rotateKey(options)
+  }
+
+  /** Private databases: members that lack the key of a current epoch, by epoch (an admin shares them on its own). */
+  async membersLackingKeys (options?: AbortOptions): Promise<Map<string, string[]>> {
+    return abortable(this.#access.membersLackingKeys(), options)
   }
 
   /** Redeem an invite addressed to this node's DID; afterwards this node may write. */
@@ -224,6 +254,25 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return this.#gate.write(payload, op, options)
   }
 
+  /**
+   * Write a payload made for the heads it will link to (sealed under their epochs, say).
+   * Built again when the heads moved before it was appended and the policy refused it for
+   * that (a rotation arrived in between): at most three tries.
+   */
+  protected async writeBuilt (build: (heads: string[]) => Promise<unknown>, options?: AbortOptions): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      const heads = await this.heads()
+      const payload = await build(heads)
+      try {
+        return await this.write(payload, async () => this.db.addOperation(payload), options)
+      } catch (err) {
+        const reason = (err as { reason?: string }).reason
+        const retry = attempt < 3 && (reason === 'stale-key' || reason === 'invalid-operation') && (await this.heads()).join() !== heads.join()
+        if (!retry) throw err
+      }
+    }
+  }
+
   /** An entry (local or joined) is in the log: index it before anyone hears of it. */
   protected indexEntry (_entry: LogEntry): void {}
 
@@ -238,7 +287,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   }
 
   /** Tell listeners a member cannot read an accepted entry; the same on every member. */
-  protected reportUnreadable (hash: string, did: string, reason: 'undecryptable' | 'schema-mismatch', message: string): void {
+  protected reportUnreadable (hash: string, did: string, reason: UnreadableDetail['reason'], message: string): void {
     this.safeDispatchEvent('entry:unreadable', { detail: { hash, did, reason, message } })
   }
 
@@ -261,6 +310,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
 
   async #closeNow (): Promise<void> {
     this.#replication.stop()
+    await this.#courier?.idle()
     // Before the fetches stop: stopping them fails local reads too. A snapshot that cannot
     // be saved only makes the next open slower.
     await this.beforeClose().catch((err) => { log.error('could not save what %s keeps between runs: %e', this.address, err) })

@@ -18,10 +18,8 @@ export class EventLogDatabase<T = unknown> extends DatabaseHandle {
 
   /** Append `value`. Resolves to the entry hash. */
   async add (value: T, options?: AbortOptions): Promise<string> {
-    if (this.vault !== undefined) {
-      const payload = { op: 'ADD', key: null, value: await this.vault.seal(null, value, null) }
-      return this.write(payload, async () => this.db.addOperation(payload), options)
-    }
+    const vault = this.vault
+    if (vault !== undefined) return this.writeBuilt(async (heads) => ({ op: 'ADD', key: null, value: await vault.seal(null, value, null, heads) }), options)
     return this.write({ op: 'ADD', key: null, value }, async () => this.events.add(value), options)
   }
 

@@ -59,10 +59,10 @@ export async function resolveTarget (blockstore: BlockstoreLike, wanted: Databas
 export function accessControllerFor (options: CreateChoices): ReturnType<typeof didWriters> {
   const common = { ownership: options.ownership === true, ...(options.schema ? { schema: options.schema as Schema } : {}), ...(options.writers ? { writers: options.writers } : {}) }
   const acl = options.acl === true || options.admins !== undefined
-  if (options.private === true && acl) throw new InvalidPolicyError('a private database has a fixed set of writers and readers for now; private databases with an ACL are not built yet')
   if (options.readers !== undefined && options.private !== true) throw new InvalidPolicyError('readers are for private databases: pass private: true')
-  if (acl) return didAcl({ ...common, ...(options.admins ? { admins: options.admins } : {}) })
-  return didWriters({ ...common, ...(options.private === true ? { private: true, readers: options.readers ?? [] } : {}) })
+  const privacy = options.private === true ? { private: true, readers: options.readers ?? [] } : {}
+  if (acl) return didAcl({ ...common, ...(options.admins ? { admins: options.admins } : {}), ...privacy })
+  return didWriters({ ...common, ...privacy })
 }
 
 /** OrbitDB's database type for ours; plain KeyValue, as the handle keeps its own index (record-index.ts). */

@@ -1,64 +1,66 @@
 /**
  * Private databases, as a member reads and writes them: record keys are blinded, values
- * (with their record keys) are sealed under the database key and bound to their database
- * and record. Replicas that are not members store, serve and judge the sealed entries.
+ * (with their record keys) are sealed under the keys of the epochs current at the write and
+ * bound to their database, epochs and record. Replicas that are not members store, serve and
+ * judge the sealed entries. The keys come from the member's Keyring (in @didbase/access).
  */
-import { AccessDeniedError, blindKey, type DatabaseKeys, type DidIdentity, MAX_DEPTH, notPlainData, openDatabaseKeys, openSealed, type PrivateField, seal } from '@didbase/access'
+import { type AccessPolicy, AccessDeniedError, blindKey, DecryptionError, type DidIdentity, epochField, epochLabel, Keyring, MAX_DEPTH, notPlainData, openSealed, type PrivateField, seal, type SealedValue, sealedEpochs } from '@didbase/access'
 import { assertEncodable } from './write-gate.js'
 import type { Schema } from '@didbase/schemas'
 import * as dagCbor from '@ipld/dag-cbor'
 
-/** What a private database stores as an operation's value. */
-export interface SealedValue {
-  v: 1
-  nonce: Uint8Array
-  ciphertext: Uint8Array
-}
+export type { SealedValue } from '@didbase/access'
 
 /** What is sealed: the record key (null for events) and the value. */
 interface Plain { key: string | null, value: unknown }
 
-export type Opened = { ok: Plain } | { unreadable: 'undecryptable' | 'schema-mismatch', message: string }
+export type Unreadable = 'undecryptable' | 'no-key' | 'schema-mismatch'
+export type Opened = { ok: Plain } | { unreadable: Unreadable, message: string }
 
 /** Events have no record key: they are bound to their database alone. */
 const EVENT_RECORD = '(event)'
 
 export class Vault {
-  readonly #privacy: PrivateField
   readonly #identity: DidIdentity
   readonly #address: string
   readonly #schema: Schema | undefined
-  #keys: Promise<DatabaseKeys> | undefined
+  readonly #policy: AccessPolicy
+  readonly keyring: Keyring
+  #blinding: Promise<Uint8Array> | undefined
 
-  constructor (privacy: PrivateField, identity: DidIdentity, address: string, schema: Schema | undefined) {
-    this.#privacy = privacy
+  constructor (privacy: PrivateField, identity: DidIdentity, address: string, policy: AccessPolicy) {
     this.#identity = identity
     this.#address = address
-    this.#schema = schema
+    this.#schema = policy.schema
+    this.#policy = policy
+    this.keyring = new Keyring(identity, address, privacy, () => policy.keys)
   }
 
-  /** This node's keys; `AccessDeniedError` (`not-a-reader`) when it is not a member. */
-  async #open (): Promise<DatabaseKeys> {
-    this.#keys ??= openDatabaseKeys(this.#privacy, this.#identity)
+  /** The genesis key's blinding key; `AccessDeniedError` (`not-a-reader`) when this node is not a member (or not yet). */
+  async #blindingKey (): Promise<Uint8Array> {
+    const blinding = this.#blinding ?? this.keyring.blindingKey()
+    this.#blinding = blinding
     try {
-      return await this.#keys
+      return await blinding
     } catch (cause) {
+      // Not remembered: a grant that has not arrived yet may arrive.
+      this.#blinding = undefined
       throw new AccessDeniedError(this.#identity.did, this.#address, `is not a member of this private database, so cannot read it (${(cause as Error).message})`, 'not-a-reader')
     }
   }
 
   /** Fail as a non-member would, before any read: an empty database tells a non-member nothing either. */
   async assertMember (): Promise<void> {
-    await this.#open()
+    await this.#blindingKey()
   }
 
   /** The blinded form of a record key, as entries and the record index carry it. */
   async blind (key: string): Promise<string> {
-    return blindKey((await this.#open()).blinding, key)
+    return blindKey(await this.#blindingKey(), key)
   }
 
-  /** Seal a record (`key` null for an event) for the entry that will carry it. */
-  async seal (key: string | null, value: unknown, blinded: string | null): Promise<SealedValue> {
+  /** Seal a record (`key` null for an event) for an entry that will link to `heads`. */
+  async seal (key: string | null, value: unknown, blinded: string | null, heads: readonly string[]): Promise<SealedValue> {
     // What a public database refuses locally, a private one refuses too (depth, plain data, dag-cbor).
     assertEncodable(value)
     if (this.#schema !== undefined) {
@@ -66,28 +68,42 @@ export class Vault {
       const checked = this.#schema.read(value)
       if ('error' in checked) throw checked.error
     }
-    const keys = await this.#open()
-    const sealed = seal(keys.sealing, dagCbor.encode({ key, value } satisfies Plain), this.#binding(blinded))
-    return { v: 1, nonce: sealed.nonce, ciphertext: sealed.ciphertext }
+    await this.#blindingKey()
+    const { epochs } = await this.#policy.state(heads)
+    let sealing: Uint8Array
+    try {
+      sealing = await this.keyring.sealingKey(epochs)
+    } catch (cause) {
+      if (!(cause instanceof DecryptionError)) throw cause
+      throw new AccessDeniedError(this.#identity.did, this.#address, `cannot write yet: it holds no key for the current epoch (an admin shares it once it sees this member lacks it): ${cause.message}`, 'stale-key')
+    }
+    const sealed = seal(sealing, dagCbor.encode({ key, value } satisfies Plain), this.#binding(blinded, epochs))
+    return { v: 1, nonce: sealed.nonce, ciphertext: sealed.ciphertext, ...epochField(epochs) }
   }
 
   /** Open a stored value; what a member cannot read is reported, never thrown. */
   async open (stored: unknown, blinded: string | null): Promise<Opened> {
-    const keys = await this.#open()
-    const s = stored as Partial<SealedValue> | null
-    if (s === null || typeof s !== 'object' || s.v !== 1 || !(s.nonce instanceof Uint8Array) || !(s.ciphertext instanceof Uint8Array)) {
-      return { unreadable: 'undecryptable', message: 'the value is not sealed' }
+    const blinding = await this.#blindingKey()
+    const epochs = sealedEpochs(stored)
+    if (typeof epochs === 'string') return { unreadable: 'undecryptable', message: epochs }
+    const s = stored as SealedValue
+    let sealing: Uint8Array
+    try {
+      sealing = await this.keyring.sealingKey(epochs)
+    } catch (err) {
+      if (!(err instanceof DecryptionError)) throw err
+      return { unreadable: 'no-key', message: err.message }
     }
     let plain: Plain
     try {
-      const bytes = openSealed(keys.sealing, { nonce: s.nonce, ciphertext: s.ciphertext }, this.#binding(blinded))
+      const bytes = openSealed(sealing, { nonce: s.nonce, ciphertext: s.ciphertext }, this.#binding(blinded, epochs))
       // Decoding recurses: refuse deep nesting before it, so no member's stack size decides what it reads.
       if (nestingOf(bytes) > MAX_DEPTH + 2) return { unreadable: 'undecryptable', message: `the sealed value is nested more than ${MAX_DEPTH} deep` }
       plain = dagCbor.decode(bytes)
     } catch (err) {
       return { unreadable: 'undecryptable', message: (err as Error).message }
     }
-    if (plain === null || typeof plain !== 'object' || !('value' in plain) || (blinded !== null && (typeof plain.key !== 'string' || blindKey(keys.blinding, plain.key) !== blinded))) {
+    if (plain === null || typeof plain !== 'object' || !('value' in plain) || (blinded !== null && (typeof plain.key !== 'string' || blindKey(blinding, plain.key) !== blinded))) {
       return { unreadable: 'undecryptable', message: 'the sealed record does not belong to this key' }
     }
     const why = notPlainData(plain.value)
@@ -99,8 +115,8 @@ export class Vault {
     return { ok: plain }
   }
 
-  #binding (blinded: string | null): { address: string, epoch: number, record: string } {
-    return { address: this.#address, epoch: 0, record: blinded ?? EVENT_RECORD }
+  #binding (blinded: string | null, epochs: readonly string[]): { address: string, epoch: number | string, record: string } {
+    return { address: this.#address, epoch: epochLabel(epochs), record: blinded ?? EVENT_RECORD }
   }
 }
 

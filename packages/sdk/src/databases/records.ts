@@ -48,16 +48,15 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
 
   /** A write to `key` in a private database: the operation OrbitDB's put and del append, blinded and sealed. */
   protected async writeSealed (op: 'PUT' | 'DEL', key: string, value: unknown, options?: AbortOptions): Promise<string> {
-    const payload = await this.recordPayload(op, key, value)
-    return this.write(payload, async () => this.db.addOperation(payload), options)
+    return this.writeBuilt(async (heads) => this.recordPayload(op, key, value, heads), options)
   }
 
-  /** The payload of a write to `key`: as given, or blinded and sealed in a private database. */
-  protected async recordPayload (op: 'PUT' | 'DEL', key: string, value: unknown): Promise<{ op: 'PUT' | 'DEL', key: string, value: unknown }> {
+  /** The payload of a write to `key` linking to `heads`: as given, or blinded and sealed in a private database. */
+  protected async recordPayload (op: 'PUT' | 'DEL', key: string, value: unknown, heads: readonly string[]): Promise<{ op: 'PUT' | 'DEL', key: string, value: unknown }> {
     const vault = this.vault
     if (vault === undefined) return { op, key, value }
     const blinded = await vault.blind(key)
-    return { op, key: blinded, value: op === 'DEL' ? null : await vault.seal(key, value, blinded) }
+    return { op, key: blinded, value: op === 'DEL' ? null : await vault.seal(key, value, blinded, heads) }
   }
 
   /**
