@@ -1,0 +1,169 @@
+/**
+ * Private databases with an ACL between real replicas over loopback: readers granted,
+ * invited and revoked, key epochs rotated on revocation, keys shared with members that lack
+ * them, and attacks pushed straight to a replica.
+ */
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { aclPayload, createDidKeyIdentity, type DidKeyIdentity, epochField, epochLabel, GENESIS_EPOCH, type Keyring, openSealed, seal } from '@didbase/access'
+import type { KeyValueDatabase, RejectedDetail, UnreadableDetail } from '@didbase/sdk'
+import * as dagCbor from '@ipld/dag-cbor'
+import type { Database, LogEntry } from '@orbitdb/core'
+import { describe, expect, it } from 'vitest'
+import { craftEntry, push } from './src/attacker.js'
+import { collect, connect, peer, tempDir, waitFor } from './src/peers.js'
+
+const raw = (handle: unknown): Database => (handle as { db: Database }).db
+/** A member's keyring: what a member holding the replica can use to craft entries, or try keys with. */
+const keyringOf = (handle: unknown): Keyring => (handle as { vault: { keyring: Keyring } }).vault.keyring
+
+async function bytesUnder (dir: string): Promise<Buffer[]> {
+  const out: Buffer[] = []
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) out.push(await readFile(join(entry.parentPath, entry.name)))
+  }
+  return out
+}
+
+/** What `db` reads for `key`, or undefined while its replica holds no grant for it yet (reads fail with not-a-reader until then). */
+async function once (db: KeyValueDatabase<string>, key: string): Promise<string | undefined> {
+  return db.get(key).catch((err: { reason?: string }) => {
+    if (err.reason === 'not-a-reader') return undefined
+    throw err
+  })
+}
+
+async function sameHeads (a: KeyValueDatabase<unknown>, b: KeyValueDatabase<unknown>): Promise<boolean> {
+  return JSON.stringify(await a.heads()) === JSON.stringify(await b.heads())
+}
+
+describe('private database with an ACL', () => {
+  it('a revoked reader reads what came before and nothing after, with any key it ever held; a replicator that is not a member agrees and learns nothing', async () => {
+    const alice = await peer()
+    const bob = await peer()
+    const replicatorDir = await tempDir()
+    const replicator = await peer({ directory: replicatorDir })
+    const team = await alice.keyValue<string>('team', { acl: true, private: true })
+    expect(team.private).toBe(true)
+    await team.put('MARKER-KEY-before', 'MARKER-VALUE-before')
+    await team.grant('reader', bob.did)
+    expect((await team.roles()).readers).toEqual([bob.did])
+
+    await connect(bob, alice)
+    const bobTeam = await bob.keyValue<string>(team.address)
+    await waitFor(async () => (await once(bobTeam, 'MARKER-KEY-before')) === 'MARKER-VALUE-before', 'Bob to read what Alice wrote')
+    await expect(bobTeam.put('mine', 'no')).rejects.toMatchObject({ name: 'AccessDeniedError', reason: 'not-a-writer' })
+
+    await team.revoke('reader', bob.did)
+    expect((await team.roles()).readers).toEqual([])
+    const afterHash = await team.put('MARKER-KEY-after', 'MARKER-VALUE-after')
+    await waitFor(async () => sameHeads(bobTeam, team), 'Bob to hold the entries after his revocation')
+    const unreadable: UnreadableDetail[] = []
+    bobTeam.addEventListener('entry:unreadable', (e) => { unreadable.push(e.detail) })
+    expect(await bobTeam.get('MARKER-KEY-after')).toBeUndefined()
+    expect(unreadable).toEqual([expect.objectContaining({ hash: afterHash, reason: 'no-key' })])
+    expect(await bobTeam.get('MARKER-KEY-before')).toBe('MARKER-VALUE-before')
+    expect((await collect(bobTeam.entries())).map((r) => r.key)).toEqual(['MARKER-KEY-before'])
+
+    // Every key Bob ever held, tried on the value written after his revocation.
+    const ring = keyringOf(bobTeam)
+    const after = (await raw(bobTeam).log.get(afterHash)) as LogEntry
+    const sealed = (after.payload as { key: string, value: { nonce: Uint8Array, ciphertext: Uint8Array, e: string[] } })
+    expect(sealed.value.e).toHaveLength(1)
+    await expect(ring.epochKey(sealed.value.e[0] as string)).rejects.toMatchObject({ name: 'DecryptionError' })
+    const held = [await ring.epochKey(GENESIS_EPOCH), await ring.sealingKey([GENESIS_EPOCH])]
+    for (const key of held) {
+      for (const epoch of [0, sealed.value.e.join(' ')]) {
+        expect(() => openSealed(key, sealed.value, { address: team.address, epoch, record: sealed.key })).toThrow()
+      }
+    }
+
+    // A replicator that syncs later, and is no member, takes every entry and reads none.
+    await connect(replicator, alice)
+    const held2 = await replicator.keyValue<string>(team.address)
+    const rejected: RejectedDetail[] = []
+    held2.addEventListener('entry:rejected', (e) => { rejected.push(e.detail) })
+    await waitFor(async () => sameHeads(held2, team), 'the replicator to hold every entry')
+    expect(rejected).toEqual([])
+    expect(await held2.size()).toBe(await team.size())
+    await expect(held2.get('MARKER-KEY-before')).rejects.toMatchObject({ name: 'AccessDeniedError', reason: 'not-a-reader' })
+    await replicator.close()
+    for (const bytes of await bytesUnder(replicatorDir)) expect(bytes.includes('MARKER-')).toBe(false)
+  })
+
+  it('an invitee reads as soon as it redeems; one invited before a rotation reads what follows it after one sync with an admin', async () => {
+    const alice = await peer()
+    const carol = await peer()
+    const dave = await peer()
+    const team = await alice.keyValue<string>('invites', { acl: true, private: true })
+    const early = await team.invite(carol.did, { role: 'reader' })
+    await team.put('x', 'before the rotation')
+    await team.rotateKey()
+    await team.put('y', 'after the rotation')
+    const late = await team.invite(dave.did, { role: 'reader' })
+
+    await connect(dave, alice)
+    const daveTeam = await dave.keyValue<string>(team.address)
+    await waitFor(async () => sameHeads(daveTeam, team), 'Dave to hold the log')
+    await daveTeam.redeem(late)
+    // The invite carried the current key: Dave reads everything at once, history included.
+    expect(await daveTeam.get('y')).toBe('after the rotation')
+    expect(await daveTeam.get('x')).toBe('before the rotation')
+
+    await connect(carol, alice)
+    const carolTeam = await carol.keyValue<string>(team.address)
+    await waitFor(async () => sameHeads(carolTeam, team), 'Carol to hold the log')
+    await carolTeam.redeem(early)
+    expect(await carolTeam.get('x')).toBe('before the rotation')
+    // Carol's invite holds the key of the epoch before the rotation; Alice shares the current one.
+    await waitFor(async () => (await carolTeam.get('y')) === 'after the rotation', 'Alice to share the current key with Carol')
+    expect((await team.membersLackingKeys()).size).toBe(0)
+    expect((await carolTeam.roles()).readers).toEqual([carol.did, dave.did].sort())
+  })
+
+  it('refuses, on the replica, a value under a stale epoch, a reader\'s write, and key shares from a non-admin or for a stranger; nothing changes there', async () => {
+    const aliceKey = createDidKeyIdentity()
+    const carolKey: DidKeyIdentity = createDidKeyIdentity()
+    const alice = await peer({ identity: aliceKey })
+    const carol = await peer({ identity: carolKey })
+    const bob = await peer()
+    const team = await alice.keyValue<string>('attacks', { acl: true, private: true, readers: [bob.did] })
+    await team.grant('writer', carol.did)
+    await team.put('k', 'v')
+    await connect(carol, alice)
+    const carolTeam = await carol.keyValue<string>(team.address)
+    await waitFor(async () => (await once(carolTeam, 'k')) === 'v', 'Carol to read')
+    await team.rotateKey()
+    await waitFor(async () => sameHeads(carolTeam, team), 'Carol to hold the rotation')
+    const before = await team.heads()
+    const ring = keyringOf(carolTeam)
+    const blinded = await (carolTeam as unknown as { vault: { blind: (k: string) => Promise<string> } }).vault.blind('k')
+    const next = await team.heads()
+    const sealedUnder = async (epochs: string[]): Promise<unknown> => ({
+      v: 1,
+      ...seal(await ring.sealingKey(epochs), dagCbor.encode({ key: 'k', value: 'stale' }), { address: team.address, epoch: epochLabel(epochs), record: blinded }),
+      ...epochField(epochs)
+    })
+    const attacks = {
+      stale: await craftEntry({ address: team.address, payload: { op: 'PUT', key: blinded, value: await sealedUnder([GENESIS_EPOCH]) }, signer: carolKey, next, time: 90 }),
+      shareByWriter: await craftEntry({ address: team.address, payload: aclPayload({ action: 'share', keys: await ring.sharesFor([carolKey.did], [GENESIS_EPOCH]), at: Date.now() }), signer: carolKey, next, time: 91 }),
+      shareForStranger: await craftEntry({ address: team.address, payload: aclPayload({ action: 'share', keys: await keyringOf(team).sharesFor([createDidKeyIdentity().did], [GENESIS_EPOCH]), at: Date.now() }), signer: aliceKey, next, time: 92 })
+    }
+    await connect(bob, alice)
+    const bobTeam = await bob.keyValue<string>(team.address)
+    await waitFor(async () => sameHeads(bobTeam, team), 'Bob to hold the log')
+    await expect(bobTeam.put('k', 'mine')).rejects.toMatchObject({ name: 'AccessDeniedError', reason: 'not-a-writer' })
+
+    const rejected: RejectedDetail[] = []
+    team.addEventListener('entry:rejected', (e) => { rejected.push(e.detail) })
+    for (const attack of Object.values(attacks)) await push(carol, alice, team.address, attack.bytes)
+    await waitFor(() => rejected.length === 3, 'Alice to reject the three entries')
+    expect(Object.fromEntries(rejected.map((r) => [r.hash, r.reason]))).toEqual({
+      [attacks.stale.hash]: 'stale-key',
+      [attacks.shareByWriter.hash]: 'not-an-admin',
+      [attacks.shareForStranger.hash]: 'invalid-operation'
+    })
+    expect(await team.heads()).toEqual(before)
+    expect(await team.get('k')).toBe('v')
+  })
+})
