@@ -1,7 +1,8 @@
 /**
- * `@didbase/access/identity`: did:key identities and the key file on their own, without
- * OrbitDB, did-jwt or the access controllers, for code that only needs to know who it is
- * (the `didbase init` and `id` commands load this and nothing networked).
+ * `@didbase/access/identity`: did:key identities, the key file and the names of roles on
+ * their own, without OrbitDB, did-jwt or the access controllers, for code that only needs to
+ * know who it is (the `didbase init` and `id` commands, and the CLI's argument checks, load
+ * this and nothing networked).
  */
 export { Did, didOfPublicKey, publicKeyOfDid } from './did/did.js'
 export { InvalidDidError, InvalidKeyError } from './errors.js'
@@ -14,3 +15,4 @@ export {
   encodeSeed
 } from './identity/identity.js'
 export { IDENTITY_FILE, loadOrCreateIdentity } from './identity/keyfile.js'
+export { isRole, ROLES, type Role } from './policy/operations.js'

@@ -3,7 +3,7 @@
  * error is found here, before a node is started or libp2p, Helia and OrbitDB are loaded.
  */
 import { parseArgs } from 'node:util'
-import type { Role } from '@didbase/access'
+import { isRole, type Role } from '@didbase/access/identity'
 import type { Schema } from '@didbase/schemas'
 import { DEFAULT_PEER_LISTEN, readPeerConfig } from './peer-config.js'
 import { UsageError } from './errors.js'
@@ -13,15 +13,17 @@ export const USAGE = `didbase <command> [options]
   init                                   create the identity in --dir (or show it)
   id                                     show the identity's DID
   create <keyvalue|documents|events> <name> [--schema file.ipldsch --root Type] [--writers did,...] [--acl] [--ownership]
-                                         [--private [--readers did,...]]  values only writers and readers read
+                                         [--private [--readers did,...]]  values only members read (with --acl,
+                                         admins grant and revoke readers; every revocation rotates the key)
   put <address> <key> <json>             key-value: set a key; documents: <json> is the document (key ignored)
   get <address> <key>
   del <address> <key>
   add <address> <json>                   event log: append an event
   list <address>                         every record, with its writer
   query <address> <json>                 documents whose fields equal those given, e.g. '{"done":false}'
-  grant|revoke <address> <admin|writer> <did>
-  invite <address> <did> [--role writer] [--expires 7d]   prints a token
+  grant|revoke <address> <admin|writer|reader> <did>       reader: private databases
+  rotate-key <address>                   private ACL database: seal what follows under a new key
+  invite <address> <did> [--role writer|reader|admin] [--expires 7d]   prints a token
   accept <token>                         open the database the token is for and redeem it
   sync <address> --peer <multiaddr>      fetch a database from a peer and keep it in --dir (progress bar)
   pin <address> --peer <multiaddr>       ask a didbase peer to keep and serve a database
@@ -99,6 +101,7 @@ export type Command =
   | { name: 'list', address: string }
   | { name: 'query', address: string, match: Record<string, unknown> }
   | { name: 'grant' | 'revoke', address: string, role: Role, did: string }
+  | { name: 'rotate-key', address: string }
   | { name: 'invite', address: string, did: string, role: Role, expiresIn: number }
   | { name: 'accept', token: string }
   | { name: 'sync' | 'pin', address: string, peer: string }
@@ -121,7 +124,6 @@ export async function parseCommand ({ flags, positionals }: CommandLine): Promis
       const database = arg(2, 'name')
       if (kind !== 'keyvalue' && kind !== 'documents' && kind !== 'events') throw new UsageError(`unknown database type ${kind}; use keyvalue, documents or events`)
       if (flags.readers !== undefined && !flags.private) throw new UsageError('--readers is for private databases: add --private')
-      if (flags.private && flags.acl) throw new UsageError('--private takes a fixed set of writers and readers for now, not --acl')
       return {
         name,
         kind,
@@ -151,10 +153,12 @@ export async function parseCommand ({ flags, positionals }: CommandLine): Promis
     }
     case 'grant':
     case 'revoke':
-      return { name, address: arg(1, 'address'), role: arg(2, 'admin|writer') as Role, did: arg(3, 'did') }
+      return { name, address: arg(1, 'address'), role: role(arg(2, 'admin|writer|reader')), did: arg(3, 'did') }
+    case 'rotate-key':
+      return { name, address: arg(1, 'address') }
     case 'invite': {
       const [address, did] = [arg(1, 'address'), arg(2, 'did')]
-      return { name, address, did, role: flags.role as Role, expiresIn: duration(flags.expires) }
+      return { name, address, did, role: role(flags.role), expiresIn: duration(flags.expires) }
     }
     case 'accept':
       return { name, token: arg(1, 'token') }
@@ -169,6 +173,11 @@ export async function parseCommand ({ flags, positionals }: CommandLine): Promis
     default:
       throw new UsageError(`unknown command ${name}`)
   }
+}
+
+function role (text: string): Role {
+  if (!isRole(text)) throw new UsageError(`unknown role ${text}; use admin, writer or reader`)
+  return text
 }
 
 function json (text: string, what: string): unknown {

@@ -108,6 +108,11 @@ export async function runNetworkCommand (command: NetworkCommand, cli: CommandLi
       print(cli, hash, { hash })
       return
     }
+    case 'rotate-key': {
+      const hash = await withDatabase(cli, command.address, async (db) => db.rotateKey())
+      print(cli, hash, { hash })
+      return
+    }
     case 'invite': {
       const { address, did, role, expiresIn } = command
       const token = await withDatabase(cli, address, async (db) => db.invite(did, { role, expiresIn }))

@@ -76,7 +76,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.name = ctx.db.name
     this.#policy = ctx.policy
     this.#policy.bind(this.address)
-    this.vault = ctx.policy.privacy === undefined ? undefined : new Vault(ctx.policy.privacy, ctx.identity, this.address, ctx.policy)
+    this.vault = ctx.policy.privacy === undefined ? undefined : new Vault(ctx.policy.privacy, ctx.identity, this.address, ctx.policy, async () => this.heads())
     this.#onClose = ctx.onClose
     this.#stop = ctx.stop
     const heads = async (): Promise<string[]> => this.heads()

@@ -26,18 +26,39 @@ export class Vault {
   readonly #schema: Schema | undefined
   readonly #policy: AccessPolicy
   readonly keyring: Keyring
+  readonly #heads: () => Promise<string[]>
   #blinding: Promise<Uint8Array> | undefined
+  #judged: Promise<unknown> | undefined
 
-  constructor (privacy: PrivateField, identity: DidIdentity, address: string, policy: AccessPolicy) {
+  /** `heads`: this replica's heads, whose past holds the key shares (an ACL database's). */
+  constructor (privacy: PrivateField, identity: DidIdentity, address: string, policy: AccessPolicy, heads: () => Promise<string[]>) {
     this.#identity = identity
     this.#address = address
     this.#schema = policy.schema
     this.#policy = policy
+    this.#heads = heads
     this.keyring = new Keyring(identity, address, privacy, () => policy.keys)
+  }
+
+  /**
+   * Key shares are read off judged entries. Entries that arrive are judged as they do; a log
+   * loaded from disk is judged once, on the first read or write that needs a key.
+   */
+  async #keysJudged (): Promise<void> {
+    if (!this.#policy.mutable) return
+    const judged = this.#judged ?? this.#heads().then(async (heads) => this.#policy.state(heads))
+    this.#judged = judged
+    try {
+      await judged
+    } catch (err) {
+      this.#judged = undefined
+      throw err
+    }
   }
 
   /** The genesis key's blinding key; `AccessDeniedError` (`not-a-reader`) when this node is not a member (or not yet). */
   async #blindingKey (): Promise<Uint8Array> {
+    await this.#keysJudged()
     const blinding = this.#blinding ?? this.keyring.blindingKey()
     this.#blinding = blinding
     try {
