@@ -1,6 +1,8 @@
 /**
  * The page's didbase side, apart from the DOM: one node per browser profile (its DID and
- * data kept in IndexedDB), kept connected to the always-on peer, and one shared list.
+ * data kept in IndexedDB), kept connected to the always-on peer, and one shared list. Lists
+ * are private: only members (the admin, and DIDs it invited) read them; the peer keeps and
+ * serves them without reading a todo.
  * `onChange` gets a fresh snapshot after anything that changes what the page shows.
  */
 import { createDidbase, type Didbase, type KeyValueDatabase } from '@didbase/sdk'
@@ -14,6 +16,8 @@ export interface Snapshot {
   /** What the page knows of the list's sync with the peer, in words. */
   sync: string
   address?: string
+  /** Whether this DID can read the list (private lists: members only). */
+  member: boolean
   canWrite: boolean
   isAdmin: boolean
   items: TodoItem[]
@@ -37,6 +41,16 @@ function throughPeer (peer: PeerInfo): string {
   return peer.multiaddr.split('/p2p/')[0] ?? peer.multiaddr
 }
 
+/** The list's todos; undefined when this DID is not a member of the private list (yet). */
+async function readMembersOnly (list: TodoList): Promise<TodoItem[] | undefined> {
+  try {
+    return await readList(list)
+  } catch (err) {
+    if ((err as { reason?: string }).reason === 'not-a-reader') return undefined
+    throw err
+  }
+}
+
 export class TodoApp {
   readonly #didbase: Didbase
   readonly #peer: PeerInfo
@@ -49,7 +63,7 @@ export class TodoApp {
     this.#didbase = didbase
     this.#peer = peer
     this.#onChange = onChange
-    this.#state = { did: didbase.did, peer: 'connecting', sync: 'no list open', canWrite: false, isAdmin: false, items: [], refused: [], rejected: [], browsers: 0 }
+    this.#state = { did: didbase.did, peer: 'connecting', sync: 'no list open', member: false, canWrite: false, isAdmin: false, items: [], refused: [], rejected: [], browsers: 0 }
   }
 
   static async start (peer: PeerInfo, onChange: (s: Snapshot) => void): Promise<TodoApp> {
@@ -74,9 +88,9 @@ export class TodoApp {
     return this.#state
   }
 
-  /** A new list that only this DID administers, kept by the peer for everyone invited. */
+  /** A new private list that only this DID administers, kept by the peer (which cannot read it) for everyone invited. */
   async create (): Promise<string> {
-    const list = await this.#didbase.keyValue<Todo>(`todos-${newTodoId()}`, { schema: Todo, acl: true })
+    const list = await this.#didbase.keyValue<Todo>(`todos-${newTodoId()}`, { schema: Todo, acl: true, private: true })
     await this.#use(list)
     await this.#didbase.pin(list.address, this.#peer.multiaddr)
     return list.address
@@ -154,8 +168,8 @@ export class TodoApp {
   async #refresh (): Promise<void> {
     const list = this.#list
     if (list === undefined) return
-    const [items, canWrite, isAdmin] = await Promise.all([readList(list), list.canWrite(), list.isAdmin()])
-    this.#set({ items, canWrite, isAdmin })
+    const [items, canWrite, isAdmin] = await Promise.all([readMembersOnly(list), list.canWrite(), list.isAdmin()])
+    this.#set({ items: items ?? [], member: items !== undefined, canWrite, isAdmin })
   }
 
   #peerId (): string {

@@ -26,7 +26,7 @@ function render (s: Snapshot): void {
   $('start').hidden = s.address !== undefined
   $('list-view').hidden = s.address === undefined
   $('address').textContent = s.address ?? ''
-  $('role').textContent = s.isAdmin ? 'you are an admin' : s.canWrite ? 'you may write' : 'read only: ask an admin for an invite'
+  $('role').textContent = s.isAdmin ? 'you are an admin' : s.canWrite ? 'you may write' : s.member ? 'read only' : 'private: ask an admin for an invite to read it'
   $('invite-form').hidden = !s.isAdmin
   $('items').replaceChildren(...s.items.map((item) => {
     const li = document.createElement('li')

@@ -56,17 +56,21 @@ export class Vault {
     }
   }
 
-  /** The genesis key's blinding key; `AccessDeniedError` (`not-a-reader`) when this node is not a member (or not yet). */
-  async #blindingKey (): Promise<Uint8Array> {
+  /**
+   * The genesis key's blinding key; `AccessDeniedError` when this node is not a member (or
+   * not yet): `not-a-reader` for a read, `not-a-writer` for a write.
+   */
+  async #blindingKey (use: 'read' | 'write' = 'read'): Promise<Uint8Array> {
     await this.#keysJudged()
     const blinding = this.#blinding ?? this.keyring.blindingKey()
     this.#blinding = blinding
     try {
       return await blinding
-    } catch (cause) {
+    } catch (err) {
       // Not remembered: a grant that has not arrived yet may arrive.
       this.#blinding = undefined
-      throw new AccessDeniedError(this.#identity.did, this.#address, `is not a member of this private database, so cannot read it (${(cause as Error).message})`, 'not-a-reader')
+      if (!(err instanceof DecryptionError)) throw err
+      throw new AccessDeniedError(this.#identity.did, this.#address, `is not a member of this private database, so cannot ${use} it (it holds none of its keys)`, use === 'read' ? 'not-a-reader' : 'not-a-writer')
     }
   }
 
@@ -75,9 +79,9 @@ export class Vault {
     await this.#blindingKey()
   }
 
-  /** The blinded form of a record key, as entries and the record index carry it. */
-  async blind (key: string): Promise<string> {
-    return blindKey(await this.#blindingKey(), key)
+  /** The blinded form of a record key, as entries and the record index carry it (`use`: what a non-member is refused). */
+  async blind (key: string, use: 'read' | 'write' = 'read'): Promise<string> {
+    return blindKey(await this.#blindingKey(use), key)
   }
 
   /** Seal a record (`key` null for an event) for an entry that will link to `heads`. */
@@ -89,7 +93,7 @@ export class Vault {
       const checked = this.#schema.read(value)
       if ('error' in checked) throw checked.error
     }
-    await this.#blindingKey()
+    await this.#blindingKey('write')
     const { epochs } = await this.#policy.state(heads)
     let sealing: Uint8Array
     try {

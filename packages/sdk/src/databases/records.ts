@@ -55,7 +55,7 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
   protected async recordPayload (op: 'PUT' | 'DEL', key: string, value: unknown, heads: readonly string[]): Promise<{ op: 'PUT' | 'DEL', key: string, value: unknown }> {
     const vault = this.vault
     if (vault === undefined) return { op, key, value }
-    const blinded = await vault.blind(key)
+    const blinded = await vault.blind(key, 'write')
     return { op, key: blinded, value: op === 'DEL' ? null : await vault.seal(key, value, blinded, heads) }
   }
 
