@@ -20,6 +20,8 @@ const LIVE = quick ? 100 : 1000
 const progress = (line) => process.stderr.write(`  ${line}\n`)
 const results = []
 const schemaResults = []
+/** Private against plain didbase in the same run: the cost per entry of sealing (target: at most 1.3x). */
+const privateCost = []
 
 /** `higherIsBetter`: throughput (ours / theirs); else a time or a cost (theirs / ours). */
 function row (name, unit, ours, theirs, higherIsBetter = true) {
@@ -47,6 +49,12 @@ try {
   const orbitPut = await localWrites(sides.orbitdb, 'put', N)
   row(`key-value put x${N}, private`, 'ops/s', sealed.opsPerSec, orbitPut.opsPerSec)
   row(`key-value put x${N}, plain (beside the private run)`, 'ops/s', plain.opsPerSec, orbitPut.opsPerSec)
+  progress('local writes: key-value put, private with an ACL…')
+  const sealedAcl = await localWrites(sides.didbasePrivateAcl, 'put', N)
+  const plainAcl = await localWrites(sides.didbaseAcl, 'put', N)
+  row(`key-value put x${N}, private ACL`, 'ops/s', sealedAcl.opsPerSec, orbitPut.opsPerSec)
+  row(`key-value put x${N}, ACL (beside the private ACL run)`, 'ops/s', plainAcl.opsPerSec, orbitPut.opsPerSec)
+  privateCost.push({ what: `put x${N}, fixed writers`, private: sealed.opsPerSec, plain: plain.opsPerSec }, { what: `put x${N}, ACL`, private: sealedAcl.opsPerSec, plain: plainAcl.opsPerSec })
 
   const growth = {}
   for (const n of [N, BIG]) {
@@ -60,6 +68,9 @@ try {
       row(`catch-up ${n} entries, ACL policy`, 'entries/s', acl.entriesPerSec, theirs.entriesPerSec)
       const sealedLog = await catchUp(sides.didbasePrivate, n)
       row(`catch-up ${n} entries, private (replica not a member)`, 'entries/s', sealedLog.entriesPerSec, theirs.entriesPerSec)
+      const sealedAclLog = await catchUp(sides.didbasePrivateAcl, n)
+      row(`catch-up ${n} entries, private ACL (replica not a member)`, 'entries/s', sealedAclLog.entriesPerSec, theirs.entriesPerSec)
+      privateCost.push({ what: `catch-up ${n}, fixed writers`, private: sealedLog.entriesPerSec, plain: ours.entriesPerSec }, { what: `catch-up ${n}, ACL`, private: sealedAclLog.entriesPerSec, plain: acl.entriesPerSec })
     }
   }
   // How the cost of one entry grows from N to BIG entries: 1.0 means it does not.
@@ -103,8 +114,10 @@ try {
 
 console.table(results)
 console.table(schemaResults)
+const costs = privateCost.map((c) => ({ what: c.what, 'private/s': Math.round(c.private), 'plain/s': Math.round(c.plain), 'cost per entry, private / plain': Number((c.plain / c.private).toFixed(2)) }))
+console.table(costs)
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform }
 const file = join(import.meta.dirname, '..', 'results', `${new Date().toISOString().replaceAll(':', '-')}${quick ? '-quick' : ''}${large ? '-large' : ''}.json`)
 await mkdir(join(import.meta.dirname, '..', 'results'), { recursive: true })
-await writeFile(file, `${JSON.stringify({ machine, n: N, large: BIG, results, schemas: schemaResults }, null, 2)}\n`)
+await writeFile(file, `${JSON.stringify({ machine, n: N, large: BIG, results, schemas: schemaResults, privateCost: costs }, null, 2)}\n`)
 console.log(`ratio: how many times better didbase is (throughput ours/theirs, time or cost theirs/ours); written to ${file}`)

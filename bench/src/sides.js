@@ -45,7 +45,17 @@ export const sides = {
   },
   /** didbase with a mutable ACL: every replicated entry is judged against its causal past. */
   didbaseAcl: {
+    keyValue: async (h, nameOrAddress) => h.didbase.keyValue(nameOrAddress, nameOrAddress.startsWith('/orbitdb/') ? {} : { acl: true, schema: Value }),
     eventLog: async (h, nameOrAddress) => h.didbase.eventLog(nameOrAddress, nameOrAddress.startsWith('/orbitdb/') ? {} : { acl: true, schema: Value }),
+    put: (db, i) => db.put(`k${i}`, { n: i }),
+    add: (db, i) => db.add({ n: i }),
+    has: async (db, hash) => logOf(db).has(hash)
+  },
+  /** didbase, private with an ACL: values sealed under the current epoch of each entry's past; the replica that catches up is not a member. */
+  didbasePrivateAcl: {
+    keyValue: async (h, nameOrAddress) => h.didbase.keyValue(nameOrAddress, nameOrAddress.startsWith('/orbitdb/') ? {} : { acl: true, schema: Value, private: true }),
+    eventLog: async (h, nameOrAddress) => h.didbase.eventLog(nameOrAddress, nameOrAddress.startsWith('/orbitdb/') ? {} : { acl: true, schema: Value, private: true }),
+    put: (db, i) => db.put(`k${i}`, { n: i }),
     add: (db, i) => db.add({ n: i }),
     has: async (db, hash) => logOf(db).has(hash)
   },
