@@ -13,7 +13,7 @@ import { epochLabel, Keyring } from '../src/private/keyring.js'
 import { epochField } from '../src/private/sealed-value.js'
 import { newKey, open, seal } from '../src/private/sealed.js'
 import { GENESIS_EPOCH } from '../src/private/share-shape.js'
-import type { PrivateField } from '../src/policy/policy-block.js'
+import { ACL_TYPE, type PrivateField, policyBlock, WRITERS_TYPE } from '../src/policy/policy-block.js'
 import { History, verdict } from './history.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -151,6 +151,31 @@ describe('private database with an ACL', () => {
     // An invite whose keys are wrapped for someone else is refused.
     const wrong = await createInvite(alice, { address: h.address, audience: carol.did, role: 'reader', expiresIn: 60_000, keys: await aliceRing.sharesFor([dave.did], [GENESIS_EPOCH]) })
     expect(await verdict(fresh, await h.acl(carol, { action: 'redeem', token: wrong }, [put.hash]))).toBe('invalid-invite')
+  })
+
+  it('a policy block whose key share is not wrapped for exactly the members it names is refused', async () => {
+    const members = [alice.did, bob.did].sort()
+    const block = async (wrappedFor: string[]): Promise<unknown> => ({ type: ACL_TYPE, admins: [alice.did], writers: [], private: { readers: [bob.did], share: await shareKey(newKey(), wrappedFor, POLICY_SHARE) } })
+    expect(policyBlock(await block(members), 'ok').private?.readers).toEqual([bob.did])
+    for (const wrong of [[alice.did], [...members, carol.did]]) {
+      const bad = await block(wrong)
+      expect(() => policyBlock(bad, 'policy')).toThrow(expect.objectContaining({ name: 'InvalidPolicyError' }))
+    }
+    const fixed = { type: WRITERS_TYPE, writers: [alice.did], private: { readers: [], share: await shareKey(newKey(), [alice.did, dave.did], POLICY_SHARE) } }
+    expect(() => policyBlock(fixed, 'fixed')).toThrow(/exactly the members/)
+  })
+
+  it('ownership is judged on blinded keys with an ACL too: a writer cannot overwrite a record another created', async () => {
+    const { h, author, ring } = await database()
+    const aliceRing = ring(alice)
+    const owned = h.judge({ admins: [alice.did], writers: [], readers: [bob.did], mutable: true, ownership: true, private: true })
+    const grant = await h.acl(alice, { action: 'grant', role: 'writer', did: carol.did, keys: await aliceRing.sharesFor([carol.did], [GENESIS_EPOCH]) })
+    expect(await verdict(author, grant)).toBe('accepted')
+    const mine = await sealedPut(h, author, aliceRing, alice, 'blinded-k', 'alice', [grant.hash])
+    const theirs = await sealedPut(h, author, ring(carol), carol, 'blinded-k', 'carol', [mine.hash])
+    const own = await sealedPut(h, author, ring(carol), carol, 'blinded-other', 'carol', [mine.hash])
+    expect(await verdict(owned, theirs)).toBe('not-the-owner')
+    expect(await verdict(owned, own)).toBe('accepted')
   })
 
   it('readers and key operations are refused in a database that is not private', async () => {
