@@ -101,12 +101,12 @@ export interface CreateOptions<T = unknown> extends OpenOptions {
   /** Only a record's creator (or an admin) may change or delete it. Key-value and documents. */
   ownership?: boolean
   /**
-   * Seal values and record keys so that only the writers and `readers` read them; any replica
-   * still stores, serves and judges the database. A fixed set of writers only, for now
-   * (not with `acl`). See docs/privacy.md.
+   * Seal values and record keys so that only members (admins, writers and `readers`) read
+   * them; any replica still stores, serves and judges the database. With `acl`, admins grant
+   * and revoke the `reader` role, and every revocation starts a new key epoch. See docs/privacy.md.
    */
   private?: boolean
-  /** DIDs that may read a private database but not write to it. */
+  /** DIDs that may read a private database but not write to it (with `acl`: the readers it starts with). */
   readers?: string[]
 }
 

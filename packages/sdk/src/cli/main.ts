@@ -9,8 +9,12 @@
  * checked in full first (args.ts), and network.ts is imported only for a command that
  * needs a node.
  */
+import * as nodeModule from 'node:module'
 import { type CommandLine, parseCommand, parseCommandLine, USAGE } from './args.js'
 import { id, init } from './local.js'
+
+/** Node 22 keeps compiled code between runs (in the OS temporary directory): a command that starts a node loads the libp2p stack a few hundred ms faster. */
+const { enableCompileCache } = nodeModule as { enableCompileCache?: () => unknown }
 
 const USAGE_ERRORS = new Set(['UsageError', 'InvalidAddressError', 'ConfigError'])
 const REFUSED = new Set(['AccessDeniedError', 'SchemaValidationError', 'InvalidValueError', 'InvalidInviteError', 'InviteExpiredError', 'InvalidDidError', 'WrongDatabaseTypeError', 'ClosedError', 'PinRefusedError'])
@@ -34,6 +38,7 @@ async function main (cli: CommandLine): Promise<void> {
     case 'id':
       return id(cli)
     default: {
+      enableCompileCache?.()
       const { runNetworkCommand } = await import('./network.js')
       return runNetworkCommand(command, cli)
     }
