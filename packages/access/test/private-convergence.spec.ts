@@ -104,9 +104,10 @@ async function play (steps: Step[], privacy: PrivateField): Promise<History> {
       })
     } else {
       const writer = rings[by] as Keyring
+      const { key } = s as Extract<Step, { t: 'put' }>
       entry = await keyed(async () => {
-        const sealed = seal(await writer.sealingKey(state.epochs), new TextEncoder().encode(`${by}:${s.key}`), { address: h.address, epoch: epochLabel(state.epochs), record: s.key })
-        return h.write(me, { op: 'PUT', key: s.key, value: { v: 1, ...sealed, ...epochField(state.epochs) } }, parents)
+        const sealed = seal(await writer.sealingKey(state.epochs), new TextEncoder().encode(`${by}:${key}`), { address: h.address, epoch: epochLabel(state.epochs), record: key })
+        return h.write(me, { op: 'PUT', key, value: { v: 1, ...sealed, ...epochField(state.epochs) } }, parents)
       })
     }
     if (entry === null) continue
