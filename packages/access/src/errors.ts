@@ -98,6 +98,9 @@ export type RejectionReason =
   | 'schema-mismatch'
   | 'not-a-reader'
   | 'stale-key'
+  | 'invalid-delegation'
+  | 'delegation-expired'
+  | 'device-revoked'
 
 /**
  * Thrown by an access check on a replica when it refuses an entry. The SDK turns it
@@ -137,4 +140,11 @@ export class SecretStoreError extends Error {
 export class DecryptionError extends Error {
   static override name = 'DecryptionError'
   override name = 'DecryptionError'
+}
+
+/** A delegation (a CACAO from a wallet, or a device delegation from a root did:key) is malformed, forged or not for this key. */
+export class InvalidDelegationError extends Error {
+  static override name = 'InvalidDelegationError'
+  override name = 'InvalidDelegationError'
+  readonly reason: RejectionReason = 'invalid-delegation'
 }

@@ -53,9 +53,29 @@ export function didOfPublicKey (publicKey: Uint8Array): Did {
   return `${DID_KEY_PREFIX}${base58btc.encode(bytes)}` as Did
 }
 
-/** `Did.parse` throws `InvalidDidError`; `Did.is` is a type guard; `Did.asDid` returns undefined. */
+const PKH_EIP155 = /^did:pkh:eip155:([1-9][0-9]{0,19}):(0x[0-9a-fA-F]{40})$/
+
+/**
+ * An Ethereum account as a DID (`did:pkh:eip155:<chain id>:<address>`, CAIP-10), in its
+ * canonical form: the address in lower case. It cannot sign entries itself: a session key
+ * it delegated to does (see delegation/).
+ */
+export function canonicalPkh (did: string): Did | undefined {
+  const m = PKH_EIP155.exec(did)
+  return m === null ? undefined : `did:pkh:eip155:${m[1]}:${(m[2] as string).toLowerCase()}` as Did
+}
+
+/**
+ * `Did.parse` throws `InvalidDidError` and returns the canonical form (`did:key` as given,
+ * `did:pkh` addresses in lower case); `Did.is` is a type guard; `Did.asDid` returns undefined.
+ */
 export const Did = {
   parse (did: string): Did {
+    if (typeof did === 'string' && did.startsWith('did:pkh:')) {
+      const pkh = canonicalPkh(did)
+      if (pkh === undefined) throw new InvalidDidError(did, 'a did:pkh must be did:pkh:eip155:<chain id>:<0x + 40 hex digits>')
+      return pkh
+    }
     publicKeyOfDid(did)
     return did as Did
   },

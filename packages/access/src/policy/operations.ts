@@ -59,7 +59,7 @@ function aclOperation (value: unknown): AclOperation | string {
     case 'grant':
     case 'revoke': {
       if (!isRole(v.role)) return `unknown role ${shown(v.role)} (roles: ${ROLES.join(', ')})`
-      if (!(v.did === '*' && v.role === 'writer') && !Did.is(v.did)) return `${shown(v.did)} is not a DID this database can verify`
+      if (!(v.did === '*' && v.role === 'writer') && (typeof v.did !== 'string' || Did.asDid(v.did) !== v.did)) return `${shown(v.did)} is not a DID this database can verify (did:pkh addresses in lower case)`
       const base = { role: v.role, did: v.did as string, at: v.at }
       if (v.action === 'grant') {
         if (v.keys === undefined) return { action: 'grant', ...base }

@@ -52,11 +52,8 @@ export function normalise (dids: unknown, what: string, allowAnyone: boolean, al
     throw new InvalidPolicyError(`${what} must be a non-empty list of DIDs${allowAnyone ? ' or "*"' : ''}`)
   }
   if (dids.length > MAX_DIDS) throw new InvalidPolicyError(`at most ${MAX_DIDS} ${what}`)
-  for (const d of dids) {
-    if (d === ANYONE && allowAnyone) continue
-    Did.parse(d as string)
-  }
-  const set = [...new Set(dids as string[])].sort()
+  const canonical = (dids as string[]).map((d) => (d === ANYONE && allowAnyone ? d : Did.parse(d)))
+  const set = [...new Set(canonical)].sort()
   return set.includes(ANYONE) ? [ANYONE] : set
 }
 
