@@ -3,36 +3,13 @@
  * account, the signer a wallet uses) and device delegations from a root did:key, each
  * attack a changed or misused proof.
  */
-import { Cacao, SiweMessage } from '@didtools/cacao'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { createDeviceDelegation } from '../src/delegation/device.js'
 import { delegationDenial, verifyDelegation } from '../src/delegation/chain.js'
 import { resourceOf } from '../src/delegation/cacao.js'
 import { createDidKeyIdentity } from '../src/identity/identity.js'
-
-const ADDRESS = '/orbitdb/zdpuDelegationTest'
-const wallet = privateKeyToAccount(generatePrivateKey())
-const user = `did:pkh:eip155:1:${wallet.address.toLowerCase()}`
-
-/** A CACAO as did-session makes one: SIWE fields, EIP-191 signature, `aud` the session key. */
-export async function walletCacao (session: string, fields: { resources?: string[], expiresIn?: number, chainId?: string, signer?: typeof wallet } = {}): Promise<Record<string, unknown>> {
-  const now = Date.now()
-  const msg = new SiweMessage({
-    domain: 'app.example.com',
-    address: wallet.address,
-    statement: 'Write to didbase databases',
-    uri: session,
-    version: '1',
-    nonce: 'n0nce1234',
-    issuedAt: new Date(now - 1000).toISOString(),
-    expirationTime: new Date(now + (fields.expiresIn ?? 3_600_000)).toISOString(),
-    chainId: fields.chainId ?? '1',
-    resources: fields.resources ?? [resourceOf(ADDRESS)]
-  })
-  msg.signature = await (fields.signer ?? wallet).signMessage({ message: msg.toMessage() })
-  return Cacao.fromSiweMessage(msg) as unknown as Record<string, unknown>
-}
+import { TEST_ADDRESS as ADDRESS, walletCacao, walletDid as user } from './wallet.js'
 
 describe('wallet delegations (CACAO)', () => {
   it('a SIWE message signed by the wallet delegates to the session key, for the databases it names', async () => {

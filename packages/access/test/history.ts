@@ -24,7 +24,8 @@ export class History {
     this.address = address
   }
 
-  async write (author: DidIdentity, payload: unknown, parents: readonly string[] = [], options: { time?: number } = {}): Promise<LoadedEntry> {
+  /** `as`: the DID the entry claims when `author` is a key that DID delegated to. */
+  async write (author: DidIdentity, payload: unknown, parents: readonly string[] = [], options: { time?: number, as?: string } = {}): Promise<LoadedEntry> {
     const times = parents.map((h) => this.entries.get(h)?.clock.time ?? 0)
     const fields = {
       id: this.address,
@@ -35,7 +36,7 @@ export class History {
       v: 2
     }
     const sig = encodeSignature(await author.sign(signedBytes(fields)))
-    const body = { ...fields, key: signerKeyOf(author.did), identity: author.did, sig }
+    const body = { ...fields, key: signerKeyOf(author.did), identity: options.as ?? author.did, sig }
     const digest = await sha256.digest(dagCbor.encode(body))
     const hash = CID.create(1, dagCbor.code, digest).toString(base58btc)
     const entry = { ...body, hash }
@@ -44,9 +45,9 @@ export class History {
   }
 
   /** An access operation; `at` defaults to a clock that moves forward one second per call. */
-  async acl (author: DidIdentity, op: Undated<AclOperation>, parents: readonly string[] = []): Promise<LoadedEntry> {
+  async acl (author: DidIdentity, op: Undated<AclOperation>, parents: readonly string[] = [], options: { as?: string } = {}): Promise<LoadedEntry> {
     this.#at += 1000
-    return this.write(author, aclPayload({ ...op, at: op.at ?? this.#at } as AclOperation), parents)
+    return this.write(author, aclPayload({ ...op, at: op.at ?? this.#at } as AclOperation), parents, options)
   }
 
   async put (author: DidIdentity, key: string, value: unknown, parents: readonly string[] = []): Promise<LoadedEntry> {

@@ -1,13 +1,16 @@
 /**
- * Signing and verifying OrbitDB oplog entries with a DID's own key.
+ * Signing and verifying OrbitDB oplog entries.
  *
  * An entry carries `identity` (the writer DID), `key` (the signer's key, as the multibase
- * part of a did:key) and `sig`. A replica accepts it only if the signature verifies with
- * `key` AND `key` is the key of `identity`: OrbitDB alone checks neither binding.
+ * part of a did:key) and `sig`. The signature must verify with `key`. Either `key` is the
+ * key of `identity` (a DID signing for itself), or the entry is **delegated**: `identity` is
+ * a user DID (a root did:key, or a did:pkh wallet account) and `key` a session or device key
+ * whose delegation the judge finds in the entry's causal past (see delegation/). OrbitDB
+ * alone checks neither binding.
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { base64url } from 'multiformats/bases/base64'
-import { publicKeyOfDid } from '../did/did.js'
+import { Did, publicKeyOfDid } from '../did/did.js'
 import { verify as ed25519Verify } from '../did/ed25519.js'
 import { EntryRejectedError } from '../errors.js'
 import { equals } from 'uint8arrays/equals'
@@ -117,21 +120,31 @@ function isEntryLike (value: unknown): value is EntryLike {
     e.v === 2
 }
 
+/** Who an entry's signature speaks for. */
+export interface Signed {
+  /** The DID the entry claims as its writer (`identity`). */
+  did: string
+  /** The did:key whose key signed it: `did` itself, or a key `did` delegated to. */
+  signer: string
+  delegated: boolean
+}
+
 /**
- * Check that an entry is well formed, names a valid DID, is signed by that DID's key,
- * and that the signature covers its content. Returns the writer DID or throws
- * `EntryRejectedError` with the reason.
+ * Check that an entry is well formed, names a valid DID, and that its signature covers its
+ * content, made with `key`. A delegated entry is returned as such: only the judge, which
+ * has the entry's past, can tell whether its delegation holds. Throws `EntryRejectedError`.
  */
-export async function verifyEntry (entry: unknown): Promise<string> {
+export async function verifySigned (entry: unknown): Promise<Signed> {
   const hash = typeof (entry as { hash?: unknown })?.hash === 'string' ? (entry as { hash: string }).hash : '(unhashed)'
   if (!isEntryLike(entry)) {
     const claimed = (entry as { identity?: unknown })?.identity
     throw new EntryRejectedError(hash, typeof claimed === 'string' ? claimed : '(none)', 'malformed-entry', 'not an OrbitDB v2 entry')
   }
   const did = entry.identity
-  let didKey: Uint8Array
+  let didKey: Uint8Array | undefined
   try {
-    didKey = publicKeyOfDid(did)
+    if (Did.parse(did) !== did) throw new TypeError('a did:pkh address is written in lower case')
+    didKey = did.startsWith(DID_KEY_PREFIX) ? publicKeyOfDid(did) : undefined
   } catch (err) {
     throw new EntryRejectedError(hash, did, 'invalid-did', (err as Error).message)
   }
@@ -141,9 +154,26 @@ export async function verifyEntry (entry: unknown): Promise<string> {
   } catch {
     throw new EntryRejectedError(hash, did, 'signer-mismatch', 'the signing key is not an Ed25519 key')
   }
-  if (!equals(didKey, signerKey)) {
-    throw new EntryRejectedError(hash, did, 'signer-mismatch', 'the entry is signed by a key that is not the key of the DID it claims')
+  await checkSignature(entry, hash, did)
+  const delegated = didKey === undefined || !equals(didKey, signerKey)
+  return { did, signer: delegated ? `${DID_KEY_PREFIX}${entry.key}` : did, delegated }
+}
+
+/**
+ * Check that an entry is well formed, names a valid DID, is signed by that DID's own key,
+ * and that the signature covers its content. Returns the writer DID or throws
+ * `EntryRejectedError` (`signer-mismatch` for a delegated entry: see `verifySigned`).
+ */
+export async function verifyEntry (entry: unknown): Promise<string> {
+  const signed = await verifySigned(entry)
+  if (signed.delegated) {
+    const hash = (entry as { hash?: string }).hash ?? '(unhashed)'
+    throw new EntryRejectedError(hash, signed.did, 'signer-mismatch', 'the entry is signed by a key that is not the key of the DID it claims')
   }
+  return signed.did
+}
+
+async function checkSignature (entry: EntryLike, hash: string, did: string): Promise<void> {
   let bytes: Uint8Array
   try {
     bytes = signedBytes(entry)
@@ -153,5 +183,4 @@ export async function verifyEntry (entry: unknown): Promise<string> {
   if (!(await verifySignature(entry.sig, entry.key, bytes))) {
     throw new EntryRejectedError(hash, did, 'bad-signature', 'the signature does not verify with the writer\'s key')
   }
-  return did
 }

@@ -12,7 +12,7 @@
  * indexes the policy reads.
  */
 import { AclFold, type AclSet, AclSets, type AclState } from '../policy/acl-state.js'
-import { type EntryLike, verifyEntry } from '../identity/entry.js'
+import { type EntryLike, verifySigned } from '../identity/entry.js'
 import { EntryRejectedError, InvariantError } from '../errors.js'
 import { parseOperation } from '../policy/operations.js'
 import type { Schema } from '@didbase/schemas'
@@ -76,7 +76,7 @@ export class Judge {
     // names blocks no one has must not hold the database's queue.
     if (!this.#known(entry.hash)) {
       try {
-        await verifyEntry(entry)
+        await verifySigned(entry)
       } catch (err) {
         if (!(err instanceof EntryRejectedError)) throw err
         this.#reject(entry.hash, err.did, { reason: err.reason, detail: err.detail })
@@ -117,14 +117,14 @@ export class Judge {
     return this.#fold.stateOf(await this.#aclAt(heads))
   }
 
-  /** Why a new entry by `did` with `payload`, linking to `heads`, would be refused; or undefined. */
-  async check (did: string, payload: unknown, heads: readonly string[]): Promise<Denial | undefined> {
+  /** Why a new entry by `did` (signed by `signer`, a key `did` delegated to, if not itself) with `payload`, linking to `heads`, would be refused; or undefined. */
+  async check (did: string, payload: unknown, heads: readonly string[], signer = did): Promise<Denial | undefined> {
     const op = parseOperation(payload)
     if (typeof op === 'string') return { reason: 'invalid-operation', detail: op }
     const parents = [...new Set(heads)]
     const acl = await this.#aclAt(parents)
     const time = Math.max(0, ...parents.map((h) => this.#facts.get(h)?.time ?? 0)) + 1
-    const result = await applyRules(this.#context, { hash: '(new entry)', did, time, parents, nextCount: parents.length, op, pastAcl: acl })
+    const result = await applyRules(this.#context, { hash: '(new entry)', did, signer, time, parents, nextCount: parents.length, op, pastAcl: acl })
     return isDenial(result) ? result : undefined
   }
 
@@ -182,8 +182,9 @@ export class Judge {
   async #decide (hash: string, entry: LoadedEntry): Promise<void> {
     this.#onProgress('judged')
     let did: string
+    let signer: string
     try {
-      did = await verifyEntry(entry)
+      ({ did, signer } = await verifySigned(entry))
     } catch (err) {
       if (err instanceof EntryRejectedError) {
         this.#reject(hash, err.did, { reason: err.reason, detail: err.detail })
@@ -225,7 +226,7 @@ export class Judge {
       this.#reject(hash, did, { reason: 'invalid-operation', detail: op })
       return
     }
-    const result = await applyRules(this.#context, { hash, did, time: entry.clock.time, parents, nextCount: new Set(entry.next).size, op, pastAcl: acl })
+    const result = await applyRules(this.#context, { hash, did, signer, time: entry.clock.time, parents, nextCount: new Set(entry.next).size, op, pastAcl: acl })
     if (this.#known(hash)) return
     if (isDenial(result)) {
       this.#reject(hash, did, result)

@@ -9,6 +9,8 @@ import type { RejectionReason } from '../errors.js'
 import { verifyInvite } from '../invite/invite.js'
 import type { AclOperation, Operation } from '../policy/operations.js'
 import { sealedEpochs } from '../private/sealed-value.js'
+import { type Delegation, delegationDenial, verifyDelegation } from '../delegation/chain.js'
+import { InvalidDelegationError } from '../errors.js'
 import { type EpochShare, GENESIS_EPOCH, type KeyShare, type Rekey, recipientsOf, sameDids } from '../private/share-shape.js'
 import type { Creation, OwnershipIndex } from './ownership.js'
 import type { SchemaCache } from './schemas.js'
@@ -68,7 +70,10 @@ export interface Facts {
 
 export interface Candidate {
   hash: string
+  /** The DID the entry claims (a user DID when delegated). */
   did: string
+  /** The did:key that signed it: `did`, or a key `did` delegated to. */
+  signer: string
   time: number
   /** `next` then `refs`, without repeats. */
   parents: string[]
@@ -102,6 +107,8 @@ export function schemaDenial (schema: Schema | undefined, op: Operation): Denial
 
 interface Granted {
   effect?: AclEffect
+  session?: Delegation
+  revokedDevice?: string
   actor: string
   rotation?: true
   shares?: CarriedShare[]
@@ -182,7 +189,43 @@ const keyRule = (c: Candidate, state: AclState, ctx: RuleContext, action: string
   return undefined
 }
 
+/** A delegation's chain, checked; `invalid-delegation` when it is not one. */
+async function checkedDelegation (proof: unknown): Promise<Delegation | Denial> {
+  try {
+    return await verifyDelegation(proof)
+  } catch (err) {
+    if (!(err instanceof InvalidDelegationError)) throw err
+    return { reason: 'invalid-delegation', detail: err.message, cause: err }
+  }
+}
+
+/**
+ * A delegated entry (signed by a key its DID delegated to) holds only if a delegation from
+ * the DID to that key covers this database at the entry's own time, and the DID has not
+ * taken the key back in the entry's past. A session entry brings its delegation; any other
+ * finds it registered in its past.
+ */
+async function delegationCheck (ctx: RuleContext, c: Candidate, state: AclState): Promise<Denial | undefined> {
+  const session = c.op.kind === 'acl' && c.op.acl.action === 'session' ? c.op.acl : undefined
+  if (c.signer === c.did) return session === undefined ? undefined : invalid('a delegated key registers its own session; this entry is signed by the DID itself')
+  const at = c.op.kind === 'acl' ? c.op.acl.at : c.op.at
+  if (at === undefined) return { reason: 'invalid-delegation', detail: 'a delegated entry carries its time (at), to be judged against its delegation' }
+  if (state.revokedDevices.has(`${c.did} ${c.signer}`)) return { reason: 'device-revoked', detail: `${c.did} took back the key ${c.signer} in this entry's past` }
+  const delegation = session !== undefined ? await checkedDelegation(session.proof) : state.sessions.get(`${c.did} ${c.signer}`)
+  if (delegation === undefined) return { reason: 'invalid-delegation', detail: `no delegation from ${c.did} to ${c.signer} in the entry's past (a delegated key registers one before it writes)` }
+  if ('reason' in delegation) return delegation
+  return delegationDenial(delegation, { user: c.did, signer: c.signer, address: ctx.address, at })
+}
+
 const ACL_RULES: AclRules = {
+  /** Register a delegated key: its delegation was checked by `delegationCheck`; its user must be allowed to write. */
+  session: async (ctx, c, acl, state) => {
+    if (!state.admins.has(c.did) && !state.writers.has('*') && !state.writers.has(c.did)) return { reason: 'not-a-writer', detail: `${c.did} may not write here, so it has no key to delegate to` }
+    const delegation = await checkedDelegation(acl.proof)
+    return 'reason' in delegation ? delegation : { actor: c.did, session: delegation }
+  },
+  /** A user takes back one of its keys: on its own authority, in any database. */
+  'revoke-device': async (_ctx, c, acl) => ({ actor: c.did, revokedDevice: `${c.did} ${acl.did}` }),
   grant: adminChange,
   revoke: adminChange,
   'cancel-invite': adminChange,
@@ -247,9 +290,12 @@ export async function applyRules (ctx: RuleContext, c: Candidate): Promise<Facts
   const pastAcl = c.pastAcl
   const state = ctx.fold.stateOf(pastAcl)
   const base = { time: c.time, did: c.did, ...(ctx.rules.ownership ? { parents: c.parents, nextCount: c.nextCount } : {}) }
+  const undelegated = await delegationCheck(ctx, c, state)
+  if (undelegated !== undefined) return undelegated
   if (c.op.kind === 'acl') {
     const acl = c.op.acl
-    if (!ctx.rules.mutable) return { reason: 'invalid-operation', detail: 'this database has a fixed set of writers; its access cannot change' }
+    const ownAuthority = acl.action === 'session' || acl.action === 'revoke-device'
+    if (!ctx.rules.mutable && !ownAuthority) return { reason: 'invalid-operation', detail: 'this database has a fixed set of writers; its access cannot change' }
     const rule = ACL_RULES[acl.action] as AclRule<AclOperation>
     const outcome = await rule(ctx, c, acl, state)
     if ('reason' in outcome) return outcome
@@ -261,7 +307,9 @@ export async function applyRules (ctx: RuleContext, c: Candidate): Promise<Facts
       past: pastAcl,
       ...(outcome.effect !== undefined ? { effect: outcome.effect } : {}),
       ...(outcome.rotation === true ? { rotation: true } : {}),
-      ...(keys.length > 0 ? { keys } : {})
+      ...(keys.length > 0 ? { keys } : {}),
+      ...(outcome.session !== undefined ? { session: outcome.session } : {}),
+      ...(outcome.revokedDevice !== undefined ? { revokedDevice: outcome.revokedDevice } : {})
     }
     const carried = keys.length > 0 || outcome.chain !== undefined ? { carried: { shares: outcome.shares ?? [], ...(outcome.chain ? { chain: outcome.chain } : {}) } } : {}
     return { ...base, acl: ctx.sets.with(pastAcl, c.hash), aclOp, ...carried }

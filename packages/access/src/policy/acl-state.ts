@@ -16,6 +16,7 @@
  */
 import type { Role } from './operations.js'
 import { GENESIS_EPOCH } from '../private/share-shape.js'
+import type { Delegation } from '../delegation/chain.js'
 import QuickLRU from 'quick-lru'
 
 /** A set of access-operation entry hashes (sorted, unique). Equal sets are usually the same object. */
@@ -44,6 +45,10 @@ export interface AclOpFacts {
   rotation?: true
   /** Key shares it delivers (a rotation's own key included). */
   keys?: readonly DeliveredKey[]
+  /** A delegated key's registration: its delegation, checked. */
+  session?: Delegation
+  /** A user took back a key it delegated to: `${user} ${key}`. */
+  revokedDevice?: string
   /** The admin on whose authority it acts: its signer, or the issuer of a redeemed invite. */
   actor: string
   at: number
@@ -65,6 +70,10 @@ export interface AclState {
   readonly epochs: readonly string[]
   /** Private databases: for each current epoch, the DIDs a share of its key was wrapped for. */
   readonly keyHolders: ReadonlyMap<string, ReadonlySet<string>>
+  /** Delegated keys registered in this past, as `${user} ${key}`, with what their delegation proves. */
+  readonly sessions: ReadonlyMap<string, Delegation>
+  /** Keys their users took back, as `${user} ${key}`. */
+  readonly revokedDevices: ReadonlySet<string>
 }
 
 export interface Genesis {
@@ -166,7 +175,8 @@ export class AclFold {
     // revocation either, are void. Only founders demote, and founders are never void, so
     // every demotion counts and no voiding depends on another.
     const demotions = ops.filter((op) => op.effect?.type === 'revoke' && op.effect.role === 'admin')
-    const isVoid = (op: AclOpFacts): boolean => !this.#genesisAdmins.has(op.actor) && demotions.some((r) =>
+    // Sessions and device revocations act on their user's own authority, not an admin's: never void.
+    const isVoid = (op: AclOpFacts): boolean => op.session === undefined && op.revokedDevice === undefined && !this.#genesisAdmins.has(op.actor) && demotions.some((r) =>
       r !== op && r.effect?.type === 'revoke' && r.effect.did === op.actor && !contains(r.past, op.hash) && !contains(op.past, r.hash))
     const live = ops.filter((op) => !isVoid(op))
 
@@ -223,7 +233,18 @@ export class AclFold {
       roles[role].add(did)
     }
     const schema = latest?.effect?.type === 'schema' ? { schema: latest.effect.cid } : {}
-    return { admins: roles.admin, writers: roles.writer, readers: roles.reader, cancelledInvites: cancelled, redeemedInvites: redeemed, ...schema, ...this.#keys(ops, live) }
+    const sessions = new Map<string, Delegation>()
+    const revokedDevices = new Set<string>()
+    for (const op of ops) {
+      // A key registered again for its user (a renewed delegation): the one that lasts longest counts.
+      if (op.session !== undefined) {
+        const id = `${op.session.issuer} ${op.session.audience}`
+        const held = sessions.get(id)
+        if (held === undefined || op.session.expiresAt > held.expiresAt) sessions.set(id, op.session)
+      }
+      if (op.revokedDevice !== undefined) revokedDevices.add(op.revokedDevice)
+    }
+    return { admins: roles.admin, writers: roles.writer, readers: roles.reader, cancelledInvites: cancelled, redeemedInvites: redeemed, ...schema, ...this.#keys(ops, live), sessions, revokedDevices }
   }
 
   #genesisHolders (role: Role): readonly string[] {

@@ -80,8 +80,8 @@ export interface AccessPolicy {
   bind: (databaseAddress: string) => void
   /** Abort block fetches in flight: the database is closing. */
   stop: () => void
-  /** Throw the typed error a local write of `payload` by `did` on top of `heads` would earn. */
-  check: (did: string, payload: unknown, heads: readonly string[]) => Promise<void>
+  /** Throw the typed error a local write of `payload` by `did` (signed by `signer`, a key `did` delegated to) on top of `heads` would earn. */
+  check: (did: string, payload: unknown, heads: readonly string[], signer?: string) => Promise<void>
   /** Keep a schema document in the block store, so replicas can fetch it by CID. */
   storeSchema: (schema: Schema) => Promise<CID>
   /** The schema in force for an entry written on top of `heads` (it changes with `set-schema`). */
@@ -137,7 +137,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     if (judge === undefined) throw new InvariantError('the access controller is not bound to a database yet')
     return judge
   }
-  const engine = !mutable && !ownership ? fixedWritersEngine(genesis, judgedSchema, progress, policy.private !== undefined) : causalEngine(bound, judgeFor)
+  const engine = !mutable && !ownership ? fixedWritersEngine(genesis, judgedSchema, progress, policy.private !== undefined, (logId) => (judge === undefined && logId !== '' ? judgeFor(logId) : bound())) : causalEngine(bound, judgeFor)
   // A fixed set of members has one epoch, whose key is in the policy block: nothing to log.
   const noKeys = new KeyLog()
   const writers = new Set(genesis.writers)
@@ -157,8 +157,8 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     knows: (did) => writers.has('*') || writers.has(did) || genesis.admins.includes(did) || (judge?.hasWritten(did) ?? false),
     bind: (databaseAddress) => { judgeFor(databaseAddress) },
     stop: () => { stopping.abort() },
-    check: async (did, payload, heads) => {
-      const denial = await engine.check(did, payload, heads)
+    check: async (did, payload, heads, signer) => {
+      const denial = await engine.check(did, payload, heads, signer)
       if (denial !== undefined) throw deniedError(did, judge?.address ?? address, denial)
     },
     schemaAt: async (heads) => engine.schemaAt(heads),

@@ -21,16 +21,20 @@ export class JudgeProgress {
 }
 
 export interface VerdictEngine {
-  /** Why a local write of `payload` by `did` on top of `heads` would be refused, if it would. */
-  check: (did: string, payload: unknown, heads: readonly string[]) => Promise<Denial | undefined>
+  /** Why a local write of `payload` by `did` (signed by `signer`, if another key) on top of `heads` would be refused, if it would. */
+  check: (did: string, payload: unknown, heads: readonly string[], signer?: string) => Promise<Denial | undefined>
   schemaAt: (heads: readonly string[]) => Promise<Schema | undefined>
   state: (heads: readonly string[]) => Promise<AclState>
   /** Accept an entry OrbitDB is about to append or join, or throw `EntryRejectedError`. */
   admit: (entry: LogEntry, hash: string) => Promise<void>
 }
 
-/** `sealed`: a private database, whose values replicas check for shape and epoch only (there is one epoch). */
-export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined, progress: JudgeProgress, sealed = false): VerdictEngine {
+/**
+ * `sealed`: a private database, whose values replicas check for shape and epoch only (there
+ * is one epoch). Entries signed by delegated keys, and their sessions and revocations, need
+ * their causal past: they go to `judge`, the same judge the causal engine uses.
+ */
+export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined, progress: JudgeProgress, sealed: boolean, judge: (logId: string) => Judge): VerdictEngine {
   const writers = new Set(genesis.writers)
   const readers = new Set(genesis.readers ?? [])
   const epochs = [GENESIS_EPOCH]
@@ -42,11 +46,19 @@ export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined
     if (!writers.has(ANYONE) && !writers.has(did)) return { reason: 'not-a-writer', detail: 'the DID is not a writer of this database' }
     return sealed ? sealedDenial(op, epochs) : schemaDenial(schema, op)
   }
+  const causal = causalEngine(() => judge(''), judge)
+  const needsPast = (did: string, signer: string, payload: unknown): boolean => {
+    if (did !== signer) return true
+    const action = ((payload as { value?: { action?: unknown } } | null)?.value)?.action
+    return (payload as { op?: unknown } | null)?.op === 'ACL' && (action === 'session' || action === 'revoke-device')
+  }
   return {
-    check: async (did, payload) => denial(did, payload),
+    check: async (did, payload, heads, signer = did) => needsPast(did, signer, payload) ? causal.check(did, payload, heads, signer) : denial(did, payload),
     schemaAt: async () => schema,
-    state: async () => ({ admins: new Set(), writers, readers, epochs, keyHolders, cancelledInvites: new Set(), redeemedInvites: new Set() }),
+    state: async () => ({ admins: new Set(), writers, readers, epochs, keyHolders, cancelledInvites: new Set(), redeemedInvites: new Set(), sessions: new Map(), revokedDevices: new Set() }),
     admit: async (entry, hash) => {
+      const signer = typeof entry.key === 'string' ? `did:key:${entry.key}` : ''
+      if (needsPast(entry.identity, signer, entry.payload)) return causal.admit(entry, hash)
       // Only remote entries arrive hashed: local appends are not received.
       if (entry.hash !== undefined) progress.received++
       progress.judged++
@@ -60,7 +72,7 @@ export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined
 /** `bound` is the judge of the bound database; `judgeFor` binds one from an entry's log id. */
 export function causalEngine (bound: () => Judge, judgeFor: (logId: string) => Judge): VerdictEngine {
   return {
-    check: async (did, payload, heads) => bound().check(did, payload, heads),
+    check: async (did, payload, heads, signer) => bound().check(did, payload, heads, signer),
     schemaAt: async (heads) => bound().schemaAt(heads),
     state: async (heads) => bound().stateAt(heads),
     admit: async (entry, hash) => {

@@ -7,6 +7,7 @@
 import { CID } from 'multiformats/cid'
 import { Did } from '../did/did.js'
 import { type EpochShare, epochSharesOf, type Rekey, rekeyOf } from '../private/share-shape.js'
+import { MAX_CHAIN, type ProofLink } from '../delegation/link.js'
 
 /** Readers exist in private databases only: they read and cannot write. Writers and admins read too. */
 export const ROLES = ['admin', 'writer', 'reader'] as const
@@ -28,6 +29,13 @@ export type AclOperation =
   | { action: 'rotate-key', rekey: Rekey, at: number }
   /** Hand epoch keys to members that lack them (a member granted concurrently with a rotation, say). */
   | { action: 'share', keys: EpochShare[], at: number }
+  /**
+   * The first entry a delegated key writes to a database: the delegation (a chain, the
+   * user's link first) that lets it write for the entry's DID. Signed by that key.
+   */
+  | { action: 'session', proof: ProofLink[], at: number }
+  /** A user takes back a key it delegated to: entries by that key whose past holds this are refused. */
+  | { action: 'revoke-device', did: string, at: number }
   /** Join with an invite issued by an admin; the signer must be the invite's audience. */
   | { action: 'redeem', token: string, at: number }
   /** Withdraw an invite that has not been redeemed yet. */
@@ -36,7 +44,8 @@ export type AclOperation =
   | { action: 'set-schema', schema: CID, at: number }
 
 export type Operation =
-  | { kind: 'data', op: 'PUT' | 'DEL' | 'ADD', key: string | null, value: unknown }
+  /** `at`: the writer's time in ms; delegated entries carry it, to be judged against their delegation. */
+  | { kind: 'data', op: 'PUT' | 'DEL' | 'ADD', key: string | null, value: unknown, at?: number }
   | { kind: 'acl', acl: AclOperation }
 
 export function isRole (value: unknown): value is Role {
@@ -78,6 +87,13 @@ function aclOperation (value: unknown): AclOperation | string {
       const keys = epochSharesOf(v.keys)
       return typeof keys === 'string' ? keys : { action: 'share', keys, at: v.at }
     }
+    case 'session':
+      if (!Array.isArray(v.proof) || v.proof.length === 0 || v.proof.length > MAX_CHAIN) return `a session names its delegation: a list of 1 to ${MAX_CHAIN} links`
+      if (v.proof.some((l) => typeof l !== 'string' && (typeof l !== 'object' || l === null || Array.isArray(l)))) return 'a delegation link is a JWS string or a CACAO'
+      return { action: 'session', proof: v.proof as ProofLink[], at: v.at }
+    case 'revoke-device':
+      if (typeof v.did !== 'string' || !v.did.startsWith('did:key:') || !Did.is(v.did)) return 'revoke-device names the did:key of the device or session'
+      return { action: 'revoke-device', did: v.did, at: v.at }
     case 'redeem':
       if (typeof v.token !== 'string' || v.token.length > MAX_TOKEN) return 'a redeem operation needs an invite token'
       return { action: 'redeem', token: v.token, at: v.at }
@@ -133,7 +149,8 @@ export function parseOperation (payload: unknown): Operation | string {
     if (p.op !== 'ADD' && (typeof p.key !== 'string' || p.key.length === 0)) return `${p.op} needs a non-empty string key`
     const why = notPlainData(p.value)
     if (why !== undefined) return why
-    return { kind: 'data', op: p.op, key: p.op === 'ADD' ? null : p.key as string, value: p.value }
+    if (p.at !== undefined && (typeof p.at !== 'number' || !Number.isSafeInteger(p.at) || p.at < 0)) return 'an operation\'s time `at` is in ms'
+    return { kind: 'data', op: p.op, key: p.op === 'ADD' ? null : p.key as string, value: p.value, ...(p.at !== undefined ? { at: p.at as number } : {}) }
   }
   return `unknown operation ${shown(p.op)}`
 }
