@@ -4,6 +4,7 @@ import {
   decodeInvite,
   didAcl,
   didWriters,
+  isDelegated,
   isDidAccessController,
   loadOrCreateIdentity,
   orbitIdentityLayer,
@@ -46,7 +47,11 @@ export interface DidbaseInit {
    * in a temporary directory removed on close. For tests and throwaway peers.
    */
   memory?: boolean
-  /** Sign as this identity instead of the one kept in `directory`. */
+  /**
+   * Sign as this identity instead of the one kept in `directory`: a did:key identity, or a
+   * delegated one (`walletSession`, `delegatedIdentity`, `fromDidSession`) whose entries are
+   * signed by a session or device key for its user DID. See docs/identity.md.
+   */
   identity?: DidIdentity
   /** Multiaddrs to listen on. Default: TCP on 127.0.0.1, any port. Add `/ws` addresses for browsers. */
   listen?: string[]
@@ -119,7 +124,13 @@ export type AnyDatabase = KeyValueDatabase | DocumentsDatabase | EventLogDatabas
 
 /** A running didbase node: one DID, one Helia + libp2p node, many databases. */
 export interface Didbase extends AsyncDisposable {
-  /** The DID every write from this node is signed by. */
+  /**
+   * The user DID: what policies name (writers, admins, readers, invites) and what every
+   * record this node writes reports as its `writer`. With a delegated identity (a wallet
+   * session, a device key) it is the wallet's `did:pkh` or the root did:key; otherwise `did`.
+   */
+  readonly user: Did
+  /** The did:key whose key signs every entry from this node: the user DID itself, or the session or device key it delegated to. */
   readonly did: Did
   /** The libp2p peer id of this node. */
   readonly peerId: string
@@ -150,6 +161,7 @@ useAccessController(didWriters as never)
 useAccessController(didAcl as never)
 
 class DidbaseNode implements Didbase {
+  readonly user: Did
   readonly did: Did
   readonly helia: Helia
   readonly #identity: DidIdentity
@@ -171,7 +183,8 @@ class DidbaseNode implements Didbase {
     const { orbitdbDirectory, openTimeout, tempDir, unlock } = options
     this.#unlock = unlock
     this.#identity = identity
-    this.did = identity.did
+    this.user = identity.did
+    this.did = isDelegated(identity) ? identity.signer.did : identity.did
     this.#node = node
     this.helia = node.helia
     this.#orbitdb = orbitdb

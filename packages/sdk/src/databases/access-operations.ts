@@ -12,6 +12,7 @@ import {
   Did,
   type DidIdentity,
   InvalidInviteError,
+  isDelegated,
   isRole,
   type Keyring,
   membersOf,
@@ -172,6 +173,9 @@ export class AccessOperations {
   async invite (did: string, options: InviteOptions): Promise<string> {
     this.#assertOpen()
     Did.parse(did)
+    if (isDelegated(this.#identity)) {
+      throw new AccessDeniedError(this.#did, this.#address, 'cannot sign an invite with a delegated key: invites are signed by the admin\'s own did:key (issue them from the root device)', 'invalid-operation')
+    }
     if (options.role !== undefined) this.#assertRole(options.role)
     if (!this.#policy.mutable) throw new AccessDeniedError(this.#did, this.#address, 'cannot invite: this database has a fixed set of writers', 'invalid-operation')
     if (!(await this.isAdmin())) throw new AccessDeniedError(this.#did, this.#address, 'is not an admin of this database, so cannot invite', 'not-an-admin')

@@ -3,13 +3,13 @@
  * access operations (access-operations.ts), the checks before a write (write-gate.ts) and
  * replication (../sync/replication.ts).
  */
-import type { AccessPolicy, DidIdentity, Role } from '@didbase/access'
+import { type AccessPolicy, aclPayload, type DelegatedIdentity, Did, type DidIdentity, isDelegated, type Role } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
 import { type AbortOptions, abortable } from '../abort.js'
-import { InvariantError } from '../errors.js'
+import { InvalidValueError, InvariantError } from '../errors.js'
 import type { DatabaseEvents, UnreadableDetail } from '../events.js'
 import type { SnapshotStore } from '../storage/index-snapshot.js'
 import type { JoinFetches } from '../storage/entry-storage.js'
@@ -67,6 +67,9 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   readonly #access: AccessOperations
   readonly #replication: Replication
   readonly #courier: KeyCourier | undefined
+  /** Set when this node signs with a delegated key: its delegation is registered once per database. */
+  readonly #delegated: DelegatedIdentity | undefined
+  #session: Promise<void> | undefined
   #closing: Promise<void> | undefined
 
   constructor (ctx: HandleContext) {
@@ -80,7 +83,9 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.#onClose = ctx.onClose
     this.#stop = ctx.stop
     const heads = async (): Promise<string[]> => this.heads()
-    this.#gate = new WriteGate({ did: ctx.identity.did, address: this.address, policy: ctx.policy, heads, closed: () => this.#closing !== undefined })
+    this.#delegated = isDelegated(ctx.identity) ? ctx.identity : undefined
+    const signer = this.#delegated?.signer.did ?? ctx.identity.did
+    this.#gate = new WriteGate({ did: ctx.identity.did, signer, address: this.address, policy: ctx.policy, heads, closed: () => this.#closing !== undefined })
     this.#access = new AccessOperations({
       identity: ctx.identity,
       address: this.address,
@@ -211,6 +216,18 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return abortable(this.#access.membersLackingKeys(), options)
   }
 
+  /**
+   * Take back a key this node's user delegated to (a lost phone, an old session): entries it
+   * signs whose causal past holds this one are refused by every replica; earlier ones stay.
+   * Signed by this node for its user. Resolves to the entry hash.
+   */
+  async revokeDevice (did: string, options?: AbortOptions): Promise<string> {
+    if (typeof did !== 'string' || !did.startsWith('did:key:')) throw new InvalidValueError('revokeDevice takes the did:key of the device or session to revoke')
+    Did.parse(did)
+    const payload = aclPayload({ action: 'revoke-device', did, at: Date.now() })
+    return this.write(payload, async () => this.db.addOperation(payload), options)
+  }
+
   /** Redeem an invite addressed to this node's DID; afterwards this node may write. */
   async redeem (token: string, options?: AbortOptions): Promise<string> {
     return this.#access.redeem(token, options)
@@ -251,7 +268,30 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    * An abort before the entry is signed fails the write; once signed, it completes.
    */
   protected async write (payload: unknown, op: () => Promise<string>, options?: AbortOptions): Promise<string> {
-    return this.#gate.write(payload, op, options)
+    const delegated = this.#delegated
+    if (delegated === undefined) return this.#gate.write(payload, op, options)
+    await this.#registerSession(delegated, options)
+    // A delegated entry carries its time, which replicas judge its delegation's expiry against.
+    const p = payload as { op?: unknown }
+    const dated = p.op === 'ACL' ? payload : { ...(payload as object), at: Date.now() }
+    return this.#gate.write(dated, async () => this.db.addOperation(dated), options)
+  }
+
+  /** A delegated key's first write to this database registers its delegation (a `session` entry), once. */
+  async #registerSession (delegated: DelegatedIdentity, options?: AbortOptions): Promise<void> {
+    this.#session ??= (async () => {
+      const state = await this.#policy.state(await this.heads())
+      const held = state.sessions.get(`${delegated.did} ${delegated.signer.did}`)
+      if (held !== undefined && held.expiresAt >= delegated.expiresAt) return
+      const session = aclPayload({ action: 'session', proof: [...delegated.proof], at: Date.now() })
+      await this.#gate.write(session, async () => this.db.addOperation(session), options)
+    })()
+    try {
+      await this.#session
+    } catch (err) {
+      this.#session = undefined
+      throw err
+    }
   }
 
   /**

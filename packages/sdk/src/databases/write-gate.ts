@@ -10,6 +10,8 @@ import { ClosedError, InvalidValueError } from '../errors.js'
 
 export interface WriteGateInit {
   did: string
+  /** The key that signs: `did`, or a session or device key `did` delegated to. */
+  signer: string
   address: string
   policy: AccessPolicy
   /** This replica's heads, sorted. */
@@ -19,6 +21,7 @@ export interface WriteGateInit {
 
 export class WriteGate {
   readonly #did: string
+  readonly #signer: string
   readonly #address: string
   readonly #policy: AccessPolicy
   readonly #heads: () => Promise<string[]>
@@ -26,6 +29,7 @@ export class WriteGate {
 
   constructor (init: WriteGateInit) {
     this.#did = init.did
+    this.#signer = init.signer
     this.#address = init.address
     this.#policy = init.policy
     this.#heads = init.heads
@@ -41,11 +45,12 @@ export class WriteGate {
     options.signal?.throwIfAborted()
     this.assertOpen()
     assertEncodable(payload)
-    // Only an ACL or ownership judges a write by its causal past; a fixed set of writers
-    // needs no heads read per write.
+    // Only an ACL, ownership or a delegated key judges a write by its causal past; a fixed
+    // set of writers signing for themselves needs no heads read per write.
     // Nothing is signed yet, so an abort during the checks (which may fetch the causal past) stops the write.
-    const past = this.#policy.mutable || this.#policy.ownership ? await abortable(this.#heads(), options) : []
-    await abortable(this.#policy.check(this.#did, payload, past), options)
+    const needsPast = this.#policy.mutable || this.#policy.ownership || this.#signer !== this.#did
+    const past = needsPast ? await abortable(this.#heads(), options) : []
+    await abortable(this.#policy.check(this.#did, payload, past, this.#signer), options)
     // The last moment a write can be called off: past it, the entry is signed and appended.
     options.signal?.throwIfAborted()
     try {

@@ -1,0 +1,104 @@
+/**
+ * One user, many devices and wallets, between real replicas over loopback. The wallet is a
+ * viem local account behind an EIP-1193 provider (a browser wallet cannot run here: this is
+ * the signer such a wallet uses, and the API a page talks to); the session clients are
+ * didbase's own and the real `did-session` package.
+ */
+import { EthereumNodeAuth, getAccountId } from '@didtools/pkh-ethereum'
+import { createDidKeyIdentity, delegatedIdentity, delegateDevice, type Eip1193Provider, fromDidSession, walletSession } from '@didbase/sdk'
+import type { RejectedDetail } from '@didbase/sdk'
+import type { Database } from '@orbitdb/core'
+import { DIDSession } from 'did-session'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { describe, expect, it } from 'vitest'
+import { craftEntry, push } from './src/attacker.js'
+import { collect, connect, peer, waitFor } from './src/peers.js'
+
+const raw = (handle: unknown): Database => (handle as { db: Database }).db
+
+/** An EIP-1193 provider backed by a viem local account: what a page's `window.ethereum` offers. */
+function walletProvider (account = privateKeyToAccount(generatePrivateKey())): Eip1193Provider & { did: string } {
+  return {
+    did: `did:pkh:eip155:1:${account.address.toLowerCase()}`,
+    async request ({ method, params = [] }) {
+      switch (method) {
+        case 'eth_accounts':
+        case 'eth_requestAccounts':
+          return [account.address]
+        case 'eth_chainId':
+          return '0x1'
+        case 'personal_sign':
+          return account.signMessage({ message: { raw: params[0] as `0x${string}` } })
+        default:
+          throw Object.assign(new Error(`unsupported ${method}`), { code: 4200 })
+      }
+    }
+  }
+}
+
+describe('delegated identities between replicas', () => {
+  it('a wallet session writes for its did:pkh; the creator\'s replica and a third one accept it; records name the wallet', async () => {
+    const wallet = walletProvider()
+    const alice = await peer()
+    const board = await alice.keyValue<string>('board', { writers: [alice.did, wallet.did] })
+    const identity = await walletSession(wallet, { databases: [board.address], expiresIn: 3_600_000 })
+    const app = await peer({ identity })
+    expect(app.user).toBe(wallet.did)
+    expect(app.did).toBe(identity.signer.did)
+    await connect(app, alice)
+    const mine = await app.keyValue<string>(board.address)
+    await mine.put('hello', 'from the wallet')
+    await waitFor(async () => (await board.get('hello')) === 'from the wallet', 'Alice to accept the wallet\'s write')
+    expect((await collect(board.entries())).find((r) => r.key === 'hello')?.writer).toBe(wallet.did)
+    const third = await peer()
+    await connect(third, alice)
+    const copy = await third.keyValue<string>(board.address)
+    await waitFor(async () => (await copy.get('hello')) === 'from the wallet', 'a third replica to accept it')
+  })
+
+  it('a session made by did-session (a client nobody here wrote) writes, as it is', async () => {
+    const account = privateKeyToAccount(generatePrivateKey())
+    const wallet = walletProvider(account)
+    const alice = await peer()
+    const board = await alice.keyValue<string>('did-session', { writers: [wallet.did] })
+    const accountId = await getAccountId(wallet as never, account.address)
+    const authMethod = await EthereumNodeAuth.getAuthMethod(wallet as never, accountId, 'app.example.com')
+    const session = await DIDSession.authorize(authMethod, { resources: [`didbase:${board.address}`], expiresInSecs: 3600 })
+    const app = await peer({ identity: await fromDidSession(session) })
+    expect(app.user).toBe(wallet.did)
+    expect(app.did).toBe(session.did.id)
+    await connect(app, alice)
+    await (await app.keyValue<string>(board.address)).put('k', 'via did-session')
+    await waitFor(async () => (await board.get('k')) === 'via did-session', 'Alice to accept the did-session write')
+  })
+
+  it('a phone gets a key delegated by the root device (no secret leaves either); once revoked, its writes are refused everywhere', async () => {
+    const rootKey = createDidKeyIdentity()
+    const root = await peer({ identity: rootKey })
+    const todos = await root.keyValue<string>('todos')
+    const phoneKey = createDidKeyIdentity()
+    // The phone sends its did:key; the root sends back a token.
+    const token = await delegateDevice(rootKey, phoneKey.did, { scope: [todos.address], expiresIn: 3_600_000 })
+    const phone = await peer({ identity: await delegatedIdentity(phoneKey, [token]) })
+    expect(phone.user).toBe(rootKey.did)
+    await connect(phone, root)
+    const phoneTodos = await phone.keyValue<string>(todos.address)
+    await phoneTodos.put('milk', 'from the phone')
+    await waitFor(async () => (await todos.get('milk')) === 'from the phone', 'the root to accept the phone\'s write')
+
+    await todos.revokeDevice(phoneKey.did)
+    await waitFor(async () => JSON.stringify(await phoneTodos.heads()) === JSON.stringify(await todos.heads()), 'the phone to hold the revocation')
+    await expect(phoneTodos.put('bread', 'after revocation')).rejects.toMatchObject({ name: 'AccessDeniedError', reason: 'device-revoked' })
+    // The phone's key, used outside didbase's write path, is refused on the replica.
+    const rejected: RejectedDetail[] = []
+    todos.addEventListener('entry:rejected', (e) => { rejected.push(e.detail) })
+    const before = await todos.heads()
+    const forged = await craftEntry({ address: todos.address, payload: { op: 'PUT', key: 'bread', value: 'pushed', at: Date.now() }, signer: phoneKey, claimedDid: rootKey.did, next: before, time: 99 })
+    await push(phone, root, todos.address, forged.bytes)
+    await waitFor(() => rejected.length > 0, 'the root to reject the revoked phone\'s entry')
+    expect(rejected[0]).toMatchObject({ hash: forged.hash, reason: 'device-revoked' })
+    expect(await todos.heads()).toEqual(before)
+    expect(await todos.get('milk')).toBe('from the phone')
+    expect(await raw(todos).log.has(forged.hash)).toBe(false)
+  })
+})
