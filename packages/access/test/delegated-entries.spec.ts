@@ -30,10 +30,10 @@ describe('delegated entries', () => {
     expect(await verdict(h.judge(rules), register)).toBe('accepted')
     // Without the session in its past, the same key is refused; so is another wallet's claim.
     const orphan = await h.write(session, { op: 'PUT', key: 'k', value: 'no session', at: Date.now() }, [], { as: user })
-    expect(await verdict(judge, orphan)).toBe('invalid-delegation')
+    expect(await verdict(judge, orphan)).toBe('signer-mismatch')
     const other = `did:pkh:eip155:1:${wallet.address.toLowerCase()}`
     const stolen = await h.write(session, { op: 'PUT', key: 'k', value: 'as another', at: Date.now() }, [register.hash], { as: other })
-    expect(await verdict(judge, stolen)).toBe('invalid-delegation')
+    expect(await verdict(judge, stolen)).toBe('signer-mismatch')
     const undated = await h.write(session, { op: 'PUT', key: 'k', value: 'no time' }, [register.hash], { as: user })
     expect(await verdict(judge, undated)).toBe('invalid-delegation')
     const late = await h.write(session, { op: 'PUT', key: 'k', value: 'after expiry', at: Date.now() + 7_200_000 }, [register.hash], { as: user })

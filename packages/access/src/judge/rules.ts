@@ -208,12 +208,15 @@ async function checkedDelegation (proof: unknown): Promise<Delegation | Denial> 
 async function delegationCheck (ctx: RuleContext, c: Candidate, state: AclState): Promise<Denial | undefined> {
   const session = c.op.kind === 'acl' && c.op.acl.action === 'session' ? c.op.acl : undefined
   if (c.signer === c.did) return session === undefined ? undefined : invalid('a delegated key registers its own session; this entry is signed by the DID itself')
+  const delegation = session !== undefined ? await checkedDelegation(session.proof) : state.sessions.get(`${c.did} ${c.signer}`)
+  if (delegation === undefined) {
+    // As before delegations existed: a key that is not the DID's own, with nothing that says it may speak for it.
+    return { reason: 'signer-mismatch', detail: `the entry is signed by ${c.signer}, not by ${c.did}'s own key, and no delegation from ${c.did} to that key is in its past` }
+  }
+  if ('reason' in delegation) return delegation
+  if (state.revokedDevices.has(`${c.did} ${c.signer}`)) return { reason: 'device-revoked', detail: `${c.did} took back the key ${c.signer} in this entry's past` }
   const at = c.op.kind === 'acl' ? c.op.acl.at : c.op.at
   if (at === undefined) return { reason: 'invalid-delegation', detail: 'a delegated entry carries its time (at), to be judged against its delegation' }
-  if (state.revokedDevices.has(`${c.did} ${c.signer}`)) return { reason: 'device-revoked', detail: `${c.did} took back the key ${c.signer} in this entry's past` }
-  const delegation = session !== undefined ? await checkedDelegation(session.proof) : state.sessions.get(`${c.did} ${c.signer}`)
-  if (delegation === undefined) return { reason: 'invalid-delegation', detail: `no delegation from ${c.did} to ${c.signer} in the entry's past (a delegated key registers one before it writes)` }
-  if ('reason' in delegation) return delegation
   return delegationDenial(delegation, { user: c.did, signer: c.signer, address: ctx.address, at })
 }
 
