@@ -5,7 +5,8 @@
 // the access check is included, since didbase's check verifies the signature itself.
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { createDidKeyIdentity, didAcl, didWriters, forgetCheckedSignatures, orbitIdentityLayer } from '@didbase/access'
+import { createDidKeyIdentity, didAcl, didWriters, forgetCheckedSignatures, orbitIdentityLayer, walletSession } from '@didbase/access'
+import { createDidbase } from '@didbase/sdk'
 import { createOrbitDB, Entry, IPFSAccessController } from '@orbitdb/core'
 
 export const POLICIES = [
@@ -66,5 +67,48 @@ export async function orbitdbCheck (h, n) {
   } finally {
     await writer.stop()
     await reader.stop()
+  }
+}
+
+/** An EIP-1193 provider over a viem local account: the signer a browser wallet uses. */
+async function benchWallet () {
+  const { generatePrivateKey, privateKeyToAccount } = await import('viem/accounts')
+  const account = privateKeyToAccount(generatePrivateKey())
+  return {
+    did: `did:pkh:eip155:1:${account.address.toLowerCase()}`,
+    request: async ({ method, params = [] }) => {
+      if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [account.address]
+      if (method === 'eth_chainId') return '0x1'
+      if (method === 'personal_sign') return account.signMessage({ message: { raw: params[0] } })
+      throw new Error(`unsupported ${method}`)
+    }
+  }
+}
+
+/**
+ * Entries from a wallet session (a CACAO delegating to a session key), judged by a fresh
+ * replica: µs for the first entry (the session, whose CACAO is verified: secp256k1 recovery)
+ * and per entry for the rest, next to the same database written by a DID's own key.
+ */
+export async function delegatedCheck (h, n) {
+  const wallet = await benchWallet()
+  const session = await createDidbase({ directory: join(h.directory, 'wallet-session'), identity: await walletSession(wallet), listen: [] })
+  try {
+    const mine = await session.keyValue(`access-delegated-${n}`, { writers: [wallet.did] })
+    for (let i = 0; i < n; i++) await mine.put(`k${i % HOT_KEYS}`, { n: i })
+    const entries = await oldestFirst(mine.db.log)
+    const replica = await didWriters()({ orbitdb: { ipfs: session.helia, identity: { id: 'bench-replica' } }, address: mine.db.access.address })
+    replica.bind(mine.address)
+    const { identities } = orbitIdentityLayer(createDidKeyIdentity())
+    forgetCheckedSignatures()
+    const check = async (entry) => {
+      if (!(await replica.canAppend(entry))) throw new Error('didbase refused its own delegated entry')
+      if (!(await Entry.verify(identities, entry))) throw new Error('didbase delegated entry did not verify')
+    }
+    const firstUs = await timePerEntry(entries.slice(0, 1), check)
+    const laterUs = await timePerEntry(entries.slice(1), check)
+    return { firstUs, laterUs }
+  } finally {
+    await session.close()
   }
 }

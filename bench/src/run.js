@@ -5,7 +5,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { didbaseCheck, orbitdbCheck, POLICIES } from './access.js'
+import { delegatedCheck, didbaseCheck, orbitdbCheck, POLICIES } from './access.js'
 import { catchUp, liveLag, localWrites, readsAndColdOpen, replicaRss } from './measures.js'
 import { schemaRates } from './schemas.js'
 import { closeHost, dirs, host, sides } from './sides.js'
@@ -93,10 +93,17 @@ try {
     const theirs = await orbitdbCheck(h, N)
     // Warm the JIT on didbase's side too, so the first policy measured is not penalised.
     for (const policy of POLICIES) await didbaseCheck(h, Math.min(N, 100), policy, 'warm-up')
+    let ownKey
     for (const policy of POLICIES) {
       const ours = await didbaseCheck(h, N, policy)
+      ownKey ??= ours
       row(`verification: ${policy.name} vs IPFSAccessController`, 'µs/entry', ours, theirs, false)
     }
+    progress('verification of a wallet session\'s entries (CACAO)…')
+    const delegated = await delegatedCheck(h, N)
+    row('verification: wallet session, first entry (its CACAO) vs IPFSAccessController', 'µs/entry', delegated.firstUs, theirs, false)
+    row('verification: wallet session, each later entry vs IPFSAccessController', 'µs/entry', delegated.laterUs, theirs, false)
+    row('verification: wallet session\'s later entries vs a DID\'s own key (fixed writers)', 'µs/entry', delegated.laterUs, ownKey, false)
   } finally {
     await closeHost(h)
   }
