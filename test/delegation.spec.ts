@@ -5,6 +5,7 @@
  * didbase's own and the real `did-session` package.
  */
 import { EthereumNodeAuth, getAccountId } from '@didtools/pkh-ethereum'
+import { aclPayload } from '@didbase/access'
 import { createDidKeyIdentity, delegatedIdentity, delegateDevice, type Eip1193Provider, fromDidSession, walletSession } from '@didbase/sdk'
 import type { RejectedDetail } from '@didbase/sdk'
 import type { Database } from '@orbitdb/core'
@@ -100,5 +101,44 @@ describe('delegated identities between replicas', () => {
     expect(await todos.heads()).toEqual(before)
     expect(await todos.get('milk')).toBe('from the phone')
     expect(await raw(todos).log.has(forged.hash)).toBe(false)
+  })
+
+  it('refuses, on the replica, sessions with an expired CACAO, one for another database, one changed after signing, one replayed by another key, and a chain too long; nothing changes there', async () => {
+    const wallet = walletProvider()
+    const alice = await peer()
+    const board = await alice.keyValue<string>('attacked', { writers: [alice.did, wallet.did] })
+    await board.put('k', 'honest')
+    const attacker = await peer()
+    await connect(attacker, alice)
+    const before = await board.heads()
+    const session = async (proof: unknown[], signer = createDidKeyIdentity()) => craftEntry({ address: board.address, payload: aclPayload({ action: 'session', proof: proof as never, at: Date.now() }), signer, claimedDid: wallet.did, next: before, time: 50 })
+    const expired = await walletSession(wallet, { databases: [board.address], expiresIn: -60_000 })
+    const elsewhere = await walletSession(wallet, { databases: ['/orbitdb/zdpuAnotherDatabase'] })
+    const good = await walletSession(wallet, { databases: [board.address] })
+    const cacao = good.proof[0] as { p: Record<string, unknown> }
+    const widened = { ...cacao, p: { ...cacao.p, resources: ['didbase:*'] } }
+    const root = createDidKeyIdentity()
+    const keys = [root, createDidKeyIdentity(), createDidKeyIdentity(), createDidKeyIdentity(), createDidKeyIdentity()]
+    const long = await Promise.all(keys.slice(0, 4).map(async (k, i) => delegateDevice(k, (keys[i + 1] as typeof k).did)))
+    const attacks = {
+      expired: await session([...expired.proof], expired.signer),
+      elsewhere: await session([...elsewhere.proof], elsewhere.signer),
+      widened: await session([widened], good.signer),
+      replayed: await session([...good.proof]),
+      tooLong: await session(long, keys[4])
+    }
+    const rejected: RejectedDetail[] = []
+    board.addEventListener('entry:rejected', (e) => { rejected.push(e.detail) })
+    for (const attack of Object.values(attacks)) await push(attacker, alice, board.address, attack.bytes)
+    await waitFor(() => rejected.length === 5, 'Alice to reject the five sessions')
+    expect(Object.fromEntries(rejected.map((r) => [r.hash, r.reason]))).toEqual({
+      [attacks.expired.hash]: 'delegation-expired',
+      [attacks.elsewhere.hash]: 'invalid-delegation',
+      [attacks.widened.hash]: 'invalid-delegation',
+      [attacks.replayed.hash]: 'invalid-delegation',
+      [attacks.tooLong.hash]: 'invalid-delegation'
+    })
+    expect(await board.heads()).toEqual(before)
+    expect(await board.get('k')).toBe('honest')
   })
 })
