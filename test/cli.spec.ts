@@ -92,6 +92,26 @@ describe('didbase CLI', () => {
     expect(unknownRole.stderr).toContain('use admin, writer or reader')
   })
 
+  it('device add / use / list / revoke: a phone\'s key writes for the root DID until revoked; id shows both', async () => {
+    const [rootDir, phoneDir] = [await tempDir(), await tempDir()]
+    const root = JSON.parse((await didbase(rootDir, 'init', '--json')).stdout) as { did: string }
+    const phone = JSON.parse((await didbase(phoneDir, 'init', '--json')).stdout) as { did: string }
+    const added = JSON.parse((await didbase(rootDir, 'device', 'add', phone.did, '--expires', '2h', '--json')).stdout) as { token: string, expiresAt: number }
+    expect(JSON.parse((await didbase(rootDir, 'device', 'list', '--json')).stdout)).toMatchObject([{ did: phone.did, scope: ['*'] }])
+    expect((await didbase(phoneDir, 'device', 'use', added.token)).code).toBe(0)
+    expect(JSON.parse((await didbase(phoneDir, 'id', '--json')).stdout)).toEqual({ user: root.did, did: phone.did })
+    const { stdout: address } = await didbase(phoneDir, 'create', 'keyvalue', 'todos')
+    expect((await didbase(phoneDir, 'put', address, 'milk', '"from the phone"')).code).toBe(0)
+    const rows = JSON.parse((await didbase(phoneDir, 'list', address, '--json')).stdout) as Array<{ key: string, writer: string }>
+    expect(rows).toEqual([expect.objectContaining({ key: 'milk', writer: root.did })])
+    expect((await didbase(phoneDir, 'device', 'revoke', address, phone.did)).code).toBe(0)
+    const refused = await didbase(phoneDir, 'put', address, 'bread', '"after"', '--json')
+    expect(refused.code).toBe(2)
+    expect(JSON.parse(refused.stderr)).toMatchObject({ error: 'AccessDeniedError', reason: 'device-revoked' })
+    // A token for another key is refused before it is saved.
+    expect((await didbase(rootDir, 'device', 'use', added.token)).code).toBe(2)
+  })
+
   it('event logs: add and list; usage errors exit 1 and say what to do', async () => {
     const dir = await tempDir()
     const { stdout: address } = await didbase(dir, 'create', 'events', 'journal')

@@ -11,7 +11,12 @@ import { UsageError } from './errors.js'
 export const USAGE = `didbase <command> [options]
 
   init                                   create the identity in --dir (or show it)
-  id                                     show the identity's DID
+  id                                     show the user DID, and the device key when it is delegated
+  device add <did:key> [--expires 30d] [--scope address,...]   on the root: let a device key write
+                                         for this DID; prints a token for the device
+  device use <token>                     on the device: write for the user that delegated to this key
+  device list                            devices this root delegated to
+  device revoke <address> <did:key>      take a device key back in a database
   create <keyvalue|documents|events> <name> [--schema file.ipldsch --root Type] [--writers did,...] [--acl] [--ownership]
                                          [--private [--readers did,...]]  values only members read (with --acl,
                                          admins grant and revoke readers; every revocation rotates the key)
@@ -34,7 +39,7 @@ export const USAGE = `didbase <command> [options]
                                          for browsers
 
 options: --dir <path> (default ./.didbase)  --peer <multiaddr> (fetch from this peer)  --json  --help
-exit codes: 0 done, 1 bad usage, 2 refused (access, schema, invite, value, pin), 3 not found, 4 other`
+exit codes: 0 done, 1 bad usage, 2 refused (access, schema, invite, delegation, value, pin), 3 not found, 4 other`
 
 export const DEFAULT_DIR = './.didbase'
 
@@ -50,8 +55,9 @@ const OPTIONS = {
   private: { type: 'boolean', default: false },
   readers: { type: 'string' },
   role: { type: 'string', default: 'writer' },
-  expires: { type: 'string', default: '7d' },
+  expires: { type: 'string' },
   peer: { type: 'string' },
+  scope: { type: 'string' },
   listen: { type: 'string' },
   serve: { type: 'string' },
   creators: { type: 'string' },
@@ -102,6 +108,10 @@ export type Command =
   | { name: 'query', address: string, match: Record<string, unknown> }
   | { name: 'grant' | 'revoke', address: string, role: Role, did: string }
   | { name: 'rotate-key', address: string }
+  | { name: 'device-add', did: string, expiresIn: number, scope?: string[] }
+  | { name: 'device-use', token: string }
+  | { name: 'device-list' }
+  | { name: 'device-revoke', address: string, did: string }
   | { name: 'invite', address: string, did: string, role: Role, expiresIn: number }
   | { name: 'accept', token: string }
   | { name: 'sync' | 'pin', address: string, peer: string }
@@ -156,9 +166,21 @@ export async function parseCommand ({ flags, positionals }: CommandLine): Promis
       return { name, address: arg(1, 'address'), role: role(arg(2, 'admin|writer|reader')), did: arg(3, 'did') }
     case 'rotate-key':
       return { name, address: arg(1, 'address') }
+    case 'device': {
+      const sub = arg(1, 'add|use|list|revoke')
+      if (sub === 'add') {
+        const did = arg(2, 'did:key')
+        if (!did.startsWith('did:key:')) throw new UsageError('device add takes the device\'s did:key (run didbase id on the device)')
+        return { name: 'device-add', did, expiresIn: duration(flags.expires ?? '30d'), ...(flags.scope !== undefined ? { scope: list(flags.scope) } : {}) }
+      }
+      if (sub === 'use') return { name: 'device-use', token: arg(2, 'token') }
+      if (sub === 'list') return { name: 'device-list' }
+      if (sub === 'revoke') return { name: 'device-revoke', address: arg(2, 'address'), did: arg(3, 'did:key') }
+      throw new UsageError(`unknown device command ${sub}; use add, use, list or revoke`)
+    }
     case 'invite': {
       const [address, did] = [arg(1, 'address'), arg(2, 'did')]
-      return { name, address, did, role: role(flags.role), expiresIn: duration(flags.expires) }
+      return { name, address, did, role: role(flags.role), expiresIn: duration(flags.expires ?? '7d') }
     }
     case 'accept':
       return { name, token: arg(1, 'token') }

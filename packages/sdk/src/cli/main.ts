@@ -2,7 +2,7 @@
  * The `didbase` command. Each command starts a node on the data directory (`--dir`, default
  * `./.didbase`), does one thing, and stops. `--json` prints machine-readable output.
  *
- * Exit codes: 0 done; 1 bad usage; 2 refused (access, schema, invalid value or invite);
+ * Exit codes: 0 done; 1 bad usage; 2 refused (access, schema, invalid value, invite or delegation);
  * 3 not found (no identity, unknown database or key); 4 anything else.
  *
  * `--help`, `init`, `id` and every usage error load no networking code: the command line is
@@ -11,13 +11,13 @@
  */
 import * as nodeModule from 'node:module'
 import { type CommandLine, parseCommand, parseCommandLine, USAGE } from './args.js'
-import { id, init } from './local.js'
+import { deviceList, id, init } from './local.js'
 
 /** Node 22 keeps compiled code between runs (in the OS temporary directory): a command that starts a node loads the libp2p stack a few hundred ms faster. */
 const { enableCompileCache } = nodeModule as { enableCompileCache?: () => unknown }
 
 const USAGE_ERRORS = new Set(['UsageError', 'InvalidAddressError', 'ConfigError'])
-const REFUSED = new Set(['AccessDeniedError', 'SchemaValidationError', 'InvalidValueError', 'InvalidInviteError', 'InviteExpiredError', 'InvalidDidError', 'WrongDatabaseTypeError', 'ClosedError', 'PinRefusedError'])
+const REFUSED = new Set(['AccessDeniedError', 'InvalidDelegationError', 'SchemaValidationError', 'InvalidValueError', 'InvalidInviteError', 'InviteExpiredError', 'InvalidDidError', 'WrongDatabaseTypeError', 'ClosedError', 'PinRefusedError'])
 const NOT_FOUND = new Set(['NotFoundError', 'UnknownDatabaseError', 'UnsupportedDatabaseError'])
 
 function exitCode (name: string): number {
@@ -37,6 +37,8 @@ async function main (cli: CommandLine): Promise<void> {
       return init(cli)
     case 'id':
       return id(cli)
+    case 'device-list':
+      return deviceList(cli)
     default: {
       enableCompileCache?.()
       const { runNetworkCommand } = await import('./network.js')

@@ -2,9 +2,10 @@
  * The commands that start a node on the data directory: each starts one, does one thing and
  * stops. Loaded only once the command line is known to be right (see args.ts).
  */
-import { decodeInvite } from '@didbase/access'
+import { decodeInvite, delegatedIdentity, delegateDevice, type DidIdentity, loadOrCreateIdentity } from '@didbase/access'
 import { DEFAULT_OPEN_TIMEOUT } from '../databases/open.js'
 import { createDidbase, type Didbase } from '../didbase.js'
+import { readDelegation, recordDevice, writeDelegation } from './delegation-file.js'
 import type { DocumentsDatabase } from '../databases/documents.js'
 import type { EventLogDatabase } from '../databases/eventlog.js'
 import type { KeyValueDatabase } from '../databases/keyvalue.js'
@@ -22,10 +23,17 @@ export type NetworkCommand = Exclude<Command, { name: 'help' | 'init' | 'id' }>
  * with --peer, the peer is a bootstrap peer given time to send what is missing, unless the
  * command dials it itself (`dials`).
  */
+/** This directory's identity: its key, acting for the user in `delegation.json` when there is one. */
+async function identityOf (dir: string): Promise<DidIdentity> {
+  const key = await loadOrCreateIdentity(dir)
+  const delegation = await readDelegation(dir)
+  return delegation === undefined ? key : delegatedIdentity(key, delegation.proof)
+}
+
 async function withNode<T> (cli: CommandLine, run: (didbase: Didbase) => Promise<T>, dials = false): Promise<T> {
   const peer = cli.flags.peer
   const bootstrap = peer !== undefined && !dials ? { bootstrap: [peer] } : {}
-  const didbase = await createDidbase({ directory: cli.dir, listen: [], ...bootstrap, openTimeout: peer !== undefined ? DEFAULT_OPEN_TIMEOUT : 3_000 })
+  const didbase = await createDidbase({ directory: cli.dir, identity: await identityOf(cli.dir), listen: [], ...bootstrap, openTimeout: peer !== undefined ? DEFAULT_OPEN_TIMEOUT : 3_000 })
   try {
     return await run(didbase)
   } finally {
@@ -105,6 +113,27 @@ export async function runNetworkCommand (command: NetworkCommand, cli: CommandLi
     case 'revoke': {
       const { address, role, did } = command
       const hash = await withDatabase(cli, address, async (db) => (command.name === 'grant' ? db.grant(role, did) : db.revoke(role, did)))
+      print(cli, hash, { hash })
+      return
+    }
+    case 'device-add': {
+      const root = await identityOf(cli.dir)
+      const expiresAt = Date.now() + command.expiresIn
+      const scope = command.scope ?? ['*']
+      const token = await delegateDevice(root, command.did, { expiresIn: command.expiresIn, scope })
+      await recordDevice(cli.dir, { did: command.did, expiresAt, scope, issuedAt: Date.now() })
+      print(cli, `${token}\n(on the device: didbase device use <token>)`, { token, did: command.did, expiresAt, scope })
+      return
+    }
+    case 'device-use': {
+      const key = await loadOrCreateIdentity(cli.dir)
+      const identity = await delegatedIdentity(key, [command.token])
+      await writeDelegation(cli.dir, { user: identity.did, proof: [...identity.proof] })
+      print(cli, `${key.did} now writes for ${identity.did}, until ${new Date(identity.expiresAt).toISOString()}`, { user: identity.did, did: key.did, expiresAt: identity.expiresAt })
+      return
+    }
+    case 'device-revoke': {
+      const hash = await withDatabase(cli, command.address, async (db) => db.revokeDevice(command.did))
       print(cli, hash, { hash })
       return
     }
