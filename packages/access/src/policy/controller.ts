@@ -182,6 +182,8 @@ async function privateFor (policy: PolicyBlock, readers: readonly string[]): Pro
   if (policy.writers.includes('*')) throw new InvalidPolicyError('a private database names its writers; "*" cannot hold a key')
   const sortedReaders = normalise([...readers], 'readers', false, true)
   const members = genesisMembers(policy, sortedReaders)
+  const keyless = members.find((d) => !d.startsWith('did:key:'))
+  if (keyless !== undefined) throw new InvalidPolicyError(`a private database wraps its keys to each member's did:key; ${keyless} has no key agreement key (wallet accounts cannot be members of private databases yet)`)
   const share = await shareKey(newKey(), members, POLICY_SHARE)
   return { ...policy, private: { readers: sortedReaders, share } }
 }

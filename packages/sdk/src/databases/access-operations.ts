@@ -107,6 +107,7 @@ export class AccessOperations {
     this.#assertRole(role)
     const ring = this.#keyring
     if (ring !== undefined && did === '*') throw new InvalidValueError('a private database names its members: "*" cannot hold its key')
+    if (ring !== undefined && action === 'grant' && !did.startsWith('did:key:')) throw new InvalidValueError(`a private database wraps its keys to each member's did:key; ${did} has none (wallet accounts cannot be members of private databases yet)`)
     if (!(did === '*' && role === 'writer')) Did.parse(did)
     if (ring === undefined) return this.#acl({ action, role, did, at: Date.now() }, options)
     // A grant hands the new member the current keys; a revocation starts a new epoch for everyone else.
