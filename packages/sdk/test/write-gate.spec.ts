@@ -6,7 +6,7 @@ import { WriteGate } from '../src/databases/write-gate.js'
 function gate (check: AccessPolicy['check']): { gate: WriteGate, appended: number[] } {
   const appended: number[] = []
   const policy = { mutable: true, ownership: false, check } as unknown as AccessPolicy
-  return { gate: new WriteGate({ did: 'did:key:z6Mkwriter', address: '/orbitdb/zdpuGate', policy, heads: async () => [], closed: () => false }), appended }
+  return { gate: new WriteGate({ did: 'did:key:z6Mkwriter', signer: 'did:key:z6Mkwriter', address: '/orbitdb/zdpuGate', policy, heads: async () => [], closed: () => false }), appended }
 }
 
 describe('WriteGate', () => {

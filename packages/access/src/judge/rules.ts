@@ -222,7 +222,7 @@ async function delegationCheck (ctx: RuleContext, c: Candidate, state: AclState)
 
 const ACL_RULES: AclRules = {
   /** Register a delegated key: its delegation was checked by `delegationCheck`; its user must be allowed to write. */
-  session: async (ctx, c, acl, state) => {
+  session: async (_ctx, c, acl, state) => {
     if (!state.admins.has(c.did) && !state.writers.has('*') && !state.writers.has(c.did)) return { reason: 'not-a-writer', detail: `${c.did} may not write here, so it has no key to delegate to` }
     const delegation = await checkedDelegation(acl.proof)
     return 'reason' in delegation ? delegation : { actor: c.did, session: delegation }
