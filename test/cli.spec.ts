@@ -32,7 +32,10 @@ describe('didbase CLI', () => {
     const forbid = ['--import', fileURLToPath(new URL('./fixtures/forbid-network-modules.js', import.meta.url))]
     expect(await didbaseOnNode(forbid, dir, '--help')).toMatchObject({ code: 0, stdout: expect.stringContaining('didbase <command>') })
     const { stdout: did } = await didbaseOnNode(forbid, dir, 'init', '--json')
-    expect(await didbaseOnNode(forbid, dir, 'id', '--json')).toMatchObject({ code: 0, stdout: did })
+    const shown = await didbaseOnNode(forbid, dir, 'id', '--json')
+    expect(shown.code).toBe(0)
+    const { did: created } = JSON.parse(did) as { did: string }
+    expect(JSON.parse(shown.stdout)).toEqual({ user: created, did: created })
     for (const usage of [['frobnicate'], ['put', '/orbitdb/x', 'k'], ['add', '/orbitdb/x', 'not json'], ['sync', '/orbitdb/x'], ['invite', '/orbitdb/x', 'did:key:z', '--expires', 'soon'], ['--bogus']]) {
       const run = await didbaseOnNode(forbid, dir, ...usage)
       expect(run.code, usage.join(' ')).toBe(1)

@@ -1,9 +1,11 @@
 /**
- * One user, two devices, one todo list. The laptop creates the list, the phone syncs it,
- * goes offline, both change the list while apart, the phone restarts from its own data
- * directory, reconnects, and the two converge.
+ * One user, two devices, one todo list. The laptop holds the user's root key and delegates
+ * to the phone's own key (no secret leaves either device). The laptop creates the list, the
+ * phone syncs it, goes offline, both change the list while apart, the phone restarts from
+ * its own data directory, reconnects, and the two converge. Then the phone is lost: the
+ * laptop revokes its key, and the phone's later writes are refused everywhere.
  */
-import { createDidbase, createDidKeyIdentity, type Didbase, type DidIdentity } from '@didbase/sdk'
+import { createDidbase, createDidKeyIdentity, type Didbase, type DidIdentity, type DidKeyIdentity, delegatedIdentity, delegateDevice } from '@didbase/sdk'
 import { formatList, readList, Todo, type TodoItem, type TodoList } from './todo.ts'
 import { until } from './wait.ts'
 
@@ -12,8 +14,10 @@ export interface SharedTodoOptions {
   laptopDirectory: string
   /** The phone's data directory. Kept across the phone's restart. */
   phoneDirectory: string
-  /** The user's identity, shared by both devices. Default: a new `did:key`. */
+  /** The user's root identity, kept on the laptop. Default: a new `did:key`. */
   identity?: DidIdentity
+  /** The phone's own key, kept on the phone. Default: a new `did:key`. */
+  phoneKey?: DidKeyIdentity
   /** Receives the story, one line at a time. Default: silent. */
   log?: (line: string) => void
   /** How long to wait for each sync, in ms. Default 30 000. */
@@ -21,8 +25,12 @@ export interface SharedTodoOptions {
 }
 
 export interface SharedTodoResult {
-  /** The user's DID: both devices sign as it. */
+  /** The user's DID: both devices write for it (every todo's writer). */
   did: string
+  /** The phone's key: it signs the phone's entries, delegated by the user's root key. */
+  phoneDid: string
+  /** Why the phone's write after its key was revoked was refused (the error's name and reason). */
+  afterRevocation: { name: string, reason?: string }
   /** The list's address (it commits to the schema and to the writer, the user's DID). */
   address: string
   /** What the phone had once it first synced with the laptop. */
@@ -31,7 +39,7 @@ export interface SharedTodoResult {
   phoneAfterRestart: TodoItem[]
   /** The laptop's list while the phone was away, after its own changes. */
   laptopWhileApart: TodoItem[]
-  /** The final lists, once both devices hold the same log. */
+  /** The lists once both devices hold the same log (before the phone is revoked). */
   laptop: TodoItem[]
   phone: TodoItem[]
   /** The final heads (latest entry hashes) of each device's log: equal heads, equal logs. */
@@ -46,13 +54,18 @@ export async function runSharedTodo (options: SharedTodoOptions): Promise<Shared
   const say = (who: string, text: string): void => log(`${who.padEnd(7)} ${text}`)
   const timeout = options.syncTimeout ?? 30_000
 
-  // Created once; a real app keeps its seed in each device's keystore and passes it here.
+  // Each device has its own key, made once and kept in its keystore; a real app passes it here.
   const identity = options.identity ?? createDidKeyIdentity()
-  say('user', `is ${identity.did}`)
+  const phoneKey = options.phoneKey ?? createDidKeyIdentity()
+  say('user', `is ${identity.did} (its root key stays on the laptop)`)
+  // The phone shows its DID (a QR code, say); the laptop signs a delegation and sends it back.
+  const delegation = await delegateDevice(identity, phoneKey.did, { expiresIn: 30 * 24 * 3600_000 })
+  const phoneIdentity = await delegatedIdentity(phoneKey, [delegation])
+  say('phone', `has its own key ${phoneKey.did}, delegated by the laptop`)
 
   const nodes = new Set<Didbase>()
-  const start = async (directory: string): Promise<Didbase> => {
-    const node = await createDidbase({ identity, directory, listen: LISTEN })
+  const start = async (directory: string, as: DidIdentity = identity): Promise<Didbase> => {
+    const node = await createDidbase({ identity: as, directory, listen: LISTEN })
     nodes.add(node)
     return node
   }
@@ -63,14 +76,14 @@ export async function runSharedTodo (options: SharedTodoOptions): Promise<Shared
 
   try {
     const laptop = await start(options.laptopDirectory)
-    // Default policy: only the creator's DID may write. Both devices are that DID, so the
-    // phone may write too, with no invite or grant.
+    // Default policy: only the creator's DID may write. The phone writes for that DID, with
+    // its own key and the delegation, so it needs no invite or grant.
     const onLaptop = await laptop.keyValue('todos', { schema: Todo })
     await onLaptop.put('milk', { title: 'Buy milk', done: false })
     await onLaptop.put('docs', { title: 'Write docs', done: false })
     say('laptop', `created the list: ${formatList(await readList(onLaptop))}`)
 
-    let phone = await start(options.phoneDirectory)
+    let phone = await start(options.phoneDirectory, phoneIdentity)
     await phone.dial(laptop.multiaddrs[0]!)
     let onPhone = await phone.keyValue(onLaptop.address, { schema: Todo })
     await until('the phone\'s first sync', async () => sameLog(onLaptop, onPhone), [onPhone], timeout)
@@ -86,8 +99,8 @@ export async function runSharedTodo (options: SharedTodoOptions): Promise<Shared
     const laptopWhileApart = await readList(onLaptop)
     say('laptop', `ticked milk and added eggs: ${formatList(laptopWhileApart)}`)
 
-    // Same directory, same identity: the list opens from disk, with no peer to ask.
-    phone = await start(options.phoneDirectory)
+    // Same directory, same key: the list opens from disk, with no peer to ask.
+    phone = await start(options.phoneDirectory, phoneIdentity)
     onPhone = await phone.keyValue(onLaptop.address, { schema: Todo })
     const phoneAfterRestart = await readList(onPhone)
     say('phone', `restarted offline, read from its disk: ${formatList(phoneAfterRestart)}`)
@@ -100,15 +113,33 @@ export async function runSharedTodo (options: SharedTodoOptions): Promise<Shared
     say('phone', 'reconnected to the laptop')
     await until('both devices to converge', async () => sameLog(onLaptop, onPhone), [onLaptop, onPhone], timeout)
 
+    const laptop2 = await readList(onLaptop)
+    const phone2 = await readList(onPhone)
+    const heads = { laptop: await onLaptop.heads(), phone: await onPhone.heads() }
+
+    // The phone is lost: the laptop takes its key back. What the phone writes on top of that is refused.
+    await onLaptop.revokeDevice(phoneKey.did)
+    say('laptop', 'revoked the lost phone\'s key')
+    await until('the phone to receive the revocation', async () => JSON.stringify(await onPhone.heads()) === JSON.stringify(await onLaptop.heads()), [onPhone], timeout)
+    let afterRevocation: { name: string, reason?: string } = { name: 'none' }
+    try {
+      await onPhone.put('thief', { title: 'Written by whoever has the phone', done: false })
+    } catch (err) {
+      afterRevocation = { name: (err as Error).name, reason: (err as { reason?: string }).reason }
+    }
+    say('phone', `tried to write after the revocation: ${afterRevocation.name} (${afterRevocation.reason ?? 'no reason'})`)
+
     const result: SharedTodoResult = {
       did: identity.did,
+      phoneDid: phoneKey.did,
+      afterRevocation,
       address: onLaptop.address,
       phoneFirstSync,
       phoneAfterRestart,
       laptopWhileApart,
-      laptop: await readList(onLaptop),
-      phone: await readList(onPhone),
-      heads: { laptop: await onLaptop.heads(), phone: await onPhone.heads() }
+      laptop: laptop2,
+      phone: phone2,
+      heads
     }
     say('laptop', `has ${formatList(result.laptop)}`)
     say('phone', `has ${formatList(result.phone)}`)

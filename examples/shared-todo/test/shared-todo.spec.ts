@@ -22,14 +22,17 @@ afterEach(async () => {
 })
 
 describe('shared-todo', () => {
-  it('two devices of one DID change the list apart, and converge after the phone restarts and reconnects', async () => {
+  it('two devices of one user (the phone with its own delegated key) change the list apart, converge, and the lost phone is refused once revoked', async () => {
     const identity = createDidKeyIdentity()
+    const phoneKey = createDidKeyIdentity()
     const lines: string[] = []
     const phoneDirectory = join(root, 'phone')
-    const result = await runSharedTodo({ laptopDirectory: join(root, 'laptop'), phoneDirectory, identity, log: (line) => lines.push(line), syncTimeout: 10_000 })
+    const result = await runSharedTodo({ laptopDirectory: join(root, 'laptop'), phoneDirectory, identity, phoneKey, log: (line) => lines.push(line), syncTimeout: 10_000 })
     const by = identity.did
 
     expect(result.did).toBe(identity.did)
+    expect(result.phoneDid).toBe(phoneKey.did)
+    expect(result.afterRevocation).toEqual({ name: 'AccessDeniedError', reason: 'device-revoked' })
     expect(result.phoneFirstSync).toEqual([
       { id: 'docs', title: 'Write docs', done: false, writer: by },
       { id: 'milk', title: 'Buy milk', done: false, writer: by }
@@ -49,12 +52,12 @@ describe('shared-todo', () => {
     expect(result.heads.phone).toEqual(result.heads.laptop)
     expect(lines.some((line) => line.includes('restarted offline'))).toBe(true)
 
-    // The phone's directory keeps the converged list: a new node on it reads it offline.
-    const phone = await createDidbase({ identity, directory: phoneDirectory })
+    // The phone's directory keeps the converged list: a new node on it reads it offline,
+    // and nothing the phone tried after its revocation is in it.
+    const phone = await createDidbase({ identity: phoneKey, directory: phoneDirectory })
     try {
       const list = await phone.keyValue(result.address, { schema: Todo })
       expect(await readList(list)).toEqual(converged)
-      expect(await list.heads()).toEqual(result.heads.phone)
     } finally {
       await phone.close()
     }
@@ -67,6 +70,7 @@ describe('shared-todo', () => {
     expect(stdout).toMatch(/phone +restarted offline, read from its disk: \[ \] Write docs, \[ \] Buy milk/)
     expect(stdout).toMatch(/laptop +has \[ \] Buy bread, \[x\] Write docs, \[ \] Buy eggs, \[x\] Buy milk/)
     expect(stdout).toMatch(/phone +has \[ \] Buy bread, \[x\] Write docs, \[ \] Buy eggs, \[x\] Buy milk/)
+    expect(stdout).toMatch(/phone +tried to write after the revocation: AccessDeniedError \(device-revoked\)/)
     expect(stdout).toMatch(/done +laptop and phone hold the same log: true/)
     expect(stderr).toBe('')
   })

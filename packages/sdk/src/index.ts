@@ -19,6 +19,7 @@
 export {
   type Did,
   type DidIdentity,
+  type DidKeyIdentity,
   createDeviceIdentity,
   createDidKeyIdentity,
   delegateDevice,

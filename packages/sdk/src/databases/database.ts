@@ -255,6 +255,15 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return this.#replication.whenSynced(options)
   }
 
+  /**
+   * The did:key that signed the entry `hash`: its `writer` itself, or the session or device
+   * key the writer delegated to. Undefined when this replica does not hold the entry.
+   */
+  async signerOf (hash: string): Promise<string | undefined> {
+    const entry = await this.db.log.get(hash)
+    return entry === undefined ? undefined : `did:key:${entry.key}`
+  }
+
   /** Number of entries in the local copy of the log. */
   async size (): Promise<number> {
     let n = 0
