@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { aclPayload, createDidKeyIdentity, type DidKeyIdentity, epochField, epochLabel, GENESIS_EPOCH, type Keyring, openSealed, seal } from '@didbase/access'
-import type { KeyValueDatabase, RejectedDetail, UnreadableDetail } from '@didbase/sdk'
+import { delegatedIdentity, delegateDevice, type KeyValueDatabase, type RejectedDetail, type UnreadableDetail } from '@didbase/sdk'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { describe, expect, it } from 'vitest'
@@ -165,5 +165,33 @@ describe('private database with an ACL', () => {
     })
     expect(await team.heads()).toEqual(before)
     expect(await team.get('k')).toBe('v')
+  })
+})
+
+describe('private database with delegated devices', () => {
+  it('a member\'s phone (a delegated key) is handed the keys by an admin and reads and writes; once the phone is revoked, what follows is sealed without it', async () => {
+    const aliceKey = createDidKeyIdentity()
+    const alice = await peer({ identity: aliceKey })
+    const team = await alice.keyValue<string>('devices', { acl: true, private: true })
+    await team.put('before', 'MARKER-before')
+    const phoneKey = createDidKeyIdentity()
+    const phone = await peer({ identity: await delegatedIdentity(phoneKey, [await delegateDevice(aliceKey, phoneKey.did)]) })
+    await connect(phone, alice)
+    const onPhone = await phone.keyValue<string>(team.address)
+    // The phone registers its delegation; Alice's node sees a member's device without the key and shares it.
+    await waitFor(async () => (await once(onPhone, 'before')) === 'MARKER-before', 'the phone to be handed the key and read')
+    await onPhone.put('from-phone', 'written on the phone')
+    await waitFor(async () => (await team.get('from-phone')) === 'written on the phone', 'Alice to read the phone\'s write')
+
+    await team.revokeDevice(phoneKey.did)
+    const afterHash = await team.put('after', 'MARKER-after')
+    await waitFor(async () => sameHeads(onPhone, team), 'the phone to hold the revocation')
+    const unreadable: UnreadableDetail[] = []
+    onPhone.addEventListener('entry:unreadable', (e) => { unreadable.push(e.detail) })
+    expect(await onPhone.get('after')).toBeUndefined()
+    expect(unreadable).toEqual([expect.objectContaining({ hash: afterHash, reason: 'no-key' })])
+    expect(await onPhone.get('before')).toBe('MARKER-before')
+    await expect(onPhone.put('again', 'no')).rejects.toMatchObject({ name: 'AccessDeniedError', reason: 'device-revoked' })
+    expect((await team.membersLackingKeys()).size).toBe(0)
   })
 })

@@ -14,6 +14,7 @@ import { epochField } from '../src/private/sealed-value.js'
 import { newKey, open, seal } from '../src/private/sealed.js'
 import { GENESIS_EPOCH } from '../src/private/share-shape.js'
 import { ACL_TYPE, type PrivateField, policyBlock, WRITERS_TYPE } from '../src/policy/policy-block.js'
+import { createDeviceDelegation } from '../src/delegation/device.js'
 import { History, verdict } from './history.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -176,6 +177,19 @@ describe('private database with an ACL', () => {
     const own = await sealedPut(h, author, ring(carol), carol, 'blinded-other', 'carol', [mine.hash])
     expect(await verdict(owned, theirs)).toBe('not-the-owner')
     expect(await verdict(owned, own)).toBe('accepted')
+  })
+
+  it('a member\'s registered device may be handed keys, an unregistered key may not; revoking a device needs a new key', async () => {
+    const { h, author, ring, rules } = await database()
+    const aliceRing = ring(alice)
+    const phone = createDidKeyIdentity()
+    const register = await accepted(author, h.acl(phone, { action: 'session', at: Date.now(), proof: [await createDeviceDelegation(bob, phone.did)] }, [], { as: bob.did }))
+    const fresh = h.judge(rules)
+    expect(await verdict(fresh, await h.acl(alice, { action: 'share', keys: await aliceRing.sharesFor([phone.did], [GENESIS_EPOCH]) }, [register.hash]))).toBe('accepted')
+    expect(await verdict(fresh, await h.acl(alice, { action: 'share', keys: await aliceRing.sharesFor([phone.did], [GENESIS_EPOCH]) }, []))).toBe('invalid-operation')
+    expect(await verdict(fresh, await h.acl(bob, { action: 'revoke-device', did: phone.did, at: Date.now() }, [register.hash]))).toBe('invalid-operation')
+    const rekey = await ring(bob).rekey([alice.did, bob.did], [GENESIS_EPOCH])
+    expect(await verdict(fresh, await h.acl(bob, { action: 'revoke-device', did: phone.did, at: Date.now(), rekey }, [register.hash]))).toBe('accepted')
   })
 
   it('readers and key operations are refused in a database that is not private', async () => {

@@ -4,7 +4,7 @@
  * checks for data. Every input is the entry and its past, so every replica agrees.
  */
 import type { Schema } from '@didbase/schemas'
-import { type AclEffect, type AclFold, type AclOpFacts, type AclSet, type AclSets, type AclState, type DeliveredKey, type Genesis, membersOf, membersWithout } from '../policy/acl-state.js'
+import { type AclEffect, type AclFold, type AclOpFacts, type AclSet, type AclSets, type AclState, type DeliveredKey, type Genesis, memberDevices, membersOf, membersWithout } from '../policy/acl-state.js'
 import type { RejectionReason } from '../errors.js'
 import { verifyInvite } from '../invite/invite.js'
 import type { AclOperation, Operation } from '../policy/operations.js'
@@ -122,7 +122,8 @@ const invalid = (detail: string): Denial => ({ reason: 'invalid-operation', deta
 
 /** Shares of epoch keys for `to` alone, of epochs that exist in the past (`current`: exactly the current ones). */
 function checkShares (ctx: RuleContext, keys: readonly EpochShare[], to: readonly string[] | undefined, state: AclState, past: AclSet, current: boolean): CarriedShare[] | Denial {
-  const members = membersOf(state)
+  // Members, and the device keys they delegated to and still stand by.
+  const members = [...membersOf(state), ...memberDevices(state)]
   const out: CarriedShare[] = []
   for (const { epoch, share } of keys) {
     const recipients = recipientsOf(share)
@@ -222,13 +223,26 @@ async function delegationCheck (ctx: RuleContext, c: Candidate, state: AclState)
 
 const ACL_RULES: AclRules = {
   /** Register a delegated key: its delegation was checked by `delegationCheck`; its user must be allowed to write. */
-  session: async (_ctx, c, acl, state) => {
-    if (!state.admins.has(c.did) && !state.writers.has('*') && !state.writers.has(c.did)) return { reason: 'not-a-writer', detail: `${c.did} may not write here, so it has no key to delegate to` }
+  session: async (ctx, c, acl, state) => {
+    // A reader of a private database registers its device too: that is how the device is handed the keys.
+    const reader = ctx.rules.private === true && state.readers.has(c.did)
+    if (!reader && !state.admins.has(c.did) && !state.writers.has('*') && !state.writers.has(c.did)) return { reason: 'not-a-writer', detail: `${c.did} may not write here, so it has no key to delegate to` }
     const delegation = await checkedDelegation(acl.proof)
     return 'reason' in delegation ? delegation : { actor: c.did, session: delegation }
   },
-  /** A user takes back one of its keys: on its own authority, in any database. */
-  'revoke-device': async (_ctx, c, acl) => ({ actor: c.did, revokedDevice: `${c.did} ${acl.did}` }),
+  /**
+   * A user takes back one of its keys: on its own authority, in any database. In a private
+   * database it starts a new epoch, as any revocation does: the key was handed the old ones.
+   */
+  'revoke-device': async (ctx, c, acl, state) => {
+    const revokedDevice = `${c.did} ${acl.did}`
+    if (ctx.rules.private !== true) {
+      if (acl.rekey !== undefined) return invalid('key shares are for private databases')
+      return { actor: c.did, revokedDevice }
+    }
+    const rekeyed = checkRekey(c, acl.rekey, membersOf(state), state)
+    return 'reason' in rekeyed ? rekeyed : { ...rekeyed, revokedDevice }
+  },
   grant: adminChange,
   revoke: adminChange,
   'cancel-invite': adminChange,

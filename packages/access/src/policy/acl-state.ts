@@ -88,6 +88,19 @@ export function membersOf (state: { admins: Iterable<string>, writers: Iterable<
   return [...new Set([...state.admins, ...state.writers, ...state.readers])].sort()
 }
 
+/**
+ * The keys members delegated to (devices, sessions) and have not taken back: they hold a
+ * private database's keys for their users, shared to them by an admin.
+ */
+export function memberDevices (state: Pick<AclState, 'admins' | 'writers' | 'readers' | 'sessions' | 'revokedDevices'>): string[] {
+  const members = new Set(membersOf(state))
+  const devices = new Set<string>()
+  for (const [id, delegation] of state.sessions) {
+    if (members.has(delegation.issuer) && !state.revokedDevices.has(id)) devices.add(delegation.audience)
+  }
+  return [...devices].sort()
+}
+
 /** Members once `did` no longer holds `role`: who a revocation's new key is wrapped for. */
 export function membersWithout (state: Pick<AclState, 'admins' | 'writers' | 'readers'>, role: Role, did: string): string[] {
   const without = (set: ReadonlySet<string>, r: Role): string[] => [...set].filter((d) => !(r === role && d === did))

@@ -34,8 +34,11 @@ export type AclOperation =
    * user's link first) that lets it write for the entry's DID. Signed by that key.
    */
   | { action: 'session', proof: ProofLink[], at: number }
-  /** A user takes back a key it delegated to: entries by that key whose past holds this are refused. */
-  | { action: 'revoke-device', did: string, at: number }
+  /**
+   * A user takes back a key it delegated to: entries by that key whose past holds this are
+   * refused. In a private database it carries a new epoch key, as a role revocation does.
+   */
+  | { action: 'revoke-device', did: string, at: number, rekey?: Rekey }
   /** Join with an invite issued by an admin; the signer must be the invite's audience. */
   | { action: 'redeem', token: string, at: number }
   /** Withdraw an invite that has not been redeemed yet. */
@@ -94,6 +97,10 @@ function aclOperation (value: unknown): AclOperation | string {
       return { action: 'session', proof: v.proof as ProofLink[], at: v.at }
     case 'revoke-device':
       if (typeof v.did !== 'string' || !v.did.startsWith('did:key:') || !Did.is(v.did)) return 'revoke-device names the did:key of the device or session'
+      if (v.rekey !== undefined) {
+        const rekey = rekeyOf(v.rekey)
+        return typeof rekey === 'string' ? rekey : { action: 'revoke-device', did: v.did, at: v.at, rekey }
+      }
       return { action: 'revoke-device', did: v.did, at: v.at }
     case 'redeem':
       if (typeof v.token !== 'string' || v.token.length > MAX_TOKEN) return 'a redeem operation needs an invite token'

@@ -15,6 +15,7 @@ import {
   isDelegated,
   isRole,
   type Keyring,
+  memberDevices,
   membersOf,
   membersWithout,
   type Role
@@ -135,7 +136,7 @@ export class AccessOperations {
     const lacking = new Map<string, string[]>()
     if (this.#keyring === undefined) return lacking
     const state = await this.#state()
-    const members = membersOf(state)
+    const members = [...membersOf(state), ...memberDevices(state)]
     for (const epoch of state.epochs) {
       const holders = state.keyHolders.get(epoch)
       const missing = members.filter((d) => !(holders?.has(d) ?? false))
@@ -150,13 +151,25 @@ export class AccessOperations {
     if ((await this.membersLackingKeys()).size === 0) return undefined
     return this.#append(async (heads) => {
       const state = await this.#policy.state(heads)
-      const members = membersOf(state)
+      const members = [...membersOf(state), ...memberDevices(state)]
       const keys = []
       for (const epoch of state.epochs) {
         const missing = members.filter((d) => !(state.keyHolders.get(epoch)?.has(d) ?? false))
         if (missing.length > 0) keys.push(...await ring.sharesFor(missing, [epoch]))
       }
       return aclPayload({ action: 'share', keys, at: Date.now() })
+    }, options)
+  }
+
+  /** Take back a key this node's user delegated to; in a private database, with a new epoch key for the members. */
+  async revokeDevice (did: string, options?: AbortOptions): Promise<string> {
+    if (typeof did !== 'string' || !did.startsWith('did:key:')) throw new InvalidValueError('revokeDevice takes the did:key of the device or session to revoke')
+    Did.parse(did)
+    const ring = this.#keyring
+    if (ring === undefined) return this.#acl({ action: 'revoke-device', did, at: Date.now() }, options)
+    return this.#append(async (heads) => {
+      const state = await this.#policy.state(heads)
+      return aclPayload({ action: 'revoke-device', did, at: Date.now(), rekey: await ring.rekey(membersOf(state), state.epochs) })
     }, options)
   }
 

@@ -3,13 +3,13 @@
  * access operations (access-operations.ts), the checks before a write (write-gate.ts) and
  * replication (../sync/replication.ts).
  */
-import { type AccessPolicy, aclPayload, type DelegatedIdentity, Did, type DidIdentity, isDelegated, type Role } from '@didbase/access'
+import { type AccessPolicy, aclPayload, type DelegatedIdentity, type DidIdentity, isDelegated, type Role } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
 import { type AbortOptions, abortable } from '../abort.js'
-import { InvalidValueError, InvariantError } from '../errors.js'
+import { InvariantError } from '../errors.js'
 import type { DatabaseEvents, UnreadableDetail } from '../events.js'
 import type { SnapshotStore } from '../storage/index-snapshot.js'
 import type { JoinFetches } from '../storage/entry-storage.js'
@@ -113,6 +113,11 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       : new KeyCourier({ isAdmin: async () => access.isAdmin(), shareMissing: async () => access.shareMissingKeys(), closed: () => this.#closing !== undefined })
     // What arrived while this replica was away may have left a member without a key.
     this.#courier?.poke()
+    // A member's device is handed a private database's keys once its delegation is registered there.
+    if (this.vault !== undefined && this.#delegated !== undefined) {
+      const delegated = this.#delegated
+      this.#registerSession(delegated).catch((err) => { log('could not register this device in %s: %e', this.address, err) })
+    }
   }
 
   /** `'acl'` when admins can change who writes; `'writers'` for a fixed set. */
@@ -222,10 +227,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    * Signed by this node for its user. Resolves to the entry hash.
    */
   async revokeDevice (did: string, options?: AbortOptions): Promise<string> {
-    if (typeof did !== 'string' || !did.startsWith('did:key:')) throw new InvalidValueError('revokeDevice takes the did:key of the device or session to revoke')
-    Did.parse(did)
-    const payload = aclPayload({ action: 'revoke-device', did, at: Date.now() })
-    return this.write(payload, async () => this.db.addOperation(payload), options)
+    return this.#access.revokeDevice(did, options)
   }
 
   /** Redeem an invite addressed to this node's DID; afterwards this node may write. */

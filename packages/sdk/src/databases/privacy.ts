@@ -4,7 +4,7 @@
  * bound to their database, epochs and record. Replicas that are not members store, serve and
  * judge the sealed entries. The keys come from the member's Keyring (in @didbase/access).
  */
-import { type AccessPolicy, AccessDeniedError, blindKey, DecryptionError, type DidIdentity, epochField, epochLabel, Keyring, MAX_DEPTH, notPlainData, openSealed, type PrivateField, seal, type SealedValue, sealedEpochs } from '@didbase/access'
+import { type AccessPolicy, AccessDeniedError, blindKey, isDelegated, DecryptionError, type DidIdentity, epochField, epochLabel, Keyring, MAX_DEPTH, notPlainData, openSealed, type PrivateField, seal, type SealedValue, sealedEpochs } from '@didbase/access'
 import { assertEncodable } from './write-gate.js'
 import type { Schema } from '@didbase/schemas'
 import * as dagCbor from '@ipld/dag-cbor'
@@ -37,7 +37,8 @@ export class Vault {
     this.#schema = policy.schema
     this.#policy = policy
     this.#heads = heads
-    this.keyring = new Keyring(identity, address, privacy, () => policy.keys)
+    // A delegated device holds its own key, not its user's: shares for it are wrapped to that key.
+    this.keyring = new Keyring(isDelegated(identity) ? identity.signer : identity, address, privacy, () => policy.keys)
   }
 
   /**
@@ -94,12 +95,16 @@ export class Vault {
       if ('error' in checked) throw checked.error
     }
     await this.#blindingKey('write')
-    const { epochs } = await this.#policy.state(heads)
+    const state = await this.#policy.state(heads)
+    const { epochs } = state
     let sealing: Uint8Array
     try {
       sealing = await this.keyring.sealingKey(epochs)
     } catch (cause) {
       if (!(cause instanceof DecryptionError)) throw cause
+      if (state.revokedDevices.has(`${this.#identity.did} ${this.keyring.did}`)) {
+        throw new AccessDeniedError(this.#identity.did, this.#address, `cannot write with the key ${this.keyring.did}: its user took it back`, 'device-revoked')
+      }
       throw new AccessDeniedError(this.#identity.did, this.#address, `cannot write yet: it holds no key for the current epoch (an admin shares it once it sees this member lacks it): ${cause.message}`, 'stale-key')
     }
     const sealed = seal(sealing, dagCbor.encode({ key, value } satisfies Plain), this.#binding(blinded, epochs))
