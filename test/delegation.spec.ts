@@ -73,6 +73,10 @@ describe('delegated identities between replicas', () => {
     await connect(app, alice)
     await (await app.keyValue<string>(board.address)).put('k', 'via did-session')
     await waitFor(async () => (await board.get('k')) === 'via did-session', 'Alice to accept the did-session write')
+    const third = await peer()
+    await connect(third, alice)
+    const copy = await third.keyValue<string>(board.address)
+    await waitFor(async () => (await copy.get('k')) === 'via did-session', 'a second replica to accept it')
   })
 
   it('a phone gets a key delegated by the root device (no secret leaves either); once revoked, its writes are refused everywhere', async () => {
@@ -105,7 +109,7 @@ describe('delegated identities between replicas', () => {
     expect(await raw(todos).log.has(forged.hash)).toBe(false)
   })
 
-  it('refuses, on the replica, sessions with an expired CACAO, one for another database, one changed after signing, one replayed by another key, and a chain too long; nothing changes there', async () => {
+  it('refuses, on the replica, sessions with an expired CACAO, one for another database, one changed after signing, one signed by another wallet, one for another chain, one replayed by another key, a device delegation not from the user, and a chain too long; nothing changes there', async () => {
     const wallet = walletProvider()
     const alice = await peer()
     const board = await alice.keyValue<string>('attacked', { writers: [alice.did, wallet.did] })
@@ -122,23 +126,38 @@ describe('delegated identities between replicas', () => {
     const root = createDidKeyIdentity()
     const keys = [root, createDidKeyIdentity(), createDidKeyIdentity(), createDidKeyIdentity(), createDidKeyIdentity()]
     const long = await Promise.all(keys.slice(0, 4).map(async (k, i) => delegateDevice(k, (keys[i + 1] as typeof k).did)))
+    // Another wallet's signature under this wallet's iss; the same wallet on another chain (another did:pkh).
+    const other = await walletSession(walletProvider(), { databases: [board.address] })
+    const otherCacao = other.proof[0] as { p: Record<string, unknown>, s: unknown }
+    const forgedIss = { ...otherCacao, p: { ...otherCacao.p, iss: wallet.did } }
+    const goerli = await walletSession({ ...wallet, request: async (a) => (a.method === 'eth_chainId' ? '0x5' : wallet.request(a)) }, { databases: [board.address] })
+    // A device delegation for this wallet's DID can only come from the wallet: one signed by some did:key names that key as issuer.
+    const notRoot = createDidKeyIdentity()
+    const deviceKey = createDidKeyIdentity()
+    const byNotRoot = await delegateDevice(notRoot, deviceKey.did)
     const attacks = {
       expired: await session([...expired.proof], expired.signer),
       elsewhere: await session([...elsewhere.proof], elsewhere.signer),
       widened: await session([widened], good.signer),
       replayed: await session([...good.proof]),
-      tooLong: await session(long, keys[4])
+      tooLong: await session(long, keys[4]),
+      otherWallet: await session([forgedIss], other.signer),
+      otherChain: await session([...goerli.proof], goerli.signer),
+      notTheRoot: await session([byNotRoot], deviceKey)
     }
     const rejected: RejectedDetail[] = []
     board.addEventListener('entry:rejected', (e) => { rejected.push(e.detail) })
     for (const attack of Object.values(attacks)) await push(attacker, alice, board.address, attack.bytes)
-    await waitFor(() => rejected.length === 5, 'Alice to reject the five sessions')
+    await waitFor(() => rejected.length === 8, 'Alice to reject the eight sessions')
     expect(Object.fromEntries(rejected.map((r) => [r.hash, r.reason]))).toEqual({
       [attacks.expired.hash]: 'delegation-expired',
       [attacks.elsewhere.hash]: 'invalid-delegation',
       [attacks.widened.hash]: 'invalid-delegation',
       [attacks.replayed.hash]: 'invalid-delegation',
-      [attacks.tooLong.hash]: 'invalid-delegation'
+      [attacks.tooLong.hash]: 'invalid-delegation',
+      [attacks.otherWallet.hash]: 'invalid-delegation',
+      [attacks.otherChain.hash]: 'invalid-delegation',
+      [attacks.notTheRoot.hash]: 'invalid-delegation'
     })
     expect(await board.heads()).toEqual(before)
     expect(await board.get('k')).toBe('honest')
