@@ -63,7 +63,8 @@ describe('delegated identities between replicas', () => {
     const account = privateKeyToAccount(generatePrivateKey())
     const wallet = walletProvider(account)
     const alice = await peer()
-    const board = await alice.keyValue<string>('did-session', { writers: [wallet.did] })
+    // Named with the checksummed address a wallet shows: policies keep the canonical, lower-case form.
+    const board = await alice.keyValue<string>('did-session', { writers: [`did:pkh:eip155:1:${account.address}`] })
     const accountId = await getAccountId(wallet as never, account.address)
     const authMethod = await EthereumNodeAuth.getAuthMethod(wallet as never, accountId, 'app.example.com')
     const session = await DIDSession.authorize(authMethod, { resources: [`didbase:${board.address}`], expiresInSecs: 3600 })
@@ -112,7 +113,10 @@ describe('delegated identities between replicas', () => {
   it('refuses, on the replica, sessions with an expired CACAO, one for another database, one changed after signing, one signed by another wallet, one for another chain, one replayed by another key, a device delegation not from the user, and a chain too long; nothing changes there', async () => {
     const wallet = walletProvider()
     const alice = await peer()
-    const board = await alice.keyValue<string>('attacked', { writers: [alice.did, wallet.did] })
+    const board = await alice.keyValue<string>('attacked', { acl: true })
+    // Granted with a checksummed address: the grant names the canonical one.
+    await board.grant('writer', wallet.did.replace(/0x[0-9a-f]{40}$/, (a) => a.toUpperCase().replace('0X', '0x')))
+    expect((await board.roles()).writers).toEqual([wallet.did])
     await board.put('k', 'honest')
     const attacker = await peer()
     await connect(attacker, alice)

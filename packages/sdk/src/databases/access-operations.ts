@@ -104,12 +104,14 @@ export class AccessOperations {
     return (await this.#state()).admins.has(did)
   }
 
-  async change (action: 'grant' | 'revoke', role: Role, did: string, options?: AbortOptions): Promise<string> {
+  async change (action: 'grant' | 'revoke', role: Role, given: string, options?: AbortOptions): Promise<string> {
     this.#assertRole(role)
+    // did:pkh addresses are named in lower case (the form CACAOs are judged in), however given.
+    const did = given === '*' ? given : Did.parse(given)
     const ring = this.#keyring
     if (ring !== undefined && did === '*') throw new InvalidValueError('a private database names its members: "*" cannot hold its key')
     if (ring !== undefined && action === 'grant' && !did.startsWith('did:key:')) throw new InvalidValueError(`a private database wraps its keys to each member's did:key; ${did} has none (wallet accounts cannot be members of private databases yet)`)
-    if (!(did === '*' && role === 'writer')) Did.parse(did)
+    if (did === '*' && role !== 'writer') Did.parse(did)
     if (ring === undefined) return this.#acl({ action, role, did, at: Date.now() }, options)
     // A grant hands the new member the current keys; a revocation starts a new epoch for everyone else.
     return this.#append(async (heads) => {
