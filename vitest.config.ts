@@ -1,6 +1,8 @@
 import { configDefaults, defineConfig } from 'vitest/config'
 
 const CONSUMER = 'test/consumer.spec.ts'
+// Suites of many short-lived `didbase` processes, each loading the libp2p stack: run on their own, so their timing does not hang on the other suites' load.
+const COMMANDS = ['test/cli.spec.ts', 'test/peer.spec.ts']
 
 export default defineConfig({
   test: {
@@ -15,12 +17,13 @@ export default defineConfig({
         test: {
           name: 'didbase',
           include: ['packages/*/test/**/*.spec.ts', 'test/**/*.spec.ts', 'examples/*/test/**/*.spec.ts'],
-          exclude: [...configDefaults.exclude, CONSUMER],
+          exclude: [...configDefaults.exclude, CONSUMER, ...COMMANDS],
           sequence: { groupOrder: 0 }
         }
       },
+      { extends: true, test: { name: 'commands', include: COMMANDS, sequence: { groupOrder: 1 } } },
       // The packed-tarball install runs alone, after the rest: it takes both cores for a while.
-      { extends: true, test: { name: 'consumer', include: [CONSUMER], sequence: { groupOrder: 1 } } }
+      { extends: true, test: { name: 'consumer', include: [CONSUMER], sequence: { groupOrder: 2 } } }
     ],
     // .ci/run asks for a machine-readable summary to print its closing count.
     ...(process.env.DIDBASE_TEST_REPORT

@@ -9,7 +9,11 @@ import { createDidKeyIdentity } from '@didbase/access'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+
+// Every command here is a process that loads the whole libp2p stack (about 3 s alone, far
+// more on a 2-core machine running the other suites), and these tests run many of them.
+vi.setConfig({ testTimeout: 180_000 })
 import { didbase, didbaseOnNode } from './src/cli.js'
 import { tempDir } from './src/peers.js'
 

@@ -5,7 +5,11 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+
+// Every command here is a process that loads the whole libp2p stack (about 3 s alone, far
+// more on a 2-core machine running the other suites), and these tests run many of them.
+vi.setConfig({ testTimeout: 180_000 })
 import { didbase, startPeerProcess as startPeer } from './src/cli.js'
 import { peer, tempDir, waitFor } from './src/peers.js'
 
