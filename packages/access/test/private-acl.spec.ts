@@ -190,6 +190,10 @@ describe('private database with an ACL', () => {
     expect(await verdict(fresh, await h.acl(bob, { action: 'revoke-device', did: phone.did, at: Date.now() }, [register.hash]))).toBe('invalid-operation')
     const rekey = await ring(bob).rekey([alice.did, bob.did], [GENESIS_EPOCH])
     expect(await verdict(fresh, await h.acl(bob, { action: 'revoke-device', did: phone.did, at: Date.now(), rekey }, [register.hash]))).toBe('accepted')
+    // With a fixed set of members there is one key: a revocation stops the device's writes and rotates nothing.
+    const fixed = h.judge({ ...rules, mutable: false, admins: [], writers: [alice.did] })
+    expect(await verdict(fixed, await h.acl(bob, { action: 'revoke-device', did: phone.did, at: Date.now(), rekey }, []))).toBe('invalid-operation')
+    expect(await verdict(fixed, await h.acl(alice, { action: 'revoke-device', did: phone.did, at: Date.now() }, []))).toBe('accepted')
   })
 
   it('readers and key operations are refused in a database that is not private', async () => {

@@ -232,12 +232,13 @@ const ACL_RULES: AclRules = {
   },
   /**
    * A user takes back one of its keys: on its own authority, in any database. In a private
-   * database it starts a new epoch, as any revocation does: the key was handed the old ones.
+   * database with an ACL it starts a new epoch, as any revocation does: the key was handed the old ones.
    */
   'revoke-device': async (ctx, c, acl, state) => {
     const revokedDevice = `${c.did} ${acl.did}`
-    if (ctx.rules.private !== true) {
-      if (acl.rekey !== undefined) return invalid('key shares are for private databases')
+    // A fixed set of members has one key, in its policy block: nothing to rotate.
+    if (ctx.rules.private !== true || !ctx.rules.mutable) {
+      if (acl.rekey !== undefined) return invalid(ctx.rules.private === true ? 'a private database with a fixed set of members has one key; a revocation cannot rotate it' : 'key shares are for private databases')
       return { actor: c.did, revokedDevice }
     }
     const rekeyed = checkRekey(c, acl.rekey, membersOf(state), state)

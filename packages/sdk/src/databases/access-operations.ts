@@ -168,7 +168,7 @@ export class AccessOperations {
     if (typeof did !== 'string' || !did.startsWith('did:key:')) throw new InvalidValueError('revokeDevice takes the did:key of the device or session to revoke')
     Did.parse(did)
     const ring = this.#keyring
-    if (ring === undefined) return this.#acl({ action: 'revoke-device', did, at: Date.now() }, options)
+    if (ring === undefined || !this.#policy.mutable) return this.#acl({ action: 'revoke-device', did, at: Date.now() }, options)
     return this.#append(async (heads) => {
       const state = await this.#policy.state(heads)
       return aclPayload({ action: 'revoke-device', did, at: Date.now(), rekey: await ring.rekey(membersOf(state), state.epochs) })
