@@ -11,7 +11,7 @@ import { createDidKeyIdentity } from '../src/identity/identity.js'
 import { createInvite } from '../src/invite/invite.js'
 import type { Judge, LoadedEntry } from '../src/judge/judge.js'
 import type { Role } from '../src/policy/operations.js'
-import { History, verdict } from './history.js'
+import { heads, History, shuffled, verdict } from './history.js'
 
 const actors = [createDidKeyIdentity(), createDidKeyIdentity(), createDidKeyIdentity(), createDidKeyIdentity()]
 const admins = [actors[0]?.did as string, actors[1]?.did as string]
@@ -29,12 +29,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ t: fc.constantFrom('put' as const, 'del' as const), by: actor, key: fc.constantFrom('a', 'b', 'c') }),
   fc.record({ t: fc.constant('sync' as const), from: actor, to: actor })
 )
-
-function heads (view: Set<string>, h: History): string[] {
-  const linked = new Set<string>()
-  for (const hash of view) for (const n of h.entries.get(hash)?.next ?? []) linked.add(n)
-  return [...view].filter((hash) => !linked.has(hash)).sort()
-}
 
 /** Play the steps; each actor appends on top of its own view of the log. */
 async function play (steps: Step[]): Promise<History> {
@@ -62,23 +56,6 @@ async function play (steps: Step[]): Promise<History> {
     view.add(entry.hash)
   }
   return h
-}
-
-function shuffled<T> (items: T[], seed: number): T[] {
-  let state = seed >>> 0
-  const random = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const out = [...items]
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    ;[out[i], out[j]] = [out[j] as T, out[i] as T]
-  }
-  return out
 }
 
 /** What a replica ends with: each verdict, the roles at the accepted heads, the live records. */

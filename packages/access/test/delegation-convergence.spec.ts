@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { createDeviceDelegation } from '../src/delegation/device.js'
 import { createDidKeyIdentity, type DidKeyIdentity } from '../src/identity/identity.js'
 import type { Judge, JudgeRules, LoadedEntry } from '../src/judge/judge.js'
-import { History, verdict } from './history.js'
+import { heads, History, shuffled, verdict } from './history.js'
 
 const ADDRESS = '/orbitdb/zdpuDelegationConvergence'
 const users = [createDidKeyIdentity(), createDidKeyIdentity()] as DidKeyIdentity[]
@@ -32,12 +32,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ t: fc.constant('revoke' as const), user: fc.integer({ min: 0, max: 1 }), device: fc.integer({ min: 0, max: 4 }) }),
   fc.record({ t: fc.constant('sync' as const), from: view, to: view })
 )
-
-function heads (seen: Set<string>, h: History): string[] {
-  const linked = new Set<string>()
-  for (const hash of seen) for (const n of h.entries.get(hash)?.next ?? []) linked.add(n)
-  return [...seen].filter((hash) => !linked.has(hash)).sort()
-}
 
 async function play (steps: Step[]): Promise<History> {
   const h = new History(ADDRESS)
@@ -65,23 +59,6 @@ async function play (steps: Step[]): Promise<History> {
     seen.add(entry.hash)
   }
   return h
-}
-
-function shuffled<T> (items: T[], seed: number): T[] {
-  let state = seed >>> 0
-  const random = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const out = [...items]
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    ;[out[i], out[j]] = [out[j] as T, out[i] as T]
-  }
-  return out
 }
 
 async function replicate (h: History, judge: Judge, order: string[]) {

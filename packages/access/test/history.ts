@@ -72,3 +72,28 @@ export async function verdict (judge: Judge, entry: LoadedEntry): Promise<string
     return (err as { reason?: string }).reason ?? `error: ${(err as Error).message}`
   }
 }
+
+/** The heads of a view of the history: its entries no other entry in the view links to. */
+export function heads (view: Set<string>, h: History): string[] {
+  const linked = new Set<string>()
+  for (const hash of view) for (const n of h.entries.get(hash)?.next ?? []) linked.add(n)
+  return [...view].filter((hash) => !linked.has(hash)).sort()
+}
+
+/** `items` in an order fixed by `seed` (mulberry32), so a failing order can be replayed. */
+export function shuffled<T> (items: T[], seed: number): T[] {
+  let state = seed >>> 0
+  const random = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[out[i], out[j]] = [out[j] as T, out[i] as T]
+  }
+  return out
+}

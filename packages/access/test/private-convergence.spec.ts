@@ -20,7 +20,7 @@ import { epochLabel, Keyring } from '../src/private/keyring.js'
 import { epochField } from '../src/private/sealed-value.js'
 import { newKey, open, seal } from '../src/private/sealed.js'
 import { GENESIS_EPOCH } from '../src/private/share-shape.js'
-import { History, verdict } from './history.js'
+import { heads, History, shuffled, verdict } from './history.js'
 
 const actors = [createDidKeyIdentity(), createDidKeyIdentity(), createDidKeyIdentity(), createDidKeyIdentity()] as DidKeyIdentity[]
 const did = (i: number): string => (actors[i] as DidKeyIdentity).did
@@ -44,12 +44,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ t: fc.constant('put' as const), by: actor, key: fc.constantFrom('a', 'b') }),
   fc.record({ t: fc.constant('sync' as const), from: actor, to: actor })
 )
-
-function heads (view: Set<string>, h: History): string[] {
-  const linked = new Set<string>()
-  for (const hash of view) for (const n of h.entries.get(hash)?.next ?? []) linked.add(n)
-  return [...view].filter((hash) => !linked.has(hash)).sort()
-}
 
 /** Null when the step cannot be made from this view: its author lacks a key it needs. */
 async function keyed<T> (make: () => Promise<T>): Promise<T | null> {
@@ -115,23 +109,6 @@ async function play (steps: Step[], privacy: PrivateField): Promise<History> {
     view.add(entry.hash)
   }
   return h
-}
-
-function shuffled<T> (items: T[], seed: number): T[] {
-  let state = seed >>> 0
-  const random = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const out = [...items]
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    ;[out[i], out[j]] = [out[j] as T, out[i] as T]
-  }
-  return out
 }
 
 /** What a replica ends with: verdicts, roles and epochs at its accepted heads, and what each actor reads there. */
