@@ -56,7 +56,7 @@ export {
 } from './policy/controller.js'
 export type { AclState, Genesis } from './policy/acl-state.js'
 export { createInvite, type CreateInviteOptions, decodeInvite, type InviteClaims, verifyInvite, type VerifyInviteOptions } from './invite/invite.js'
-export { type AclOperation, aclPayload, MAX_DEPTH, notPlainData, type Operation, parseOperation } from './policy/operations.js'
+export { type AclOperation, aclPayload, BATCH_OP, batchPayload, type DataOperation, type DataPayload, dataOperationsOf, dataPayloadsOf, MAX_BATCH_BYTES, MAX_BATCH_OPS, MAX_DEPTH, notPlainData, type Operation, parseOperation } from './policy/operations.js'
 export { getBlock, putBlock, type BlockstoreLike } from './policy/blocks.js'
 export { type DatabaseKeys, openDatabaseKeys } from './private/database-keys.js'
 export { blindKey } from './private/blind.js'

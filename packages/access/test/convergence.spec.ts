@@ -1,6 +1,6 @@
 /**
- * Convergence of verdicts, as a property: four actors write grants, revocations, invites
- * and records while partitioned (each appends on top of what it has seen, and syncs with
+ * Convergence of verdicts, as a property: four actors write grants, revocations, invites,
+ * records and batches of records while partitioned (each appends on top of what it has seen, and syncs with
  * another now and then). Three fresh replicas then receive every entry in different
  * orders, fetching missing parents as a replica fetches blocks from peers. Every replica
  * must give every entry the same verdict and end with the same roles and records.
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { createDidKeyIdentity } from '../src/identity/identity.js'
 import { createInvite } from '../src/invite/invite.js'
 import type { Judge, LoadedEntry } from '../src/judge/judge.js'
-import type { Role } from '../src/policy/operations.js'
+import { batchPayload, dataPayloadsOf, type DataPayload, type Role } from '../src/policy/operations.js'
 import { heads, History, shuffled, verdict } from './history.js'
 
 const actors = [createDidKeyIdentity(), createDidKeyIdentity(), createDidKeyIdentity(), createDidKeyIdentity()]
@@ -20,6 +20,7 @@ type Step =
   | { t: 'grant' | 'revoke', by: number, role: Role, target: number }
   | { t: 'invite', by: number, target: number }
   | { t: 'put' | 'del', by: number, key: string }
+  | { t: 'batch', by: number, ops: Array<{ t: 'put' | 'del', key: string }> }
   | { t: 'sync', from: number, to: number }
 
 const actor = fc.integer({ min: 0, max: 3 })
@@ -27,12 +28,19 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ t: fc.constantFrom('grant' as const, 'revoke' as const), by: fc.integer({ min: 0, max: 1 }), role: fc.constantFrom<Role>('writer', 'admin'), target: fc.integer({ min: 2, max: 3 }) }),
   fc.record({ t: fc.constant('invite' as const), by: fc.integer({ min: 0, max: 1 }), target: fc.integer({ min: 2, max: 3 }) }),
   fc.record({ t: fc.constantFrom('put' as const, 'del' as const), by: actor, key: fc.constantFrom('a', 'b', 'c') }),
+  fc.record({ t: fc.constant('batch' as const), by: actor, ops: fc.array(fc.record({ t: fc.constantFrom('put' as const, 'del' as const), key: fc.constantFrom('a', 'b', 'c') }), { minLength: 1, maxLength: 4 }) }),
   fc.record({ t: fc.constant('sync' as const), from: actor, to: actor })
 )
 
+const record = (t: 'put' | 'del', key: string, by: number): DataPayload => (t === 'put' ? { op: 'PUT', key, value: `${by}` } : { op: 'DEL', key, value: null })
+
+/** A played history, and for each batch the entries that write its operations alone on the same past (no one links to them). */
+interface Played { h: History, twins: Map<string, string[]> }
+
 /** Play the steps; each actor appends on top of its own view of the log. */
-async function play (steps: Step[]): Promise<History> {
+async function play (steps: Step[]): Promise<Played> {
   const h = new History()
+  const twins = new Map<string, string[]>()
   const views = actors.map(() => new Set<string>())
   for (const s of steps) {
     if (s.t === 'sync') {
@@ -49,20 +57,30 @@ async function play (steps: Step[]): Promise<History> {
     } else if (s.t === 'invite') {
       const token = await createInvite(actors[s.by] as typeof author, { address: h.address, audience: author.did, expiresIn: 3_600_000 })
       entry = await h.acl(author, { action: 'redeem', token, at: Date.now() }, parents)
+    } else if (s.t === 'batch') {
+      const ops = s.ops.map((op) => record(op.t, op.key, by))
+      entry = await h.write(author, batchPayload(ops), parents)
+      twins.set(entry.hash, await Promise.all(ops.map(async (op) => (await h.write(author, op, parents)).hash)))
     } else {
       const { t, key } = s as Extract<Step, { t: 'put' | 'del' }>
-      entry = await h.write(author, t === 'put' ? { op: 'PUT', key, value: `${by}` } : { op: 'DEL', key, value: null }, parents)
+      entry = await h.write(author, record(t, key, by), parents)
     }
     view.add(entry.hash)
   }
-  return h
+  return { h, twins }
 }
 
 /** What a replica ends with: each verdict, the roles at the accepted heads, the live records. */
-async function replicate (h: History, judge: Judge, order: string[]) {
+async function replicate ({ h, twins }: Played, judge: Judge, order: string[]) {
   const verdicts: Record<string, string> = {}
   for (const hash of order) verdicts[hash] = await verdict(judge, h.entries.get(hash) as never)
-  const accepted = Object.keys(verdicts).filter((hash) => verdicts[hash] === 'accepted')
+  // A batch is accepted exactly when each of its operations would be alone, else refused as the first refused one.
+  for (const [batch, alone] of twins) {
+    const refused = alone.map((hash) => verdicts[hash]).find((v) => v !== 'accepted')
+    expect(verdicts[batch]).toBe(refused ?? 'accepted')
+  }
+  const twin = new Set([...twins.values()].flat())
+  const accepted = Object.keys(verdicts).filter((hash) => verdicts[hash] === 'accepted' && !twin.has(hash))
   const linked = new Set(accepted.flatMap((hash) => h.entries.get(hash)?.next ?? []))
   const state = await judge.stateAt(accepted.filter((hash) => !linked.has(hash)))
   // Last writer wins by (clock time, hash), as in OrbitDB's log order.
@@ -70,9 +88,10 @@ async function replicate (h: History, judge: Judge, order: string[]) {
   const sorted = accepted.map((hash) => h.entries.get(hash) as NonNullable<ReturnType<typeof h.entries.get>>)
     .sort((x, y) => x.clock.time - y.clock.time || x.hash.localeCompare(y.hash))
   for (const e of sorted) {
-    const p = e.payload as { op: string, key: string, value: unknown }
-    if (p.op === 'PUT') records[p.key] = p.value
-    if (p.op === 'DEL') delete records[p.key]
+    for (const p of dataPayloadsOf(e.payload)) {
+      if (p.op === 'PUT') records[p.key as string] = p.value
+      if (p.op === 'DEL') delete records[p.key as string]
+    }
   }
   return {
     verdicts,
@@ -83,16 +102,19 @@ async function replicate (h: History, judge: Judge, order: string[]) {
 }
 
 describe('convergence under reordering and partitions', () => {
-  for (const ownership of [false, true]) {
-    it(`three replicas reach identical verdicts and state in any order${ownership ? ' (with ownership)' : ''}`, async () => {
+  // Founding writers who are not admins make ownership refusals, inside batches too, common.
+  const variants = [{ ownership: false, writers: [] }, { ownership: true, writers: [] }, { ownership: true, writers: [actors[2]?.did as string, actors[3]?.did as string] }]
+  for (const { ownership, writers } of variants) {
+    it(`three replicas reach identical verdicts and state in any order${ownership ? ' (with ownership)' : ''}${writers.length > 0 ? ' (founding writers)' : ''}`, async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 30 }), fc.tuple(fc.integer(), fc.integer(), fc.integer()), async (steps, seeds) => {
-          const h = await play(steps)
+          const played = await play(steps)
+          const { h } = played
           const hashes = [...h.entries.keys()]
-          const rules = { admins, writers: [], mutable: true, ownership }
-          const results = await Promise.all(seeds.map(async (seed) => replicate(h, h.judge(rules), shuffled(hashes, seed))))
+          const rules = { admins, writers, mutable: true, ownership }
+          const results = await Promise.all(seeds.map(async (seed) => replicate(played, h.judge(rules), shuffled(hashes, seed))))
           // The order entries were written in is a causal order: the reference.
-          const reference = await replicate(h, h.judge(rules), hashes)
+          const reference = await replicate(played, h.judge(rules), hashes)
           for (const r of results) expect(r).toEqual(reference)
         }),
         { numRuns: 60 }

@@ -7,6 +7,10 @@ export interface UpdateDetail {
   did: string
   /** Hash (CID) of the oplog entry. */
   hash: string
+  /** Set when the entry holds several operations (a batch): which one this is; they are announced in order. */
+  index?: number
+  /** Set with `index`: how many operations the entry holds. */
+  operations?: number
 }
 
 /** A replica refused an entry. It was not applied and nothing that links to it will be. */

@@ -35,10 +35,13 @@ export {
   decodeInvite,
   EntryRejectedError,
   type InviteClaims,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_OPS,
   type RejectionReason,
   type Role
 } from '@didbase/access'
 export type { AbortOptions } from './abort.js'
+export type { BatchFill, DocumentsBatch, EventLogBatch, KeyValueBatch } from './databases/batch.js'
 export type { InviteOptions, Roles, Signed } from './databases/database.js'
 export {
   type AnyDatabase,

@@ -5,7 +5,7 @@
 import type { LogEntry } from '@orbitdb/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { compareEntries, RecordIndex, recordKeyOf, type Winner } from '../src/databases/record-index.js'
+import { compareEntries, RecordIndex, recordWritesOf, type Winner } from '../src/databases/record-index.js'
 
 interface Step { key: string, del: boolean, writer: string, parents: number[], tick: number }
 
@@ -58,7 +58,7 @@ function expected (entries: LogEntry[]): Map<string, LogEntry> {
 
 async function indexIn (entries: LogEntry[], order: number[]): Promise<RecordIndex> {
   const byHash = new Map(entries.map((e) => [e.hash, e]))
-  const index = new RecordIndex(async (hash) => byHash.get(hash), async () => headsOf(entries), recordKeyOf)
+  const index = new RecordIndex(async (hash) => byHash.get(hash), async () => headsOf(entries), recordWritesOf)
   for (const i of order) index.add(entries[i]!)
   return index
 }

@@ -238,9 +238,8 @@ export class Judge {
     }
     this.#facts.set(hash, result)
     this.#writers.add(did)
-    if (result.key === undefined) return
-    const reached = result.reached ?? []
-    delete result.reached
-    this.#context.ownership.accepted(hash, did, result.time, result.key, reached)
+    const records = result.records ?? []
+    delete result.records
+    for (const { key, reached } of records) this.#context.ownership.accepted(hash, did, result.time, key, reached)
   }
 }

@@ -7,7 +7,7 @@ import type { Schema } from '@didbase/schemas'
 import { type AclEffect, type AclFold, type AclOpFacts, type AclSet, type AclSets, type AclState, type DeliveredKey, type Genesis, memberDevices, membersOf, membersWithout } from '../policy/acl-state.js'
 import type { RejectionReason } from '../errors.js'
 import { verifyInvite } from '../invite/invite.js'
-import type { AclOperation, Operation } from '../policy/operations.js'
+import { type AclOperation, type DataOperation, dataOperationsOf, type Operation } from '../policy/operations.js'
 import { sealedEpochs } from '../private/sealed-value.js'
 import { type Delegation, delegationDenial, verifyDelegation } from '../delegation/chain.js'
 import { InvalidDelegationError } from '../errors.js'
@@ -59,10 +59,11 @@ export interface Facts {
   aclOp?: AclOpFacts
   /** Key shares and chain links an accepted access operation carries; taken by the judge's key log. */
   carried?: { shares: CarriedShare[], chain?: CarriedChain }
-  /** Set for data entries on a key, when ownership is on. */
-  key?: string
-  /** The creations of its record in its past; none when this entry created the record. Dropped once indexed. */
-  reached?: Creation[]
+  /**
+   * Set for data entries when ownership is on: each record key the entry writes, with the
+   * creations of that record in its past (none when this entry creates it). Dropped once indexed.
+   */
+  records?: Array<{ key: string, reached: Creation[] }>
   /** Kept when ownership is on: the search for a record's creation walks them. `next` come first. */
   parents?: readonly string[]
   nextCount?: number
@@ -98,11 +99,24 @@ export function isDenial (value: Facts | Denial): value is Denial {
   return (value as Denial).reason !== undefined
 }
 
-/** Why a data operation's value does not fit the database's schema, if it does not. */
+/** The first denial `deny` gives an operation of `op` (each of a batch's, as if alone), naming its place in a batch. */
+function firstDenial (op: Operation, deny: (data: DataOperation) => Denial | undefined): Denial | undefined {
+  const ops = dataOperationsOf(op)
+  for (const [i, data] of ops.entries()) {
+    const denial = deny(data)
+    if (denial !== undefined) return op.kind === 'batch' ? { ...denial, detail: `operation ${i} of the batch: ${denial.detail}` } : denial
+  }
+  return undefined
+}
+
+/** Why a data operation's value (or one of a batch's) does not fit the database's schema, if it does not. */
 export function schemaDenial (schema: Schema | undefined, op: Operation): Denial | undefined {
-  if (schema === undefined || op.kind !== 'data' || op.op === 'DEL') return undefined
-  const result = schema.read(op.value)
-  return 'error' in result ? { reason: 'schema-mismatch', detail: result.error.message, cause: result.error } : undefined
+  if (schema === undefined) return undefined
+  return firstDenial(op, (data) => {
+    if (data.op === 'DEL') return undefined
+    const result = schema.read(data.value)
+    return 'error' in result ? { reason: 'schema-mismatch', detail: result.error.message, cause: result.error } : undefined
+  })
 }
 
 interface Granted {
@@ -292,15 +306,17 @@ const ACL_RULES: AclRules = {
   }
 }
 
-/** Why a data operation of a private database is refused here: not sealed, or sealed under other epochs than `current`. */
+/** Why a data operation (or one of a batch's) of a private database is refused here: not sealed, or sealed under other epochs than `current`. */
 export function sealedDenial (op: Operation, current: readonly string[]): Denial | undefined {
-  if (op.kind !== 'data' || op.op === 'DEL') return undefined
-  const epochs = sealedEpochs(op.value)
-  if (typeof epochs === 'string') return invalid(epochs)
-  if (!sameDids(epochs, current)) {
-    return { reason: 'stale-key', detail: `the value is sealed under epoch ${epochs.join(' + ')}; its causal past makes ${current.join(' + ')} current` }
-  }
-  return undefined
+  return firstDenial(op, (data) => {
+    if (data.op === 'DEL') return undefined
+    const epochs = sealedEpochs(data.value)
+    if (typeof epochs === 'string') return invalid(epochs)
+    if (!sameDids(epochs, current)) {
+      return { reason: 'stale-key', detail: `the value is sealed under epoch ${epochs.join(' + ')}; its causal past makes ${current.join(' + ')} current` }
+    }
+    return undefined
+  })
 }
 
 /** The verdict on `c` against the access operations in its past. */
@@ -339,12 +355,19 @@ export async function applyRules (ctx: RuleContext, c: Candidate): Promise<Facts
   const schema = state.schema === undefined ? ctx.rules.schema : await ctx.schemas.get(state.schema)
   const mismatch = ctx.rules.private === true ? sealedDenial(c.op, state.epochs) : schemaDenial(schema, c.op)
   if (mismatch !== undefined) return mismatch
-  if (!ctx.rules.ownership || c.op.key === null) return { ...base, acl: pastAcl }
-  const reached = ctx.ownership.creationsInPast(c.parents, c.op.key)
-  const owners = new Set(reached.map((r) => r.did))
-  if (!isAdmin && owners.size > 0 && !(owners.size === 1 && owners.has(c.did))) {
-    const who = [...owners].join(' and ')
-    return { reason: 'not-the-owner', detail: `record ${JSON.stringify(c.op.key)} belongs to ${who}${owners.size > 1 ? ' (created concurrently; only an admin may change it)' : ''}` }
+  if (!ctx.rules.ownership) return { ...base, acl: pastAcl }
+  // A batch writes each record as if alone: against the entry's past, by the same DID, so
+  // an operation never makes another of the same entry the owner's or a stranger's.
+  const keys = [...new Set(dataOperationsOf(c.op).flatMap((op) => (op.key === null ? [] : [op.key])))]
+  const records: Array<{ key: string, reached: Creation[] }> = []
+  for (const key of keys) {
+    const reached = ctx.ownership.creationsInPast(c.parents, key)
+    const owners = new Set(reached.map((r) => r.did))
+    if (!isAdmin && owners.size > 0 && !(owners.size === 1 && owners.has(c.did))) {
+      const who = [...owners].join(' and ')
+      return { reason: 'not-the-owner', detail: `record ${JSON.stringify(key)} belongs to ${who}${owners.size > 1 ? ' (created concurrently; only an admin may change it)' : ''}` }
+    }
+    records.push({ key, reached })
   }
-  return { ...base, acl: pastAcl, key: c.op.key, reached }
+  return { ...base, acl: pastAcl, ...(records.length > 0 ? { records } : {}) }
 }

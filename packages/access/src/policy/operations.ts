@@ -4,6 +4,7 @@
  * didbase's, appended to the same log so that every entry's causal past holds the policy
  * changes its writer had seen.
  */
+import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { Did } from '../did/did.js'
 import { type EpochShare, epochSharesOf, type Rekey, rekeyOf } from '../private/share-shape.js'
@@ -46,10 +47,23 @@ export type AclOperation =
   /** Move the database to another schema (founding admins only): entries that follow it are checked against it. */
   | { action: 'set-schema', schema: CID, at: number }
 
+/** `at`: the writer's time in ms; delegated entries carry it, to be judged against their delegation. */
+export interface DataOperation { kind: 'data', op: 'PUT' | 'DEL' | 'ADD', key: string | null, value: unknown, at?: number }
+
 export type Operation =
-  /** `at`: the writer's time in ms; delegated entries carry it, to be judged against their delegation. */
-  | { kind: 'data', op: 'PUT' | 'DEL' | 'ADD', key: string | null, value: unknown, at?: number }
+  | DataOperation
+  /**
+   * Several data operations in one signed entry, applied in their order; each is judged as
+   * if it came alone, and one refused refuses the entry. `at` is the entry's, for all of them.
+   */
+  | { kind: 'batch', ops: DataOperation[], at?: number }
   | { kind: 'acl', acl: AclOperation }
+
+export const BATCH_OP = 'BATCH'
+/** Most operations one entry may carry: every replica refuses an entry with more. */
+export const MAX_BATCH_OPS = 1000
+/** Most bytes the operations of one entry may take, dag-cbor encoded: every replica refuses more. */
+export const MAX_BATCH_BYTES = 1 << 20
 
 export function isRole (value: unknown): value is Role {
   return value === 'admin' || value === 'writer' || value === 'reader'
@@ -153,14 +167,61 @@ export function parseOperation (payload: unknown): Operation | string {
     const acl = aclOperation(p.value)
     return typeof acl === 'string' ? acl : { kind: 'acl', acl }
   }
-  if (p.op === 'PUT' || p.op === 'DEL' || p.op === 'ADD') {
-    if (p.op !== 'ADD' && (typeof p.key !== 'string' || p.key.length === 0)) return `${p.op} needs a non-empty string key`
-    const why = notPlainData(p.value)
-    if (why !== undefined) return why
-    if (p.at !== undefined && (typeof p.at !== 'number' || !Number.isSafeInteger(p.at) || p.at < 0)) return 'an operation\'s time `at` is in ms'
-    return { kind: 'data', op: p.op, key: p.op === 'ADD' ? null : p.key as string, value: p.value, ...(p.at !== undefined ? { at: p.at as number } : {}) }
-  }
+  if (p.op === BATCH_OP) return batchOperation(p)
+  if (p.op === 'PUT' || p.op === 'DEL' || p.op === 'ADD') return dataOperation(p)
   return `unknown operation ${shown(p.op)}`
+}
+
+function dataOperation (p: Record<string, unknown>): DataOperation | string {
+  const op = p.op as DataOperation['op']
+  if (op !== 'ADD' && (typeof p.key !== 'string' || p.key.length === 0)) return `${op} needs a non-empty string key`
+  const why = notPlainData(p.value)
+  if (why !== undefined) return why
+  if (p.at !== undefined && (typeof p.at !== 'number' || !Number.isSafeInteger(p.at) || p.at < 0)) return 'an operation\'s time `at` is in ms'
+  return { kind: 'data', op, key: op === 'ADD' ? null : p.key as string, value: p.value, ...(p.at !== undefined ? { at: p.at as number } : {}) }
+}
+
+function batchOperation (p: Record<string, unknown>): Operation | string {
+  const items = p.value
+  if (!Array.isArray(items) || items.length === 0) return 'a batch carries a non-empty list of operations'
+  if (items.length > MAX_BATCH_OPS) return `a batch carries at most ${MAX_BATCH_OPS} operations, this one ${items.length}`
+  if (p.at !== undefined && (typeof p.at !== 'number' || !Number.isSafeInteger(p.at) || p.at < 0)) return 'a batch\'s time `at` is in ms'
+  const ops: DataOperation[] = []
+  for (const [i, item] of items.entries()) {
+    const o = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>
+    if (o.op !== 'PUT' && o.op !== 'DEL' && o.op !== 'ADD') return `operation ${i} of the batch: a batch carries PUT, DEL and ADD operations only, not ${shown(o.op)}`
+    if (o.at !== undefined) return `operation ${i} of the batch: the batch carries one time, \`at\`, for all its operations`
+    const op = dataOperation(o)
+    if (typeof op === 'string') return `operation ${i} of the batch: ${op}`
+    ops.push(op)
+  }
+  const bytes = dagCbor.encode(items).byteLength
+  if (bytes > MAX_BATCH_BYTES) return `a batch carries at most ${MAX_BATCH_BYTES} bytes of operations, this one ${bytes}`
+  return { kind: 'batch', ops, ...(p.at !== undefined ? { at: p.at as number } : {}) }
+}
+
+/** A data operation as written to the log, alone or inside a batch. */
+export interface DataPayload { op: 'PUT' | 'DEL' | 'ADD', key: string | null, value: unknown }
+
+/** The payload of a batch: `ops` in their order, one entry. */
+export function batchPayload (ops: readonly DataPayload[]): { op: typeof BATCH_OP, key: null, value: DataPayload[] } {
+  return { op: BATCH_OP, key: null, value: ops.map(({ op, key, value }) => ({ op, key, value })) }
+}
+
+/**
+ * The data operations an accepted entry carries, in their order: one, a batch's, or none
+ * (access operations). Only for entries a replica accepted: their shape was checked.
+ */
+export function dataPayloadsOf (payload: unknown): DataPayload[] {
+  const p = payload as { op?: unknown, value?: unknown } | null
+  if (p?.op === BATCH_OP) return p.value as DataPayload[]
+  if (p?.op === 'PUT' || p?.op === 'DEL' || p?.op === 'ADD') return [p as DataPayload]
+  return []
+}
+
+/** The data operations of a parsed operation, in their order (none for an access operation). */
+export function dataOperationsOf (op: Operation): DataOperation[] {
+  return op.kind === 'batch' ? op.ops : op.kind === 'data' ? [op] : []
 }
 
 /** The payload of an access operation, as written to the log. */

@@ -3,18 +3,19 @@
  * access operations (access-operations.ts), the checks before a write (write-gate.ts) and
  * replication (../sync/replication.ts).
  */
-import { type AccessPolicy, aclPayload, type DelegatedIdentity, type DidIdentity, isDelegated, type Role } from '@didbase/access'
+import { type AccessPolicy, aclPayload, batchPayload, type DataPayload, dataPayloadsOf, type DelegatedIdentity, type DidIdentity, EntryRejectedError, isDelegated, MAX_BATCH_BYTES, MAX_BATCH_OPS, type Role } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
 import { type AbortOptions, abortable } from '../abort.js'
-import { InvariantError } from '../errors.js'
+import { InvalidValueError, InvariantError } from '../errors.js'
 import type { DatabaseEvents, UnreadableDetail } from '../events.js'
 import type { SnapshotStore } from '../storage/index-snapshot.js'
 import type { JoinFetches } from '../storage/entry-storage.js'
 import { Replication } from '../sync/replication.js'
 import { AccessOperations, type InviteOptions, type Roles } from './access-operations.js'
+import { CommitQueue } from './commit-queue.js'
 import type { DatabaseType } from './manifest.js'
 import { KeyCourier } from './key-courier.js'
 import { Vault } from './privacy.js'
@@ -32,6 +33,8 @@ export interface Signed<T> {
   hash: string
   /** DID whose key signed the entry. */
   writer: string
+  /** Event logs: set when the entry holds several events (a batch, or adds committed together): this one's place in it. */
+  index?: number
 }
 
 export interface HandleContext {
@@ -64,6 +67,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   readonly #onClose: (closing: Promise<void>) => void
   readonly #stop: () => void
   readonly #gate: WriteGate
+  readonly #queue: CommitQueue
   readonly #access: AccessOperations
   readonly #replication: Replication
   readonly #courier: KeyCourier | undefined
@@ -86,6 +90,10 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.#delegated = isDelegated(ctx.identity) ? ctx.identity : undefined
     const signer = this.#delegated?.signer.did ?? ctx.identity.did
     this.#gate = new WriteGate({ did: ctx.identity.did, signer, address: this.address, policy: ctx.policy, heads, closed: () => this.#closing !== undefined })
+    this.#queue = new CommitQueue({
+      append: async (payload) => this.db.addOperation(this.#dated(payload)),
+      refused: (err) => err instanceof EntryRejectedError
+    })
     this.#access = new AccessOperations({
       identity: ctx.identity,
       address: this.address,
@@ -283,9 +291,46 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     if (delegated === undefined) return this.#gate.write(payload, op, options)
     await this.#registerSession(delegated, options)
     // A delegated entry carries its time, which replicas judge its delegation's expiry against.
-    const p = payload as { op?: unknown }
-    const dated = p.op === 'ACL' ? payload : { ...(payload as object), at: Date.now() }
+    const dated = this.#dated(payload)
     return this.#gate.write(dated, async () => this.db.addOperation(dated), options)
+  }
+
+  /** A delegated entry carries its time, which replicas judge its delegation's expiry against; access operations carry their own. */
+  #dated<P> (payload: P): P {
+    if (this.#delegated === undefined || (payload as { op?: unknown }).op === 'ACL') return payload
+    return { ...payload, at: Date.now() }
+  }
+
+  /**
+   * A data write (`ops` from `build`, which seals them for the heads it is given in a
+   * private database): checked alone, then committed with the writes issued around it
+   * (commit-queue.ts). `atomic` keeps several operations together in one entry, all or nothing.
+   */
+  protected async commit (build: (heads: readonly string[]) => Promise<DataPayload[]>, options: AbortOptions = {}, atomic = false): Promise<string> {
+    const delegated = this.#delegated
+    this.#gate.assertOpen()
+    return this.#queue.submit(async () => {
+      if (delegated !== undefined) await this.#registerSession(delegated, options)
+      // Only what is sealed depends on the heads; the gate reads them itself when the policy needs them.
+      const heads = this.vault !== undefined || this.#policy.mutable || this.#policy.ownership || delegated !== undefined ? await this.heads() : []
+      const ops = await build(heads)
+      if (ops.length > MAX_BATCH_OPS) throw new InvalidValueError(`a batch carries at most ${MAX_BATCH_OPS} operations; this one has ${ops.length}`)
+      let bytes = 0
+      for (const [i, op] of ops.entries()) {
+        try {
+          bytes += await this.#gate.check(this.#dated(op), options, heads)
+        } catch (err) {
+          if (atomic && ops.length > 1 && err instanceof Error) err.message = `operation ${i} of the batch: ${err.message}`
+          throw err
+        }
+      }
+      if (bytes > MAX_BATCH_BYTES - 64) throw new InvalidValueError(`a batch carries at most ${MAX_BATCH_BYTES} bytes of operations; this one has ${bytes}`)
+      const alone = async (): Promise<string> => this.writeBuilt(async (next) => {
+        const rebuilt = await build(next)
+        return rebuilt.length === 1 ? rebuilt[0] : batchPayload(rebuilt)
+      }, options)
+      return { ops, bytes, alone }
+    }, { ...options, atomic })
   }
 
   /** A delegated key's first write to this database registers its delegation (a `session` entry), once. */
@@ -330,11 +375,13 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   /** Closing: save what should outlive this run (an index snapshot). */
   protected async beforeClose (): Promise<void> {}
 
-  /** The value the entry `hash` of this log carries. */
-  protected async valueAt<V> (hash: string): Promise<V> {
+  /** The value operation `index` (0 unless written in a batch) of the entry `hash` of this log carries. */
+  protected async valueAt<V> (hash: string, index = 0): Promise<V> {
     const entry = await this.db.log.get(hash)
     if (entry === undefined) throw new InvariantError(`entry ${hash} is indexed but not in this replica's log`)
-    return (entry.payload as { value: V }).value
+    const op = dataPayloadsOf(entry.payload)[index]
+    if (op === undefined) throw new InvariantError(`entry ${hash} carries no operation ${index}`)
+    return op.value as V
   }
 
   /** Tell listeners a member cannot read an accepted entry; the same on every member. */
@@ -360,6 +407,8 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   }
 
   async #closeNow (): Promise<void> {
+    // Writes already issued are committed (or refused) before the log closes.
+    await this.#queue.idle()
     this.#replication.stop()
     await this.#courier?.idle()
     // Before the fetches stop: stopping them fails local reads too. A snapshot that cannot

@@ -1,5 +1,7 @@
-import type { EventsDatabase as OrbitEvents } from '@orbitdb/core'
+import { type DataPayload, dataPayloadsOf } from '@didbase/access'
 import type { AbortOptions } from '../abort.js'
+import { InvalidValueError } from '../errors.js'
+import type { BatchFill, EventLogBatch } from './batch.js'
 import { DatabaseHandle, type Signed } from './database.js'
 import { inClockOrder } from './record-index.js'
 
@@ -12,15 +14,34 @@ export interface EventLogReadOptions {
 export class EventLogDatabase<T = unknown> extends DatabaseHandle {
   readonly type = 'events' as const
 
-  private get events (): OrbitEvents {
-    return this.db as OrbitEvents
+  /**
+   * Append `value`. Resolves to the hash of the entry that holds it: events added together
+   * (not awaiting each other) share entries, in the order they were added.
+   */
+  async add (value: T, options?: AbortOptions): Promise<string> {
+    return this.commit(async (heads) => [await this.#event(value, heads)], options)
   }
 
-  /** Append `value`. Resolves to the entry hash. */
-  async add (value: T, options?: AbortOptions): Promise<string> {
+  /**
+   * Append the events `fill` adds in one signed entry, in their order: all of them, or none
+   * (the error of the first that fails, and nothing written). Resolves to the entry hash.
+   */
+  async batch (fill: BatchFill<EventLogBatch<T>>, options?: AbortOptions): Promise<string> {
+    const values: T[] = []
+    const batch: EventLogBatch<T> = {
+      add: (value) => {
+        values.push(value)
+        return batch
+      }
+    }
+    await fill(batch)
+    if (values.length === 0) throw new InvalidValueError('a batch needs at least one operation')
+    return this.commit(async (heads) => Promise.all(values.map(async (value) => this.#event(value, heads))), options, true)
+  }
+
+  async #event (value: T, heads: readonly string[]): Promise<DataPayload> {
     const vault = this.vault
-    if (vault !== undefined) return this.writeBuilt(async (heads) => ({ op: 'ADD', key: null, value: await vault.seal(null, value, null, heads) }), options)
-    return this.write({ op: 'ADD', key: null, value }, async () => this.events.add(value), options)
+    return { op: 'ADD', key: null, value: vault === undefined ? value : await vault.seal(null, value, null, heads) }
   }
 
   /** An event's value, opened when the database is private; undefined (and reported) when this member cannot read it. */
@@ -32,26 +53,33 @@ export class EventLogDatabase<T = unknown> extends DatabaseHandle {
     return undefined
   }
 
-  /** The event with entry hash `hash`, if this replica has it. */
-  async get (hash: string): Promise<Signed<T> | undefined> {
+  /** The event with entry hash `hash` (and position `index` in it, when the entry is a batch), if this replica has it. */
+  async get (hash: string, index = 0): Promise<Signed<T> | undefined> {
     const entry = await this.db.log.get(hash)
-    if (entry === undefined || (entry.payload as { op?: unknown }).op !== 'ADD') return undefined
-    const opened = await this.#valueOf(hash, entry.identity, (entry.payload as { value: unknown }).value)
-    return opened === undefined ? undefined : { value: opened.value, hash, writer: entry.identity }
+    if (entry === undefined) return undefined
+    const ops = dataPayloadsOf(entry.payload)
+    const op = ops[index]
+    if (op?.op !== 'ADD') return undefined
+    const opened = await this.#valueOf(hash, entry.identity, op.value)
+    return opened === undefined ? undefined : { value: opened.value, hash, writer: entry.identity, ...(ops.length > 1 ? { index } : {}) }
   }
 
-  /** Events, latest first, in the same order on every replica. */
+  /** Events, latest first, in the same order on every replica (the events of one entry: the last added first). */
   async * entries (options: EventLogReadOptions = {}): AsyncGenerator<Signed<T>> {
     await this.vault?.assertMember()
     let left = options.limit ?? Number.POSITIVE_INFINITY
     if (left <= 0) return
     for await (const entry of inClockOrder(this.db.log.iterator())) {
       // Access operations (grants, invites) share the log; they are not events.
-      if ((entry.payload as { op?: unknown }).op !== 'ADD') continue
-      const opened = await this.#valueOf(entry.hash, entry.identity, (entry.payload as { value: unknown }).value)
-      if (opened === undefined) continue
-      yield { value: opened.value, hash: entry.hash, writer: entry.identity }
-      if (--left <= 0) return
+      const ops = dataPayloadsOf(entry.payload)
+      for (let index = ops.length - 1; index >= 0; index--) {
+        const op = ops[index] as DataPayload
+        if (op.op !== 'ADD') continue
+        const opened = await this.#valueOf(entry.hash, entry.identity, op.value)
+        if (opened === undefined) continue
+        yield { value: opened.value, hash: entry.hash, writer: entry.identity, ...(ops.length > 1 ? { index } : {}) }
+        if (--left <= 0) return
+      }
     }
   }
 }

@@ -1,5 +1,5 @@
-import type { KeyValueDatabase as OrbitKeyValue } from '@orbitdb/core'
 import type { AbortOptions } from '../abort.js'
+import type { BatchFill, KeyValueBatch } from './batch.js'
 import { type KeyedRecord, RecordDatabase } from './records.js'
 import { assertKey } from './write-gate.js'
 
@@ -13,21 +13,45 @@ export type KeyValueRecord<T> = KeyedRecord<T>
 export class KeyValueDatabase<T = unknown> extends RecordDatabase<T> {
   readonly type = 'keyvalue' as const
 
-  private get kv (): OrbitKeyValue {
-    return this.db as OrbitKeyValue
-  }
-
-  /** Set `key` to `value`. Resolves to the entry hash. */
+  /**
+   * Set `key` to `value`. Resolves to the hash of the entry that holds it: writes issued
+   * together (not awaiting each other) share entries, in the order they were issued.
+   */
   async put (key: string, value: T, options?: AbortOptions): Promise<string> {
     assertKey(key)
-    if (this.vault !== undefined) return this.writeSealed('PUT', key, value, options)
-    return this.write({ op: 'PUT', key, value }, async () => this.kv.put(key, value), options)
+    return this.writeRecord('PUT', key, value, options)
   }
 
   /** Remove `key`. Resolves to the entry hash. */
   async del (key: string, options?: AbortOptions): Promise<string> {
     assertKey(key)
-    if (this.vault !== undefined) return this.writeSealed('DEL', key, null, options)
-    return this.write({ op: 'DEL', key, value: null }, async () => this.kv.del(key), options)
+    return this.writeRecord('DEL', key, null, options)
+  }
+
+  /**
+   * Write the puts and deletes `fill` adds in one signed entry, in their order: all of them,
+   * or none (the error of the first that fails, and nothing written). Resolves to the entry hash.
+   *
+   * @example
+   * ```ts
+   * await db.batch((b) => { b.put('a', 1).put('b', 2).del('c') })
+   * ```
+   */
+  async batch (fill: BatchFill<KeyValueBatch<T>>, options?: AbortOptions): Promise<string> {
+    const writes: Array<{ op: 'PUT' | 'DEL', key: string, value: unknown }> = []
+    const batch: KeyValueBatch<T> = {
+      put: (key, value) => {
+        assertKey(key)
+        writes.push({ op: 'PUT', key, value })
+        return batch
+      },
+      del: (key) => {
+        assertKey(key)
+        writes.push({ op: 'DEL', key, value: null })
+        return batch
+      }
+    }
+    await fill(batch)
+    return this.writeRecords(writes, options)
   }
 }

@@ -9,6 +9,7 @@
  * then entry hash), whatever order they arrived in; an entry is indexed once, with every
  * entry it reaches.
  */
+import { dataPayloadsOf } from '@didbase/access'
 import type { LogEntry } from '@orbitdb/core'
 import type { SnapshotStore } from '../storage/index-snapshot.js'
 import { InvariantError } from '../errors.js'
@@ -20,6 +21,8 @@ const log = debugLog('record-index')
 export interface Winner {
   key: string
   hash: string
+  /** Which operation of the entry: 0 unless it was written in a batch (missing in snapshots of older versions). */
+  index?: number
   writer: string
   time: number
   id: string
@@ -58,15 +61,22 @@ export async function * inClockOrder (entries: AsyncIterable<LogEntry>): AsyncGe
   yield * flush()
 }
 
-function later (entry: LogEntry, winner: Winner): boolean {
-  return compareEntries(entry as ClockedEntry, { hash: winner.hash, clock: { time: winner.time, id: winner.id } }) > 0
+/** Whether operation `index` of `entry` is a later write than `winner`: a batch's operations follow each other. */
+function later (entry: LogEntry, index: number, winner: Winner): boolean {
+  const order = compareEntries(entry as ClockedEntry, { hash: winner.hash, clock: { time: winner.time, id: winner.id } })
+  return order > 0 || (order === 0 && index > (winner.index ?? 0))
 }
 
-/** Which key a key-value or document entry writes (both name it `key`); access operations write none. */
-export function recordKeyOf (entry: LogEntry): { key: string, deleted: boolean } | undefined {
-  const { op, key } = entry.payload as { op?: unknown, key?: unknown }
-  if (typeof key !== 'string' || (op !== 'PUT' && op !== 'DEL')) return undefined
-  return { key, deleted: op === 'DEL' }
+/** A record an entry writes: its key, whether it deletes it, and which operation of the entry does. */
+export interface RecordWrite { key: string, deleted: boolean, index: number }
+
+/** Which keys a key-value or document entry writes (both name it `key`), in order; access operations write none. */
+export function recordWritesOf (entry: LogEntry): RecordWrite[] {
+  const writes: RecordWrite[] = []
+  for (const [index, { op, key }] of dataPayloadsOf(entry.payload).entries()) {
+    if (typeof key === 'string' && (op === 'PUT' || op === 'DEL')) writes.push({ key, deleted: op === 'DEL', index })
+  }
+  return writes
 }
 
 /** The snapshot's format; another version is ignored (the index is then rebuilt). */
@@ -84,7 +94,7 @@ export class RecordIndex {
   readonly #winners = new Map<string, Winner>()
   readonly #indexed = new Set<string>()
   readonly #load: (hash: string) => Promise<LogEntry | undefined>
-  readonly #keyOf: (entry: LogEntry) => { key: string, deleted: boolean } | undefined
+  readonly #writesOf: (entry: LogEntry) => RecordWrite[]
   readonly #snapshots: SnapshotStore | undefined
   readonly #has: (hash: string) => Promise<boolean>
   #work: Promise<void> = Promise.resolve()
@@ -92,15 +102,15 @@ export class RecordIndex {
   readonly #heads: () => Promise<LogEntry[]>
 
   /**
-   * `load` reads an entry this replica has and `heads` its log's heads; `keyOf` says which
-   * key an entry writes and whether it deletes it (undefined for entries that write no
-   * record, like access operations). A log opened from disk starts from the snapshot kept
+   * `load` reads an entry this replica has and `heads` its log's heads; `writesOf` says which
+   * keys an entry writes, in order, and whether it deletes them (none for entries that write
+   * no record, like access operations). A log opened from disk starts from the snapshot kept
    * in `snapshots` (see `save`), and indexes the rest on the first read.
    */
-  constructor (load: (hash: string) => Promise<LogEntry | undefined>, heads: () => Promise<LogEntry[]>, keyOf: (entry: LogEntry) => { key: string, deleted: boolean } | undefined, snapshots?: { store: SnapshotStore, has: (hash: string) => Promise<boolean> }) {
+  constructor (load: (hash: string) => Promise<LogEntry | undefined>, heads: () => Promise<LogEntry[]>, writesOf: (entry: LogEntry) => RecordWrite[], snapshots?: { store: SnapshotStore, has: (hash: string) => Promise<boolean> }) {
     this.#load = load
     this.#heads = heads
-    this.#keyOf = keyOf
+    this.#writesOf = writesOf
     this.#snapshots = snapshots?.store
     this.#has = snapshots?.has ?? (async () => false)
     if (snapshots !== undefined) this.#then(async () => this.#restore(snapshots.store))
@@ -173,12 +183,12 @@ export class RecordIndex {
   }
 
   #consider (entry: LogEntry): void {
-    const target = this.#keyOf(entry)
-    if (target === undefined) return
-    const current = this.#winners.get(target.key)
-    if (current !== undefined && !later(entry, current)) return
     const clock = (entry as unknown as ClockedEntry).clock
-    this.#winners.set(target.key, { key: target.key, hash: entry.hash, writer: entry.identity, time: clock.time, id: clock.id, deleted: target.deleted })
+    for (const { key, deleted, index } of this.#writesOf(entry)) {
+      const current = this.#winners.get(key)
+      if (current !== undefined && !later(entry, index, current)) continue
+      this.#winners.set(key, { key, hash: entry.hash, ...(index > 0 ? { index } : {}), writer: entry.identity, time: clock.time, id: clock.id, deleted })
+    }
   }
 
   /**
@@ -203,6 +213,6 @@ export class RecordIndex {
     await this.#caughtUp()
     return [...this.#winners.values()]
       .filter((w) => !w.deleted)
-      .sort((a, b) => -compareEntries({ hash: a.hash, clock: a }, { hash: b.hash, clock: b }))
+      .sort((a, b) => -(compareEntries({ hash: a.hash, clock: a }, { hash: b.hash, clock: b }) || (a.index ?? 0) - (b.index ?? 0)))
   }
 }

@@ -2,10 +2,12 @@
  * What key-value and document databases share: records keyed by a string, read from the
  * record index that every replica computes alike (record-index.ts).
  */
+import type { DataPayload } from '@didbase/access'
 import type { LogEntry } from '@orbitdb/core'
 import { type AbortOptions, abortable } from '../abort.js'
 import { DatabaseHandle, type HandleContext, type Signed } from './database.js'
-import { RecordIndex, recordKeyOf } from './record-index.js'
+import { RecordIndex, recordWritesOf } from './record-index.js'
+import { InvalidValueError } from '../errors.js'
 import { assertKey } from './write-gate.js'
 
 /** A live record: its key, its value and the DID that wrote it. */
@@ -18,7 +20,7 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
 
   constructor (ctx: HandleContext) {
     super(ctx)
-    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordKeyOf, ctx.snapshots && { store: ctx.snapshots, has: async (hash) => this.db.log.has(hash) })
+    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordWritesOf, ctx.snapshots && { store: ctx.snapshots, has: async (hash) => this.db.log.has(hash) })
   }
 
   protected override indexEntry (entry: LogEntry): void {
@@ -39,20 +41,26 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
     const vault = this.vault
     const winner = await this.#index.winner(vault === undefined ? key : await vault.blind(key))
     if (winner === undefined || winner.deleted) return undefined
-    if (vault === undefined) return this.valueAt<T>(winner.hash)
-    const opened = await vault.open(await this.valueAt(winner.hash), winner.key)
+    if (vault === undefined) return this.valueAt<T>(winner.hash, winner.index)
+    const opened = await vault.open(await this.valueAt(winner.hash, winner.index), winner.key)
     if ('ok' in opened) return opened.ok.value as T
     this.reportUnreadable(winner.hash, winner.writer, opened.unreadable, opened.message)
     return undefined
   }
 
-  /** A write to `key` in a private database: the operation OrbitDB's put and del append, blinded and sealed. */
-  protected async writeSealed (op: 'PUT' | 'DEL', key: string, value: unknown, options?: AbortOptions): Promise<string> {
-    return this.writeBuilt(async (heads) => this.recordPayload(op, key, value, heads), options)
+  /** Write `key` (PUT or DEL): checked alone, committed with the writes issued around it. */
+  protected async writeRecord (op: 'PUT' | 'DEL', key: string, value: unknown, options?: AbortOptions): Promise<string> {
+    return this.commit(async (heads) => [await this.recordPayload(op, key, value, heads)], options)
+  }
+
+  /** Write several records in one entry, in their order: all of them, or none. */
+  protected async writeRecords (writes: ReadonlyArray<{ op: 'PUT' | 'DEL', key: string, value: unknown }>, options?: AbortOptions): Promise<string> {
+    if (writes.length === 0) throw new InvalidValueError('a batch needs at least one operation')
+    return this.commit(async (heads) => Promise.all(writes.map(async (w) => this.recordPayload(w.op, w.key, w.value, heads))), options, true)
   }
 
   /** The payload of a write to `key` linking to `heads`: as given, or blinded and sealed in a private database. */
-  protected async recordPayload (op: 'PUT' | 'DEL', key: string, value: unknown, heads: readonly string[]): Promise<{ op: 'PUT' | 'DEL', key: string, value: unknown }> {
+  protected async recordPayload (op: 'PUT' | 'DEL', key: string, value: unknown, heads: readonly string[]): Promise<DataPayload> {
     const vault = this.vault
     if (vault === undefined) return { op, key, value }
     const blinded = await vault.blind(key, 'write')
@@ -66,12 +74,12 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
   async * entries (): AsyncGenerator<KeyedRecord<T>> {
     const vault = this.vault
     await vault?.assertMember()
-    for (const { key, hash, writer } of await this.#index.live()) {
+    for (const { key, hash, index, writer } of await this.#index.live()) {
       if (vault === undefined) {
-        yield { key, value: await this.valueAt<T>(hash), hash, writer }
+        yield { key, value: await this.valueAt<T>(hash, index), hash, writer }
         continue
       }
-      const opened = await vault.open(await this.valueAt(hash), key)
+      const opened = await vault.open(await this.valueAt(hash, index), key)
       if ('ok' in opened) yield { key: opened.ok.key as string, value: opened.ok.value as T, hash, writer }
       else this.reportUnreadable(hash, writer, opened.unreadable, opened.message)
     }

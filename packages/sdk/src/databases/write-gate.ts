@@ -40,35 +40,51 @@ export class WriteGate {
     if (this.#closed()) throw new ClosedError(`${this.#address} is closed`)
   }
 
-  /** Run `op` (the append) once `payload` passed every check; a refusal throws `AccessDeniedError`. */
-  async write (payload: unknown, op: () => Promise<string>, options: AbortOptions = {}): Promise<string> {
+  /**
+   * Every check a local write of `payload` must pass before it is signed; a refusal throws
+   * `AccessDeniedError`. `heads` are this replica's, when the caller read them already.
+   * Resolves to the payload's size, dag-cbor encoded.
+   */
+  async check (payload: unknown, options: AbortOptions = {}, heads?: readonly string[]): Promise<number> {
     options.signal?.throwIfAborted()
     this.assertOpen()
-    assertEncodable(payload)
+    const bytes = assertEncodable(payload)
     // Only an ACL, ownership or a delegated key judges a write by its causal past; a fixed
     // set of writers signing for themselves needs no heads read per write.
     // Nothing is signed yet, so an abort during the checks (which may fetch the causal past) stops the write.
     const needsPast = this.#policy.mutable || this.#policy.ownership || this.#signer !== this.#did
-    const past = needsPast ? await abortable(this.#heads(), options) : []
+    const past = needsPast ? heads ?? await abortable(this.#heads(), options) : []
     await abortable(this.#policy.check(this.#did, payload, past, this.#signer), options)
+    return bytes
+  }
+
+  /** Run `op` (the append) once `payload` passed every check; a refusal throws `AccessDeniedError`. */
+  async write (payload: unknown, op: () => Promise<string>, options: AbortOptions = {}): Promise<string> {
+    await this.check(payload, options)
     // The last moment a write can be called off: past it, the entry is signed and appended.
     options.signal?.throwIfAborted()
     try {
       return await op()
     } catch (err) {
-      // The heads moved between the check and the append (a revocation arrived, say):
-      // OrbitDB's own check refused the entry before storing it.
-      if (err instanceof EntryRejectedError) throw new AccessDeniedError(this.#did, this.#address, err.detail, err.reason)
-      throw err
+      throw this.refusal(err)
     }
+  }
+
+  /**
+   * The error a failed append earns: the heads moved between the check and the append (a
+   * revocation arrived, say) and OrbitDB's own check refused the entry before storing it.
+   */
+  refusal (err: unknown): unknown {
+    return err instanceof EntryRejectedError ? new AccessDeniedError(this.#did, this.#address, err.detail, err.reason) : err
   }
 }
 
-export function assertEncodable (value: unknown): void {
+/** Throw `InvalidValueError` unless `value` can be stored; its size, dag-cbor encoded. */
+export function assertEncodable (value: unknown): number {
   const why = notPlainData(value)
   if (why !== undefined) throw new InvalidValueError(`value cannot be stored: ${why}`)
   try {
-    dagCbor.encode(value)
+    return dagCbor.encode(value).byteLength
   } catch (cause) {
     throw new InvalidValueError(`value cannot be stored: ${(cause as Error).message} (values must be dag-cbor: no undefined, functions, symbols or non-finite numbers)`, { cause })
   }

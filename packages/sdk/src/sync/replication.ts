@@ -3,7 +3,7 @@
  * (the gossipsub topic validator), joined without stalling, reported when refused, and
  * heads are exchanged again after a failed exchange and every 15 s (anti-entropy).
  */
-import type { AccessPolicy } from '@didbase/access'
+import { type AccessPolicy, dataPayloadsOf } from '@didbase/access'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { Database, LogEntry } from '@orbitdb/core'
 import type { TypedEventEmitter } from 'main-event'
@@ -130,7 +130,10 @@ export class Replication {
     const { events, log } = this.#db
     events.on('update', (entry: LogEntry) => {
       this.#indexEntry(entry)
-      this.#events.safeDispatchEvent('update', { detail: { did: entry.identity, hash: entry.hash } })
+      // The operations of a batch are announced one by one, in their order.
+      const count = dataPayloadsOf(entry.payload).length
+      if (count <= 1) this.#events.safeDispatchEvent('update', { detail: { did: entry.identity, hash: entry.hash } })
+      else for (let index = 0; index < count; index++) this.#events.safeDispatchEvent('update', { detail: { did: entry.identity, hash: entry.hash, index, operations: count } })
       const final = this.#finalProgress
       this.#finalProgress = undefined
       if (final !== undefined) this.#report(final)
