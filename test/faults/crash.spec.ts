@@ -71,4 +71,34 @@ describe('crash while ingesting', () => {
     await replica.stop()
     await writer.stop()
   }, LONG ? 900_000 : 120_000)
+
+  it('SIGKILL during bursts of concurrent writes: every acknowledged write is there after restart, none that was refused', async () => {
+    const seed = faultSeed()
+    const rand = seeded(seed)
+    const writer = new Replica('writer', await tempDir())
+    await writer.start()
+    const created = await writer.create('bursts', [writer.did])
+    const bursts = LONG ? 100 : 20
+    await writer.startBursts('v', 500, bursts, 50)
+    // Kill somewhere in the middle of the bursts.
+    const target = Math.floor((0.2 + rand() * 0.5) * bursts * 500 * 0.98)
+    await waitFor(async () => (await writer.writing()).acknowledged >= target, `${target} acknowledged writes (seed ${seed})`, 60_000)
+    const before = await writer.writing(true)
+    await writer.kill()
+    expect(before.finished, `the bursts were still under way when killed (seed ${seed})`).toBe(false)
+
+    await writer.start()
+    await writer.open(created)
+    const check = await within(10_000, `after the crash, reading the heads did not finish (seed ${seed})`, writer.verify())
+    expect(check.missing).toBe(0)
+    expect(check.bad).toBe(0)
+    const final = new Set((await writer.state()).values)
+    const acknowledged = before.acknowledgedValues ?? []
+    const lost = acknowledged.filter((v) => !final.has(v))
+    expect(lost, `acknowledged writes missing after the crash (seed ${seed})`).toEqual([])
+    expect((before.refusedValues ?? []).filter((v) => final.has(v))).toEqual([])
+    expect((before.refusedValues ?? []).length).toBeGreaterThan(0)
+    console.log(JSON.stringify({ suite: 'crash-bursts', seed, acknowledged: acknowledged.length, refused: before.refusedValues?.length, stored: final.size, entries: check.entries }))
+    await writer.stop()
+  }, 120_000)
 })

@@ -31,6 +31,7 @@ export interface Writing {
   error?: string
   attemptedValues?: string[]
   acknowledgedValues?: string[]
+  refusedValues?: string[]
 }
 
 export interface ReplicaState {
@@ -122,7 +123,12 @@ export class Replica {
     await this.call('startWriting', { prefix, count })
   }
 
-  /** How many of the started writes were attempted and acknowledged; `values` lists them. */
+  /** Start `bursts` bursts of `count` adds issued at once, without waiting; every `badEvery`th cannot be stored. */
+  async startBursts (prefix: string, count: number, bursts: number, badEvery: number): Promise<void> {
+    await this.call('startBursts', { prefix, count, bursts, badEvery })
+  }
+
+  /** How many of the started writes were attempted and acknowledged; `values` lists them (and those refused). */
   async writing (values = false): Promise<Writing> {
     return this.call('writing', { values })
   }
