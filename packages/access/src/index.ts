@@ -20,7 +20,7 @@
  */
 /// <reference path="../types/orbitdb-core.d.ts" preserve="true" />
 export * from './identity-entry.js'
-export { verify as verifyEd25519 } from './did/ed25519.js'
+export { signerFromSeed as ed25519SignerFromSeed, verify as verifyEd25519 } from './did/ed25519.js'
 export { forgetCheckedSignatures, verifyEntry } from './identity/entry.js'
 export {
   AccessDeniedError,

@@ -169,8 +169,10 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     },
     state: async (heads): Promise<AclState> => engine.state(heads),
     canAppend: async (entry: LogEntry) => {
-      // OrbitDB asks before it hashes a local append (oplog/log.js 183): hash it here, the way OrbitDB will.
-      const hash = entry.hash ?? (await Entry.encode(entry)).hash
+      // OrbitDB asks before it hashes a local append (oplog/log.js 183): hash it here, the
+      // way OrbitDB will, when the verdict needs it (a fixed set of writers does not).
+      const known = entry.hash
+      const hash = async (): Promise<string> => known ?? (await Entry.encode(entry)).hash
       await engine.admit(entry, hash)
       return true
     }

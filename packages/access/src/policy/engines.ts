@@ -25,8 +25,11 @@ export interface VerdictEngine {
   check: (did: string, payload: unknown, heads: readonly string[], signer?: string) => Promise<Denial | undefined>
   schemaAt: (heads: readonly string[]) => Promise<Schema | undefined>
   state: (heads: readonly string[]) => Promise<AclState>
-  /** Accept an entry OrbitDB is about to append or join, or throw `EntryRejectedError`. */
-  admit: (entry: LogEntry, hash: string) => Promise<void>
+  /**
+   * Accept an entry OrbitDB is about to append or join, or throw `EntryRejectedError`.
+   * `hash` computes its hash: a local append has none yet, and most verdicts need none.
+   */
+  admit: (entry: LogEntry, hash: () => Promise<string>) => Promise<void>
 }
 
 /**
@@ -64,7 +67,7 @@ export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined
       progress.judged++
       const did = await verifyEntry(entry)
       const refused = denial(did, entry.payload)
-      if (refused !== undefined) throw new EntryRejectedError(hash, did, refused.reason, refused.detail)
+      if (refused !== undefined) throw new EntryRejectedError(await hash(), did, refused.reason, refused.detail)
     }
   }
 }
@@ -75,7 +78,8 @@ export function causalEngine (bound: () => Judge, judgeFor: (logId: string) => J
     check: async (did, payload, heads, signer) => bound().check(did, payload, heads, signer),
     schemaAt: async (heads) => bound().schemaAt(heads),
     state: async (heads) => bound().stateAt(heads),
-    admit: async (entry, hash) => {
+    admit: async (entry, hashOf) => {
+      const hash = await hashOf()
       try {
         await judgeFor(entry.id).judge({ ...(entry as unknown as EntryLike), hash })
       } catch (err) {

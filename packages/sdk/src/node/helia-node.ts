@@ -20,6 +20,7 @@ import { joinPath, meetPeers, peerDiscovery, prepareDirectory, transports } from
 import { frameHeadsExchanges } from '../upstream/heads-stream.js'
 import { fastMessageId } from '../upstream/message-id.js'
 import { VerifiedBlockstore } from '../storage/verified-blockstore.js'
+import { withImportedSigner } from './peer-key.js'
 const PEER_KEY_FILE = 'peer.key'
 
 export interface NodeInit {
@@ -92,7 +93,7 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
   const libp2p = await createLibp2p({
     // The peer store stays in memory: peers are re-learnt on start, and libp2p 3 pins
     // another interface-datastore major than the Level store Helia uses.
-    privateKey,
+    privateKey: withImportedSigner(privateKey),
     addresses: { listen: init.listen },
     transports: transports(init),
     connectionEncrypters: [noise()],
