@@ -88,6 +88,56 @@ describe('record index snapshot', () => {
     }
   })
 
+  it('a database reopened at the heads it closed with answers its first read from the key records, without parsing the snapshot', async () => {
+    const dir = await tempDir()
+    const first = await createDidbase({ directory: dir })
+    const kv = await first.keyValue<number>('key-records')
+    for (let i = 0; i < 100; i++) await kv.put(`k${i % 50}`, i)
+    await kv.batch((b) => { b.put('k1', 1001).del('k2') })
+    const address = kv.address
+    await first.close()
+
+    const again = await createDidbase({ directory: dir })
+    try {
+      const reopened = await again.keyValue<number>(address)
+      const counter = countReads(reopened)
+      // An old key, written long before the heads: one read, its value's entry.
+      expect(await reopened.get('k3')).toBe(53)
+      expect(counter.reads).toBe(1)
+      expect(await reopened.get('k1')).toBe(1001)
+      expect(await reopened.get('k2')).toBeUndefined()
+      expect((await collect(reopened.entries())).length).toBe(49)
+    } finally {
+      await again.close()
+    }
+  })
+
+  it('key records saved at other heads than the log\'s are not used', async () => {
+    const dir = await tempDir()
+    const first = await createDidbase({ directory: dir })
+    const kv = await first.keyValue<number>('stale-records')
+    const old = await kv.put('a', 1)
+    await kv.put('a', 2)
+    const address = kv.address
+    await kv.close()
+    // As a crash after more writes would leave them: saved at older heads, and saying otherwise.
+    const { Key } = await import('interface-datastore')
+    const { base64url } = await import('multiformats/bases/base64')
+    const base = `/didbase/record-index/${address.split('/').at(-1)}-keys`
+    await first.helia.datastore.put(new Key(`${base}/heads`), new TextEncoder().encode(JSON.stringify([old])))
+    const record = await first.helia.datastore.get(new Key(`${base}/k${base64url.baseEncode(new TextEncoder().encode('a'))}`))
+    const lie = { ...JSON.parse(new TextDecoder().decode(record)), hash: old }
+    await first.helia.datastore.put(new Key(`${base}/k${base64url.baseEncode(new TextEncoder().encode('a'))}`), new TextEncoder().encode(JSON.stringify(lie)))
+    await first.close()
+
+    const again = await createDidbase({ directory: dir })
+    try {
+      expect(await (await again.keyValue<number>(address)).get('a')).toBe(2)
+    } finally {
+      await again.close()
+    }
+  })
+
   it('a snapshot that does not parse is ignored, and the index is rebuilt from the log', async () => {
     const dir = await tempDir()
     const first = await createDidbase({ directory: dir })

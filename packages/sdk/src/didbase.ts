@@ -312,7 +312,8 @@ class DidbaseNode implements Didbase {
       stop: () => stopping.abort(),
       fetches,
       resync: (again) => { exchangeWithNewPeers(db, this.helia, again) },
-      snapshots: snapshotStore(this.helia.datastore, db.address)
+      snapshots: snapshotStore(this.helia.datastore, db.address),
+      stored: async (hash) => this.#stored(hash)
     }
     const handle = type === 'keyvalue'
       ? new KeyValueDatabase(ctx)
@@ -323,14 +324,18 @@ class DidbaseNode implements Didbase {
 
   /** An entry of `db` whose block is stored here; never asks the network. */
   async #storedEntry (db: Database, hash: string): Promise<LogEntry | undefined> {
+    return (await this.#stored(hash)) ? db.log.get(hash) : undefined
+  }
+
+  /** Whether the block `hash` names is stored here. */
+  async #stored (hash: string): Promise<boolean> {
     let cid: CID
     try {
       cid = CID.parse(hash, base58btc)
     } catch {
-      return undefined
+      return false
     }
-    if (!(await this.helia.blockstore.has(cid))) return undefined
-    return db.log.get(hash)
+    return this.helia.blockstore.has(cid)
   }
 
   #assertOpen (): void {

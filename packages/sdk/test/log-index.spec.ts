@@ -53,19 +53,25 @@ describe('LogIndex', () => {
   })
 
   it('markReachable marks what the heads reach, down to what is marked already', async () => {
+    const path = await place()
+    const writer = new LogIndex()
+    await writer.bind(path)
+    await writer.put('root', new Uint8Array([1]))
+    await writer.close()
     const index = new LogIndex()
-    await index.bind(await place())
-    await index.put('root', new Uint8Array([1]))
+    await index.bind(path)
     const log = new Map([
       ['root', { hash: 'root', next: [], refs: [] }],
       ['mid', { hash: 'mid', next: ['root'], refs: [] }],
       ['head', { hash: 'head', next: ['mid'], refs: ['root'] }]
     ])
     const loaded: string[] = []
-    await markReachable(index, [log.get('head')!], async (hash) => {
+    index.repairWith(async (marks) => markReachable(marks, [log.get('head')!], async (hash) => {
       loaded.push(hash)
       return log.get(hash)
-    })
+    }))
+    // Questions wait for the repair.
+    expect(await index.get('mid')).toBeDefined()
     expect(await hashesIn(index)).toEqual(['head', 'mid', 'root'])
     expect(loaded).toEqual(['mid'])
     await index.close()

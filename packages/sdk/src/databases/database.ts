@@ -53,6 +53,8 @@ export interface HandleContext {
   fetches: JoinFetches
   /** Where an index kept beside the log is saved between runs (index-snapshot.ts). */
   snapshots?: SnapshotStore
+  /** Whether the block of entry `hash` is stored here (asks no peer, and does not wait for the log index to load). */
+  stored: (hash: string) => Promise<boolean>
 }
 
 export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> implements AsyncDisposable {

@@ -80,17 +80,20 @@ export async function enforcesSchema (db: Database, wanted: CID): Promise<boolea
 
 /**
  * Bind the log index to `path` (where OrbitDB keeps a log's index by default, so databases
- * made before keep theirs) and mark what the heads reach. Best effort past the bind: an
- * entry that cannot be read (a damaged block) fails where it is used.
+ * made before keep theirs), and have it mark what the heads reach once its markers are
+ * read, in the background: the database opens as soon as the LevelDB is. Best effort past
+ * the bind: an entry that cannot be read (a damaged block) fails where it is used.
  */
 export async function bindLogIndex (logIndex: LogIndex, db: Database, path: string, storedEntry: (hash: string) => Promise<LogEntry | undefined>): Promise<void> {
   await logIndex.bind(path)
-  const heads = await db.log.heads().catch((err) => {
-    log.error('could not read the heads of %s: %e', db.address, err)
-    return []
+  logIndex.repairWith(async (marks) => {
+    const heads = await db.log.heads().catch((err) => {
+      log.error('could not read the heads of %s: %e', db.address, err)
+      return []
+    })
+    await markReachable(marks, heads, async (hash) => storedEntry(hash).catch((err) => {
+      log.error('could not read entry %s of %s: %e', hash, db.address, err)
+      return undefined
+    }))
   })
-  await markReachable(logIndex, heads, async (hash) => storedEntry(hash).catch((err) => {
-    log.error('could not read entry %s of %s: %e', hash, db.address, err)
-    return undefined
-  }))
 }

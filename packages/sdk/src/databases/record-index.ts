@@ -79,6 +79,10 @@ export function recordWritesOf (entry: LogEntry): RecordWrite[] {
   return writes
 }
 
+function sameHashes (a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().join() === [...b].sort().join()
+}
+
 /** The snapshot's format; another version is ignored (the index is then rebuilt). */
 const SNAPSHOT_VERSION = 1
 
@@ -105,7 +109,8 @@ export class RecordIndex {
    * `load` reads an entry this replica has and `heads` its log's heads; `writesOf` says which
    * keys an entry writes, in order, and whether it deletes them (none for entries that write
    * no record, like access operations). A log opened from disk starts from the snapshot kept
-   * in `snapshots` (see `save`), and indexes the rest on the first read.
+   * in `snapshots` (see `save`), and indexes the rest on the first read; `has` says whether
+   * an entry is stored here.
    */
   constructor (load: (hash: string) => Promise<LogEntry | undefined>, heads: () => Promise<LogEntry[]>, writesOf: (entry: LogEntry) => RecordWrite[], snapshots?: { store: SnapshotStore, has: (hash: string) => Promise<boolean> }) {
     this.#load = load
@@ -113,7 +118,27 @@ export class RecordIndex {
     this.#writesOf = writesOf
     this.#snapshots = snapshots?.store
     this.#has = snapshots?.has ?? (async () => false)
-    if (snapshots !== undefined) this.#then(async () => this.#restore(snapshots.store))
+  }
+
+  /** Keys whose deciding entry changed since the key records were saved (or restored). */
+  readonly #dirty = new Set<string>()
+  /** Whether the saved key records match the restored snapshot, so that only changed keys need saving. */
+  #recordsSaved = false
+  #settled = false
+  #settling: Promise<void> | undefined
+
+  /**
+   * Start building the index (from the snapshot, then what the heads reach), once: at the
+   * first read that needs it, or right after a first read the key records answered, so
+   * that parsing the snapshot does not hold that first read up.
+   */
+  async #build (): Promise<void> {
+    if (this.#settling === undefined) {
+      const store = this.#snapshots
+      if (store !== undefined) this.#then(async () => this.#restore(store))
+      this.#settling = this.#caughtUp().then(() => { this.#settled = true }, () => {})
+    }
+    return this.#settling
   }
 
   /**
@@ -122,11 +147,22 @@ export class RecordIndex {
    * only grows.
    */
   async save (): Promise<void> {
+    // An index never built has nothing new to keep: what is saved is still sound.
+    if (this.#settling === undefined || this.#snapshots === undefined) return
     await this.#work
-    if (this.#snapshots === undefined) return
     const heads = (await this.#heads()).map((h) => h.hash).filter((h) => this.#indexed.has(h))
     const snapshot: Snapshot = { v: SNAPSHOT_VERSION, heads, indexed: [...this.#indexed], winners: [...this.#winners.values()] }
-    await this.#snapshots.save(new TextEncoder().encode(JSON.stringify(snapshot)))
+    const changed = this.#recordsSaved ? [...this.#dirty] : [...this.#winners.keys()]
+    this.#dirty.clear()
+    const encoder = new TextEncoder()
+    const records = changed.map((key): [string, Uint8Array] => [key, encoder.encode(JSON.stringify(this.#winners.get(key)))])
+    try {
+      await this.#snapshots.save(encoder.encode(JSON.stringify(snapshot)), heads, records)
+      this.#recordsSaved = true
+    } catch (err) {
+      for (const key of changed) this.#dirty.add(key)
+      throw err
+    }
   }
 
   async #restore (snapshots: SnapshotStore): Promise<void> {
@@ -144,10 +180,15 @@ export class RecordIndex {
     for (const hash of snapshot.heads) if (typeof hash !== 'string' || !(await this.#has(hash))) return
     for (const hash of snapshot.indexed) this.#indexed.add(hash)
     for (const winner of snapshot.winners) this.#winners.set(winner.key, winner)
+    // Key records saved with this snapshot need only what changes from here (a version
+    // before them left none).
+    const saved = await snapshots.lookupHeads()
+    this.#recordsSaved = saved !== undefined && sameHashes(saved, snapshot.heads as string[])
   }
 
   /** Index `head` and everything it reaches that is not indexed yet. Reads wait for it. */
   add (head: LogEntry): void {
+    void this.#build()
     this.#then(async () => this.#addReachable(head))
   }
 
@@ -187,6 +228,7 @@ export class RecordIndex {
     for (const { key, deleted, index } of this.#writesOf(entry)) {
       const current = this.#winners.get(key)
       if (current !== undefined && !later(entry, index, current)) continue
+      this.#dirty.add(key)
       this.#winners.set(key, { key, hash: entry.hash, ...(index > 0 ? { index } : {}), writer: entry.identity, time: clock.time, id: clock.id, deleted })
     }
   }
@@ -204,12 +246,39 @@ export class RecordIndex {
 
   /** The entry that decides `key` (a DEL when the key was deleted). */
   async winner (key: string): Promise<Winner | undefined> {
+    if (!this.#settled) {
+      const store = this.#snapshots
+      const known = this.#settling === undefined && store !== undefined ? await this.#lookup(store, key) : 'unknown'
+      if (known !== 'unknown') {
+        setTimeout(() => { void this.#build() }, 0)
+        return known
+      }
+      await this.#build()
+    }
     await this.#caughtUp()
     return this.#winners.get(key)
   }
 
+  /**
+   * The entry that decides `key` as the snapshot's key records say, when they were saved
+   * at exactly this log's heads (then they are the index); `'unknown'` otherwise.
+   */
+  async #lookup (store: SnapshotStore, key: string): Promise<Winner | undefined | 'unknown'> {
+    const [saved, heads] = await Promise.all([store.lookupHeads(), this.#heads()])
+    if (saved === undefined || !sameHashes(saved, heads.map((h) => h.hash))) return 'unknown'
+    const bytes = await store.lookup(key)
+    if (bytes === undefined) return undefined
+    try {
+      const winner = JSON.parse(new TextDecoder().decode(bytes)) as Winner
+      return winner.key === key && typeof winner.hash === 'string' ? winner : 'unknown'
+    } catch {
+      return 'unknown'
+    }
+  }
+
   /** Every live record's deciding entry, latest write first. */
   async live (): Promise<Winner[]> {
+    await this.#build()
     await this.#caughtUp()
     return [...this.#winners.values()]
       .filter((w) => !w.deleted)

@@ -20,7 +20,7 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
 
   constructor (ctx: HandleContext) {
     super(ctx)
-    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordWritesOf, ctx.snapshots && { store: ctx.snapshots, has: async (hash) => this.db.log.has(hash) })
+    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordWritesOf, ctx.snapshots && { store: ctx.snapshots, has: ctx.stored })
   }
 
   protected override indexEntry (entry: LogEntry): void {

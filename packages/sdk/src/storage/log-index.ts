@@ -22,10 +22,19 @@ const log = debugLog('log-index')
 /** New markers are written at most this long after they were added. */
 const FLUSH_MS = 100
 
+/** The markers, for a repair that runs before anyone else may read them (`repairWith`). */
+export interface Marks {
+  get: (hash: string) => Promise<Uint8Array | undefined>
+  put: (hash: string, data: unknown) => Promise<void>
+}
+
 export class LogIndex implements Storage {
   readonly #hashes = new Set<string>()
   readonly #pending = new Set<string>()
   #backend: Storage | undefined
+  /** The LevelDB is open. */
+  readonly #opened: Promise<Storage>
+  /** Every marker is read, and repairs (`repairWith`) are done: only then are questions answered. */
   #ready: Promise<void>
   #bound!: (backend: Storage) => void
   #failed!: (err: unknown) => void
@@ -34,10 +43,11 @@ export class LogIndex implements Storage {
   #flushing: Promise<void> = Promise.resolve()
 
   constructor () {
-    this.#ready = new Promise<Storage>((resolve, reject) => {
+    this.#opened = new Promise<Storage>((resolve, reject) => {
       this.#bound = resolve
       this.#failed = reject
-    }).then(async (backend) => {
+    })
+    this.#ready = this.#opened.then(async (backend) => {
       this.#backend = backend
       for await (const [hash] of backend.iterator()) this.#hashes.add(hash)
     })
@@ -46,7 +56,8 @@ export class LogIndex implements Storage {
   }
 
   /**
-   * Keep the index in the LevelDB at `path` (OrbitDB's own place for it). If it cannot be
+   * Keep the index in the LevelDB at `path` (OrbitDB's own place for it). Resolves once it
+   * is open: its markers are read behind, and questions wait for them. If it cannot be
    * opened, every use of the index fails with the same error, rather than waiting.
    */
   async bind (path: string): Promise<void> {
@@ -56,9 +67,22 @@ export class LogIndex implements Storage {
       } catch (err) {
         this.#failed(err)
       }
-      await this.#ready
+      await this.#opened
     })()
     return this.#binding
+  }
+
+  /**
+   * Run `repair` on the markers once they are read, before any question is answered: a
+   * database opens without waiting for the markers of a large log.
+   */
+  repairWith (repair: (marks: Marks) => Promise<void>): void {
+    const marks: Marks = {
+      get: async (hash) => this.#hashes.has(hash) ? MARKER : undefined,
+      put: async (hash) => { this.#mark(hash) }
+    }
+    this.#ready = this.#ready.then(async () => repair(marks))
+    this.#ready.catch(() => {})
   }
 
   async get (hash: string): Promise<Uint8Array | undefined> {
@@ -69,6 +93,10 @@ export class LogIndex implements Storage {
 
   async put (hash: string, _data: unknown): Promise<void> {
     await this.#ready
+    this.#mark(hash)
+  }
+
+  #mark (hash: string): void {
     if (this.#hashes.has(hash)) return
     this.#hashes.add(hash)
     this.#pending.add(hash)
@@ -103,8 +131,9 @@ export class LogIndex implements Storage {
   }
 
   async close (): Promise<void> {
-    // A bind under way finishes first, so its LevelDB is closed too.
+    // A bind under way finishes first, so its LevelDB is closed too; so does the reading of its markers.
     await this.#binding?.catch(() => {})
+    await this.#ready.catch(() => {})
     if (this.#backend === undefined) return
     await this.#flush()
     await this.#backend.close()
@@ -141,7 +170,7 @@ interface LinkedEntry { hash: string, next: string[], refs: string[] }
  * written, so mark it, walking down from the heads to what is marked already. Only blocks
  * stored here are read; a clean close leaves nothing to walk.
  */
-export async function markReachable (index: LogIndex, heads: LinkedEntry[], load: (hash: string) => Promise<LinkedEntry | undefined>): Promise<void> {
+export async function markReachable (index: Marks, heads: LinkedEntry[], load: (hash: string) => Promise<LinkedEntry | undefined>): Promise<void> {
   const stack = [...heads]
   while (stack.length > 0) {
     const entry = stack.pop() as LinkedEntry
