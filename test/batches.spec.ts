@@ -55,7 +55,8 @@ describe('group commit', () => {
     expect(read.every(({ key, value }) => key === `k${value.n}`)).toBe(true)
     // Every operation is announced, those of one entry in their order.
     await waitFor(() => updates.length >= 998, 'an update for every operation')
-    const byEntry = Map.groupBy(updates, (u) => u.hash)
+    const byEntry = new Map<string, UpdateDetail[]>()
+    for (const u of updates) byEntry.set(u.hash, [...(byEntry.get(u.hash) ?? []), u])
     for (const announced of byEntry.values()) {
       if (announced.length > 1) expect(announced.map((u) => u.index)).toEqual([...announced.keys()])
     }
