@@ -45,7 +45,7 @@ describe('group commit', () => {
     expect(good).toHaveLength(998)
     const entries = await kv.size()
     expect(entries).toBeLessThanOrEqual(10)
-    expect(new Set(results.filter((r, i) => !bad.has(i))).size).toBe(entries)
+    expect(new Set(results.filter((_, i) => !bad.has(i))).size).toBe(entries)
 
     await waitFor(async () => (await replica.get('k999'))?.n === 999, 'the last put on the replica')
     expect(await replica.get('k300')).toBeUndefined()
