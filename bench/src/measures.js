@@ -3,15 +3,8 @@
 import { fork } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { closeHost, host } from './sides.js'
+import { until } from './until.js'
 
-/** Resolve once `check()` is true, polling every `everyMs`; fail after `limitMs`. */
-async function until (check, what, limitMs = 600_000, everyMs = 5) {
-  const start = performance.now()
-  while (!(await check())) {
-    if (performance.now() - start > limitMs) throw new Error(`bench: ${what} did not happen in ${limitMs / 1000} s`)
-    await new Promise((resolve) => setTimeout(resolve, everyMs))
-  }
-}
 
 /** Local writes, one awaited after another: ops/s. `kind` is put (key-value), putDoc or add. */
 export async function localWrites (side, kind, n) {

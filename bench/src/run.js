@@ -1,33 +1,53 @@
-// didbase against raw OrbitDB 4 in the same run, on the same Helia and storage.
+// didbase against raw OrbitDB 4 in the same run, on the same Helia and storage, and
+// against Peerbit (its own stack, peerbit.js) where it has a comparable figure.
 // Usage: npm run bench [-- --quick | --large]
 //   --quick  small N, for CI (no thresholds)
-//   --large  also the peak RSS of a replica of 100k entries (about half an hour)
+//   --large  also the peak RSS of replicas of 5k and 100k entries (about half an hour)
+import { execFileSync } from 'node:child_process'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { delegatedCheck, didbaseCheck, orbitdbCheck, POLICIES } from './access.js'
+import { batchWrites, burstWrites, catchUpBatched } from './bursts.js'
 import { catchUp, liveLag, localWrites, readsAndColdOpen, replicaRss } from './measures.js'
+import * as peerbit from './peerbit.js'
 import { schemaRates } from './schemas.js'
 import { closeHost, dirs, host, sides } from './sides.js'
 
 const quick = process.argv.includes('--quick')
 const large = process.argv.includes('--large')
 const N = quick ? 100 : 1000
+const MID = quick ? 200 : 5000
 const BIG = quick ? 300 : 10_000
 const HUGE = 100_000
 const LIVE = quick ? 100 : 1000
+const BURST = quick ? 100 : 1000
+/** Documents per db.batch or Peerbit putMany. */
+const BATCH = 100
+/** Peerbit catches up with BIG entries only if MID took less than this (it is slow), and not with --quick. */
+const PEERBIT_BIG_IF_UNDER_MS = 60_000
 
 const progress = (line) => process.stderr.write(`  ${line}\n`)
+
+/** Run what-if.js in a process of its own (its variant patches OrbitDB for the whole process). */
+function whatIf (patched) {
+  const out = execFileSync(process.execPath, [join(import.meta.dirname, 'what-if.js'), ...(patched ? ['--patched'] : [])], { env: { ...process.env, N: String(N) }, encoding: 'utf8' })
+  return JSON.parse(out.trim().split('\n').at(-1))
+}
 const results = []
 const schemaResults = []
 /** Private against plain didbase in the same run: the cost per entry of sealing (target: at most 1.3x). */
 const privateCost = []
 
-/** `higherIsBetter`: throughput (ours / theirs); else a time or a cost (theirs / ours). */
-function row (name, unit, ours, theirs, higherIsBetter = true) {
-  const ratio = higherIsBetter ? ours / theirs : theirs / ours
-  const round = (x) => Number(x.toFixed(x < 10 ? 3 : 1))
-  results.push({ name, unit, didbase: round(ours), orbitdb: round(theirs), ratio: Number(ratio.toFixed(2)) })
+/**
+ * One figure per side, null where a side has none. The ratios say how many times better
+ * didbase is: throughput (a unit per second) ours / theirs, else a time or a cost theirs / ours.
+ */
+function row (name, unit, ours, orbit, peerbitFigure = null) {
+  const higherIsBetter = unit.endsWith('/s')
+  const round = (x) => (x == null ? null : Number(x.toFixed(x < 10 ? 3 : 1)))
+  const ratio = (theirs) => (ours == null || theirs == null ? null : Number((higherIsBetter ? ours / theirs : theirs / ours).toFixed(2)))
+  results.push({ name, unit, didbase: round(ours), orbitdb: round(orbit), peerbit: round(peerbitFigure), ratio: ratio(orbit), 'vs peerbit': ratio(peerbitFigure) })
 }
 
 try {
@@ -35,14 +55,26 @@ try {
   for (const r of schemaRates(quick ? 20_000 : 200_000).rows) {
     schemaResults.push({ name: r.name, unit: 'validations/s', didbase: Math.round(r.ours), ajv: Math.round(r.theirs), ratio: Number((r.ours / r.theirs).toFixed(2)) })
   }
-  process.stderr.write(`bench: N = ${N}, large = ${BIG}${quick ? ' (quick)' : ''}\n`)
+  process.stderr.write(`bench: N = ${N}, mid = ${MID}, large = ${BIG}${quick ? ' (quick)' : ''}\n`)
 
+  // Peerbit has documents only: its awaited put stands beside both key-value and documents puts.
+  progress('local writes: Peerbit documents put…')
+  const peerbitPut = await peerbit.awaitedPuts(N)
   for (const [kind, label] of [['put', 'key-value put'], ['putDoc', 'documents put'], ['add', 'events add']]) {
     progress(`local writes: ${label}…`)
     const ours = await localWrites(sides.didbase, kind, N)
     const theirs = await localWrites(sides.orbitdb, kind, N)
-    row(`${label} x${N}`, 'ops/s', ours.opsPerSec, theirs.opsPerSec)
+    row(`${label} x${N}`, 'ops/s', ours.opsPerSec, theirs.opsPerSec, kind === 'add' ? null : peerbitPut.opsPerSec)
   }
+  progress(`local writes: a burst of ${BURST} concurrent puts, batches of ${BATCH}…`)
+  const burstOurs = await burstWrites(sides.didbase, BURST)
+  const burstTheirs = await burstWrites(sides.orbitdb, BURST)
+  const burstPeerbit = await peerbit.burstPuts(BURST)
+  row(`burst of ${BURST} concurrent puts (Promise.all)`, 'ops/s', burstOurs.opsPerSec, burstTheirs.opsPerSec, burstPeerbit.opsPerSec)
+  // OrbitDB has no batch; didbase's figure is null where the SDK has no db.batch.
+  const batchOurs = await batchWrites(sides.didbase, N, BATCH)
+  const batchPeerbit = await peerbit.batchPuts(N, BATCH)
+  row(`put x${N} in batches of ${BATCH} (db.batch; Peerbit putMany)`, 'ops/s', batchOurs?.opsPerSec, null, batchPeerbit.opsPerSec)
   progress('local writes: key-value put, private…')
   const sealed = await localWrites(sides.didbasePrivate, 'put', N)
   const plain = await localWrites(sides.didbase, 'put', N)
@@ -57,12 +89,15 @@ try {
   privateCost.push({ what: `put x${N}, fixed writers`, private: sealed.opsPerSec, plain: plain.opsPerSec }, { what: `put x${N}, ACL`, private: sealedAcl.opsPerSec, plain: plainAcl.opsPerSec })
 
   const growth = {}
-  for (const n of [N, BIG]) {
+  for (const n of [N, MID, BIG]) {
     progress(`catch-up of a fresh replica, ${n} entries…`)
     const ours = await catchUp(sides.didbase, n)
     const theirs = await catchUp(sides.orbitdb, n)
-    row(`catch-up ${n} entries`, 'entries/s', ours.entriesPerSec, theirs.entriesPerSec)
-    growth[n] = { ours, theirs }
+    const slow = n === BIG && (quick || growth[MID].peerbit.msPerEntry * MID > PEERBIT_BIG_IF_UNDER_MS)
+    if (slow) progress(`Peerbit skipped at ${n}${quick ? ' (quick)' : `: it took over ${PEERBIT_BIG_IF_UNDER_MS / 1000} s at ${MID}`}`)
+    const theirsPeerbit = slow ? null : await peerbit.catchUp(n)
+    row(`catch-up ${n} entries`, 'entries/s', ours.entriesPerSec, theirs.entriesPerSec, theirsPeerbit?.entriesPerSec)
+    growth[n] = { ours, theirs, peerbit: theirsPeerbit }
     if (n === N) {
       const acl = await catchUp(sides.didbaseAcl, n)
       row(`catch-up ${n} entries, ACL policy`, 'entries/s', acl.entriesPerSec, theirs.entriesPerSec)
@@ -71,21 +106,36 @@ try {
       const sealedAclLog = await catchUp(sides.didbasePrivateAcl, n)
       row(`catch-up ${n} entries, private ACL (replica not a member)`, 'entries/s', sealedAclLog.entriesPerSec, theirs.entriesPerSec)
       privateCost.push({ what: `catch-up ${n}, fixed writers`, private: sealedLog.entriesPerSec, plain: ours.entriesPerSec }, { what: `catch-up ${n}, ACL`, private: sealedAclLog.entriesPerSec, plain: acl.entriesPerSec })
+      // Given twice as long as Peerbit took for single puts; null if it never gets them.
+      const limitMs = Math.max(5000, 2 * n * theirsPeerbit.msPerEntry)
+      const batched = await peerbit.catchUp(n, BATCH, limitMs)
+      if (!batched) progress(`Peerbit: a fresh replica had not caught up with ${n} documents written by putMany in ${Math.round(limitMs / 1000)} s`)
+      const ourBatched = await catchUpBatched(sides.didbase, n * 10, BATCH)
+      row(`catch-up ${n * 10} operations written in batches of ${BATCH} (db.batch; Peerbit: ${n} putMany documents)`, 'ops/s', ourBatched?.opsPerSec, null, batched?.entriesPerSec)
     }
   }
-  // How the cost of one entry grows from N to BIG entries: 1.0 means it does not.
-  row(`per-entry catch-up cost, ${BIG} vs ${N} entries`, 'x', growth[BIG].ours.msPerEntry / growth[N].ours.msPerEntry, growth[BIG].theirs.msPerEntry / growth[N].theirs.msPerEntry, false)
+  // How the cost of one entry grows from N to MID and BIG entries: 1.0 means it does not.
+  const costGrowth = (n, side) => growth[n][side] && growth[n][side].msPerEntry / growth[N][side].msPerEntry
+  for (const n of [MID, BIG]) row(`per-entry catch-up cost, ${n} vs ${N} entries`, 'x', costGrowth(n, 'ours'), costGrowth(n, 'theirs'), costGrowth(n, 'peerbit'))
 
   progress(`live lag after ${LIVE} rapid writes…`)
   const lagOurs = await liveLag(sides.didbase, LIVE)
   const lagTheirs = await liveLag(sides.orbitdb, LIVE)
-  row(`live lag after ${LIVE} rapid writes`, 'ms', lagOurs.lagMs, lagTheirs.lagMs, false)
+  const lagPeerbit = await peerbit.liveLag(LIVE)
+  row(`live lag after ${LIVE} rapid writes`, 'ms', lagOurs.lagMs, lagTheirs.lagMs, lagPeerbit.lagMs)
 
   progress(`get and cold open, ${BIG}-key key-value…`)
   const readsOurs = await readsAndColdOpen(sides.didbase, BIG)
   const readsTheirs = await readsAndColdOpen(sides.orbitdb, BIG)
-  row(`get on ${BIG} keys`, 'µs/get', readsOurs.getUs, readsTheirs.getUs, false)
-  row(`cold open of ${BIG} keys from disk + first get`, 'ms', readsOurs.coldOpenMs, readsTheirs.coldOpenMs, false)
+  row(`get on ${BIG} keys`, 'µs/get', readsOurs.getUs, readsTheirs.getUs)
+  row(`cold open of ${BIG} keys from disk + first get`, 'ms', readsOurs.coldOpenMs, readsTheirs.coldOpenMs)
+
+  progress('what a proposed OrbitDB change would give (what-if.js, a process per variant)…')
+  const asIs = whatIf(false)
+  const patched = whatIf(true)
+  // Both columns are didbase: on OrbitDB with the proposed patch (didbase column) and as it is (orbitdb column).
+  row('what-if: awaited put, OrbitDB patched vs as is (both didbase)', 'ops/s', patched.awaitedPutsPerSec, asIs.awaitedPutsPerSec)
+  row(`what-if: put in batches of ${BATCH}, OrbitDB patched vs as is (both didbase)`, 'ops/s', patched.batchOpsPerSec, asIs.batchOpsPerSec)
 
   progress('verification (access check + signature) per replicated entry, per policy…')
   const h = await host()
@@ -97,22 +147,28 @@ try {
     for (const policy of POLICIES) {
       const ours = await didbaseCheck(h, N, policy)
       ownKey ??= ours
-      row(`verification: ${policy.name} vs IPFSAccessController`, 'µs/entry', ours, theirs, false)
+      row(`verification: ${policy.name} vs IPFSAccessController`, 'µs/entry', ours, theirs)
     }
     progress('verification of a wallet session\'s entries (CACAO)…')
     const delegated = await delegatedCheck(h, N)
-    row('verification: wallet session, first entry (its CACAO) vs IPFSAccessController', 'µs/entry', delegated.firstUs, theirs, false)
-    row('verification: wallet session, each later entry vs IPFSAccessController', 'µs/entry', delegated.laterUs, theirs, false)
-    row('verification: wallet session\'s later entries vs a DID\'s own key (fixed writers)', 'µs/entry', delegated.laterUs, ownKey, false)
+    row('verification: wallet session, first entry (its CACAO) vs IPFSAccessController', 'µs/entry', delegated.firstUs, theirs)
+    row('verification: wallet session, each later entry vs IPFSAccessController', 'µs/entry', delegated.laterUs, theirs)
+    row('verification: wallet session\'s later entries vs a DID\'s own key (fixed writers)', 'µs/entry', delegated.laterUs, ownKey)
   } finally {
     await closeHost(h)
   }
 
   if (large) {
+    // Peerbit at MID, not HUGE: it catches up with 5k in about two minutes.
+    progress(`peak RSS of a replica of ${MID} entries (writing them first)…`)
+    const midOurs = await replicaRss('didbase', sides.didbase, MID, progress)
+    const midTheirs = await replicaRss('orbitdb', sides.orbitdb, MID, progress)
+    const midPeerbit = await peerbit.replicaRss(MID)
+    row(`peak RSS, replica of ${MID} entries`, 'MiB', midOurs.peakRssMiB, midTheirs.peakRssMiB, midPeerbit.peakRssMiB)
     progress(`peak RSS of a replica of ${HUGE} entries (writing them first)…`)
     const ours = await replicaRss('didbase', sides.didbase, HUGE, progress)
     const theirs = await replicaRss('orbitdb', sides.orbitdb, HUGE, progress)
-    row(`peak RSS, replica of ${HUGE} entries`, 'MiB', ours.peakRssMiB, theirs.peakRssMiB, false)
+    row(`peak RSS, replica of ${HUGE} entries`, 'MiB', ours.peakRssMiB, theirs.peakRssMiB)
     row(`catch-up ${HUGE} entries (RSS run)`, 'entries/s', (HUGE / ours.catchUpMs) * 1000, (HUGE / theirs.catchUpMs) * 1000)
   }
 } finally {
@@ -126,5 +182,5 @@ console.table(costs)
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform }
 const file = join(import.meta.dirname, '..', 'results', `${new Date().toISOString().replaceAll(':', '-')}${quick ? '-quick' : ''}${large ? '-large' : ''}.json`)
 await mkdir(join(import.meta.dirname, '..', 'results'), { recursive: true })
-await writeFile(file, `${JSON.stringify({ machine, n: N, large: BIG, results, schemas: schemaResults, privateCost: costs }, null, 2)}\n`)
-console.log(`ratio: how many times better didbase is (throughput ours/theirs, time or cost theirs/ours); written to ${file}`)
+await writeFile(file, `${JSON.stringify({ machine, n: N, mid: MID, large: BIG, results, schemas: schemaResults, privateCost: costs }, null, 2)}\n`)
+console.log(`ratio (vs raw OrbitDB) and vs peerbit: how many times better didbase is (throughput ours/theirs, time or cost theirs/ours); written to ${file}`)
