@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createDidbase } from '@didbase/sdk'
+import { createDidbase, type KeyValueDatabase } from '@didbase/sdk'
 import { LevelStorage } from '@orbitdb/core'
 import { describe, expect, it } from 'vitest'
 import { kinds } from './src/kinds.js'
@@ -63,6 +63,16 @@ describe('record index snapshot', () => {
     return counter
   }
 
+  /** Open the key-value database `address` on a new node on `dir`, give it to `read`, then close the node. */
+  async function reopenKeyValue (dir: string, address: string, read: (db: KeyValueDatabase<number>) => Promise<void>): Promise<void> {
+    const again = await createDidbase({ directory: dir })
+    try {
+      await read(await again.keyValue<number>(address))
+    } finally {
+      await again.close()
+    }
+  }
+
   it('a reopened key-value database starts from its snapshot, reads only what is newer, and reads the same values', async () => {
     const dir = await tempDir()
     const first = await createDidbase({ directory: dir })
@@ -73,9 +83,7 @@ describe('record index snapshot', () => {
     const address = kv.address
     await first.close()
 
-    const again = await createDidbase({ directory: dir })
-    try {
-      const reopened = await again.keyValue<number>(address)
+    await reopenKeyValue(dir, address, async (reopened) => {
       const counter = countReads(reopened)
       expect(await reopened.get('k49')).toBe(199)
       // One read: the value of k49. Without the snapshot, all 201 entries are read first.
@@ -83,9 +91,7 @@ describe('record index snapshot', () => {
       expect(await reopened.get('k7')).toBeUndefined()
       await reopened.put('k7', 1000)
       expect((await collect(reopened.entries())).map((r) => [r.key, r.value])).toEqual([['k7', 1000], ...expected])
-    } finally {
-      await again.close()
-    }
+    })
   })
 
   it('a database reopened at the heads it closed with answers its first read from the key records, without parsing the snapshot', async () => {
@@ -97,9 +103,7 @@ describe('record index snapshot', () => {
     const address = kv.address
     await first.close()
 
-    const again = await createDidbase({ directory: dir })
-    try {
-      const reopened = await again.keyValue<number>(address)
+    await reopenKeyValue(dir, address, async (reopened) => {
       const counter = countReads(reopened)
       // An old key, written long before the heads: one read, its value's entry.
       expect(await reopened.get('k3')).toBe(53)
@@ -107,9 +111,7 @@ describe('record index snapshot', () => {
       expect(await reopened.get('k1')).toBe(1001)
       expect(await reopened.get('k2')).toBeUndefined()
       expect((await collect(reopened.entries())).length).toBe(49)
-    } finally {
-      await again.close()
-    }
+    })
   })
 
   it('key records saved at other heads than the log\'s are not used', async () => {
@@ -125,17 +127,14 @@ describe('record index snapshot', () => {
     const { base64url } = await import('multiformats/bases/base64')
     const base = `/didbase/record-index/${address.split('/').at(-1)}-keys`
     await first.helia.datastore.put(new Key(`${base}/heads`), new TextEncoder().encode(JSON.stringify([old])))
-    const record = await first.helia.datastore.get(new Key(`${base}/k${base64url.baseEncode(new TextEncoder().encode('a'))}`))
-    const lie = { ...JSON.parse(new TextDecoder().decode(record)), hash: old }
-    await first.helia.datastore.put(new Key(`${base}/k${base64url.baseEncode(new TextEncoder().encode('a'))}`), new TextEncoder().encode(JSON.stringify(lie)))
+    const recordOfA = new Key(`${base}/k${base64url.baseEncode(new TextEncoder().encode('a'))}`)
+    const lie = { ...JSON.parse(new TextDecoder().decode(await first.helia.datastore.get(recordOfA))), hash: old }
+    await first.helia.datastore.put(recordOfA, new TextEncoder().encode(JSON.stringify(lie)))
     await first.close()
 
-    const again = await createDidbase({ directory: dir })
-    try {
-      expect(await (await again.keyValue<number>(address)).get('a')).toBe(2)
-    } finally {
-      await again.close()
-    }
+    await reopenKeyValue(dir, address, async (reopened) => {
+      expect(await reopened.get('a')).toBe(2)
+    })
   })
 
   it('a snapshot that does not parse is ignored, and the index is rebuilt from the log', async () => {

@@ -2,7 +2,6 @@
 // sides.js: a burst of puts issued at once, and db.batch (didbase only: OrbitDB has none).
 import { performance } from 'node:perf_hooks'
 import { closeHost, host } from './sides.js'
-import { until } from './until.js'
 
 /** Open a key-value database on a new node and run `body(db)`. */
 async function withKeyValue (side, name, body) {
@@ -38,29 +37,3 @@ export const batchWrites = (side, n, size) => withKeyValue(side, 'batch', async 
   return { opsPerSec: (n / (performance.now() - start)) * 1000 }
 })
 
-/**
- * A fresh replica catches up with an event log of `n` operations written `size` at a time
- * (db.batch): operations/s. Done when the replica holds the last entry and the first.
- */
-export async function catchUpBatched (side, n, size) {
-  const a = await host()
-  const b = await host()
-  try {
-    const src = await side.eventLog(a, 'catch-up-batched')
-    if (typeof src.batch !== 'function') return null
-    let first
-    let last
-    for (let i = 0; i < n; i += size) {
-      last = await src.batch((batch) => { for (let k = i; k < Math.min(i + size, n); k++) batch.add({ n: k }) })
-      first ??= last
-    }
-    await b.didbase.dial(a.didbase.multiaddrs[0])
-    const start = performance.now()
-    const dst = await side.eventLog(b, src.address)
-    await until(async () => (await side.has(dst, last)) && (await side.has(dst, first)), `catch-up of ${n} batched operations`)
-    return { opsPerSec: (n / (performance.now() - start)) * 1000 }
-  } finally {
-    await closeHost(a)
-    await closeHost(b)
-  }
-}

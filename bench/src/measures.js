@@ -22,27 +22,31 @@ export async function localWrites (side, kind, n) {
   }
 }
 
-/** Write `n` entries to a new event log on `h`; resolves to the log, its first and last hash. */
-async function writeLog (side, h, name, n) {
+/**
+ * Write `n` events to a new event log on `h`, one entry each, or `size` to an entry
+ * (db.batch); resolves to the log, its first and last entry hash.
+ */
+async function writeLog (side, h, name, n, size) {
   const db = await side.eventLog(h, name)
   let first
   let last
-  for (let i = 0; i < n; i++) {
-    last = await side.add(db, i)
+  for (let i = 0; i < n; i += size) {
+    last = size === 1 ? await side.add(db, i) : await db.batch((b) => { for (let k = i; k < Math.min(i + size, n); k++) b.add({ n: k }) })
     first ??= last
   }
   return { db, first, last }
 }
 
 /**
- * A fresh replica catches up with a log of `n` entries: entries/s, and ms per entry. Done
- * when the replica holds the head and the first entry (a join adds the whole path at once).
+ * A fresh replica catches up with a log of `n` events, written one per entry or `size` per
+ * entry (db.batch): events/s, and ms per event. Done when the replica holds the head and
+ * the first entry (a join adds the whole path at once).
  */
-export async function catchUp (side, n) {
+export async function catchUp (side, n, size = 1) {
   const a = await host()
   const b = await host()
   try {
-    const { db: src, first, last } = await writeLog(side, a, 'catch-up', n)
+    const { db: src, first, last } = await writeLog(side, a, 'catch-up', n, size)
     await b.didbase.dial(a.didbase.multiaddrs[0])
     const start = performance.now()
     const dst = await side.eventLog(b, src.address)
