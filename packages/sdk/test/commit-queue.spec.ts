@@ -9,18 +9,21 @@ import { type Checked, CommitQueue } from '../src/databases/commit-queue.js'
 
 type Payload = Parameters<ConstructorParameters<typeof CommitQueue>[0]['append']>[0]
 
+/** A queue whose appends are recorded; the first waits for `release`, so that what queues behind it does not depend on timing. */
 function recorder (refuse: (payload: Payload) => boolean = () => false) {
   const appended: Payload[] = []
+  let release!: () => void
+  const held = new Promise<void>((resolve) => { release = resolve })
   const queue = new CommitQueue({
     append: async (payload) => {
-      await new Promise((resolve) => setTimeout(resolve, 1))
+      if (appended.length === 0) await held
       if (refuse(payload)) throw new EntryRejectedError('h', 'did:key:z', 'stale-key', 'the heads moved')
       appended.push(payload)
       return `entry-${appended.length}`
     },
     refused: (err) => err instanceof EntryRejectedError
   })
-  return { queue, appended }
+  return { queue, appended, release }
 }
 
 const put = (key: string, bytes = 10, alone: () => Promise<string> = async () => `alone-${key}`): Checked => ({ ops: [{ op: 'PUT', key, value: key }], bytes, alone })
@@ -28,27 +31,29 @@ const keysOf = (p: Payload): unknown => (p.op === 'BATCH' ? (p.value as Array<{ 
 
 describe('CommitQueue', () => {
   it('appends a lone write at once, and what queues behind it as one entry, in the order issued', async () => {
-    const { queue, appended } = recorder()
+    const { queue, appended, release } = recorder()
     const first = queue.submit(async () => put('a'))
     // Checks that finish out of order still commit in the order the writes were issued.
-    const later = ['b', 'c', 'd'].map((k, i) => queue.submit(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 3 - i))
-      return put(k)
-    }))
+    const checks = ['b', 'c', 'd'].map(async (k, i) => new Promise<Checked>((resolve) => { setTimeout(() => resolve(put(k)), 3 - i) }))
+    const later = checks.map(async (check) => queue.submit(async () => check))
+    await Promise.all(checks)
+    release()
     expect(await Promise.all([first, ...later])).toEqual(['entry-1', 'entry-2', 'entry-2', 'entry-2'])
     expect(appended.map(keysOf)).toEqual(['a', ['b', 'c', 'd']])
   })
 
   it('a write whose check fails fails alone; the others go in', async () => {
-    const { queue, appended } = recorder()
+    const { queue, appended, release } = recorder()
     const writes = [queue.submit(async () => put('a')), queue.submit(async () => { throw new TypeError('bad value') }), queue.submit(async () => put('c'))]
+    release()
     const settled = await Promise.allSettled(writes)
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
     expect(appended.flatMap((p) => [keysOf(p)].flat())).toEqual(['a', 'c'])
   })
 
   it('splits what queued at the limits of one entry, and never merges an atomic batch', async () => {
-    const { queue, appended } = recorder()
+    const { queue, appended, release } = recorder()
+    release()
     const writes: Array<Promise<string>> = []
     for (let i = 0; i < MAX_BATCH_OPS + 5; i++) writes.push(queue.submit(async () => put(`k${i}`)))
     writes.push(queue.submit(async () => ({ ops: [{ op: 'PUT', key: 'x', value: 1 }, { op: 'DEL', key: 'y', value: null }], bytes: 20, alone: async () => 'never' }), { atomic: true }))
@@ -60,7 +65,7 @@ describe('CommitQueue', () => {
   })
 
   it('a refused group is written again write by write, each with its own outcome, in order', async () => {
-    const { queue, appended } = recorder((p) => p.op === 'BATCH')
+    const { queue, appended, release } = recorder((p) => p.op === 'BATCH')
     const order: string[] = []
     const alone = (key: string, ok: boolean) => async () => {
       order.push(key)
@@ -70,7 +75,10 @@ describe('CommitQueue', () => {
     const blocker = queue.submit(async () => put('a'))
     // Checked a moment later: they queue behind the append of `a`, as one group.
     const later = async (checked: Checked): Promise<Checked> => new Promise((resolve) => { setTimeout(() => resolve(checked), 0) })
-    const group = [queue.submit(async () => later(put('b', 10, alone('b', true)))), queue.submit(async () => later(put('c', 10, alone('c', false)))), queue.submit(async () => later(put('d', 10, alone('d', true))))]
+    const checks = [later(put('b', 10, alone('b', true))), later(put('c', 10, alone('c', false))), later(put('d', 10, alone('d', true)))]
+    const group = checks.map(async (check) => queue.submit(async () => check))
+    await Promise.all(checks)
+    release()
     expect(await blocker).toBe('entry-1')
     const settled = await Promise.allSettled(group)
     expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual(['alone-b', 'c lost its right to be written', 'alone-d'])
@@ -79,7 +87,8 @@ describe('CommitQueue', () => {
   })
 
   it('an abort before the entry is signed calls the write off', async () => {
-    const { queue, appended } = recorder()
+    const { queue, appended, release } = recorder()
+    release()
     const controller = new AbortController()
     const blocker = queue.submit(async () => put('a'))
     const aborted = queue.submit(async () => put('b'), { signal: controller.signal })
