@@ -101,6 +101,9 @@ export type RejectionReason =
   | 'invalid-delegation'
   | 'delegation-expired'
   | 'device-revoked'
+  | 'not-a-member'
+  | 'invite-revoked'
+  | 'entry-too-large'
 
 /**
  * Thrown by an access check on a replica when it refuses an entry. The SDK turns it

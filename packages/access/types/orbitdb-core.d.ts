@@ -90,6 +90,8 @@ declare module '@orbitdb/core' {
     get: (hash: string) => Promise<LogEntry | undefined>
     has: (hash: string) => Promise<boolean>
     joinEntry: (entry: LogEntry) => Promise<boolean>
+    append: (data: unknown, options?: { referencesCount: number }) => Promise<LogEntry>
+    access: AccessControllerInstance
     iterator: (options?: { amount?: number }) => AsyncIterable<LogEntry>
     traverse: () => AsyncIterable<LogEntry>
   }

@@ -17,6 +17,7 @@ import { EntryRejectedError, InvariantError } from '../errors.js'
 import { parseOperation } from '../policy/operations.js'
 import type { Schema } from '@didbase/schemas'
 import { badLinks, linksOf } from './links.js'
+import { clockDenial, payloadSizeDenial } from './bounds.js'
 import { OwnershipIndex } from './ownership.js'
 import { prefetchPast } from './prefetch.js'
 import { applyRules, type Denial, type Facts, isDenial, type JudgeRules, type RuleContext } from './rules.js'
@@ -124,6 +125,8 @@ export class Judge {
     const parents = [...new Set(heads)]
     const acl = await this.#aclAt(parents)
     const time = Math.max(0, ...parents.map((h) => this.#facts.get(h)?.time ?? 0)) + 1
+    const tooLarge = this.#sizeDenial(payload, op.kind === 'acl')
+    if (tooLarge !== undefined) return tooLarge
     const result = await applyRules(this.#context, { hash: '(new entry)', did, signer, time, parents, nextCount: parents.length, op, pastAcl: acl })
     return isDenial(result) ? result : undefined
   }
@@ -174,6 +177,13 @@ export class Judge {
     }
   }
 
+  /** Rules version 2 bounds every payload's size; databases made before keep no bound (docs/security.md). */
+  #sizeDenial (payload: unknown, access: boolean): Denial | undefined {
+    if ((this.#rules.version ?? 1) < 2) return undefined
+    const detail = payloadSizeDenial(payload, access)
+    return detail === undefined ? undefined : { reason: 'entry-too-large', detail }
+  }
+
   #reject (hash: string, did: string, denial: Denial): void {
     if (this.#rejected.size >= MAX_REJECTED) this.#rejected.delete(this.#rejected.keys().next().value as string)
     this.#rejected.set(hash, new EntryRejectedError(hash, did, denial.reason, denial.detail))
@@ -217,13 +227,19 @@ export class Judge {
       acl = this.#sets.union(acl, facts.acl)
       maxTime = Math.max(maxTime, facts.time)
     }
-    if (!(entry.clock.time > maxTime) || !Number.isSafeInteger(entry.clock.time)) {
-      this.#reject(hash, did, { reason: 'invalid-clock', detail: `clock time ${entry.clock.time} is not later than the entries it links to (${maxTime})` })
+    const badClock = clockDenial(entry.clock.time, maxTime)
+    if (badClock !== undefined) {
+      this.#reject(hash, did, { reason: 'invalid-clock', detail: badClock })
       return
     }
     const op = parseOperation(entry.payload)
     if (typeof op === 'string') {
       this.#reject(hash, did, { reason: 'invalid-operation', detail: op })
+      return
+    }
+    const tooLarge = this.#sizeDenial(entry.payload, op.kind === 'acl')
+    if (tooLarge !== undefined) {
+      this.#reject(hash, did, tooLarge)
       return
     }
     const result = await applyRules(this.#context, { hash, did, signer, time: entry.clock.time, parents, nextCount: new Set(entry.next).size, op, pastAcl: acl })

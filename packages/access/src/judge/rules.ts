@@ -26,6 +26,8 @@ export interface JudgeRules extends Genesis {
   ownership: boolean
   /** Values are sealed under epoch keys; roles include readers. */
   private?: boolean
+  /** The rules version of the policy block (`RULES_VERSION`); 1 for databases made before versions. */
+  version?: number
 }
 
 /** A key share an accepted operation carries, for members to open (key-log.ts). */
@@ -197,6 +199,11 @@ const adminChange: AclRule<Extract<AclOperation, { action: 'grant' | 'revoke' | 
   return 'reason' in shares ? shares : { effect, actor: c.did, shares }
 }
 
+/** Whether `did` holds a role in `state` (a writer of a database anyone may write to, too). */
+function isMember (state: AclState, did: string): boolean {
+  return state.admins.has(did) || state.writers.has(did) || state.writers.has('*') || state.readers.has(did)
+}
+
 /** Key operations: private databases, admins only. */
 const keyRule = (c: Candidate, state: AclState, ctx: RuleContext, action: string): Denial | undefined => {
   if (ctx.rules.private !== true) return invalid(`${action} is for private databases`)
@@ -250,6 +257,22 @@ const ACL_RULES: AclRules = {
    */
   'revoke-device': async (ctx, c, acl, state) => {
     const revokedDevice = `${c.did} ${acl.did}`
+    if (!isMember(state, c.did)) return { reason: 'not-a-member', detail: `${c.did} holds no role here, so it has no key here to take back` }
+    if ((ctx.rules.version ?? 1) >= 2) {
+      const revoked = state.sessions.get(revokedDevice)
+      if (revoked === undefined) return invalid(`${acl.did} is not a key ${c.did} registered here (a session in this entry's past)`)
+      if (acl.rekey !== undefined) return invalid('only admins start key epochs: a device revocation carries no key (an admin\'s node rotates the key once it sees it)')
+      // A delegated key takes back only keys delegated before it (or itself): a stolen key
+      // cannot lock its user out, who delegates a newer key (or signs with its own) and revokes the stolen one.
+      if (c.signer !== c.did && acl.did !== c.signer) {
+        const own = state.sessions.get(`${c.did} ${c.signer}`)
+        if (own === undefined || !(revoked.notBefore < own.notBefore)) {
+          return { reason: 'not-an-admin', detail: `a delegated key may take back only keys its user delegated before it; ${acl.did} is not older than ${c.signer} (sign with ${c.did}'s own key, or a newer delegation)` }
+        }
+      }
+      return { actor: c.did, revokedDevice }
+    }
+    // Rules version 1 (databases made before version 2) keep their rule: the user rotates the key itself.
     // A fixed set of members has one key, in its policy block: nothing to rotate.
     if (ctx.rules.private !== true || !ctx.rules.mutable) {
       if (acl.rekey !== undefined) return invalid(ctx.rules.private === true ? 'a private database with a fixed set of members has one key; a revocation cannot rotate it' : 'key shares are for private databases')
@@ -282,7 +305,10 @@ const ACL_RULES: AclRules = {
     }
     if (state.cancelledInvites.has(claims.id)) return { reason: 'invite-cancelled', detail: `invite ${claims.id} was cancelled by an admin` }
     if (state.redeemedInvites.has(claims.id)) return { reason: 'invite-used', detail: `invite ${claims.id} was already redeemed; an invite is good once` }
-    const effect = { type: 'grant' as const, role: claims.role, did: c.did, invite: claims.id }
+    const issued = issuedAt(claims)
+    const revokedAt = state.revokedAt.get(c.did)
+    if (revokedAt !== undefined && revokedAt >= issued) return { reason: 'invite-revoked', detail: `${c.did} was revoked at ${new Date(revokedAt).toISOString()}, after invite ${claims.id} was issued; a revocation voids the invites issued before it` }
+    const effect = { type: 'grant' as const, role: claims.role, did: c.did, invite: claims.id, issued }
     if (ctx.rules.private !== true) {
       if (claims.role === 'reader' || claims.keys !== undefined) return { reason: 'invalid-invite', detail: 'readers and key shares are for private databases' }
       return { effect, actor: claims.issuer }
@@ -304,6 +330,11 @@ const ACL_RULES: AclRules = {
     }
     return { effect: { type: 'schema', cid: acl.schema.toString() }, actor: c.did }
   }
+}
+
+/** When an invite was issued, as far as it says: one without `iat` counts as issued at its start, or at 0. */
+function issuedAt (claims: { issuedAt?: number, notBefore?: number }): number {
+  return claims.issuedAt ?? claims.notBefore ?? 0
 }
 
 /** Why a data operation (or one of a batch's) of a private database is refused here: not sealed, or sealed under other epochs than `current`. */
@@ -334,10 +365,11 @@ export async function applyRules (ctx: RuleContext, c: Candidate): Promise<Facts
     const outcome = await rule(ctx, c, acl, state)
     if ('reason' in outcome) return outcome
     const keys: DeliveredKey[] = (outcome.shares ?? []).map(({ epoch, to }) => ({ epoch, to }))
+    const at = acl.at
     const aclOp: AclOpFacts = {
       hash: c.hash,
       actor: outcome.actor,
-      at: acl.at,
+      at,
       past: pastAcl,
       ...(outcome.effect !== undefined ? { effect: outcome.effect } : {}),
       ...(outcome.rotation === true ? { rotation: true } : {}),

@@ -9,7 +9,8 @@
  *   cannot be revoked. So a revocation of an admin is never itself undone, and it is final:
  *   that admin's operations the founder had not seen (made on a branch concurrent with the
  *   revocation) have no effect, nor do redemptions of invites it issued there.
- * - An invite can be redeemed once in any causal past.
+ * - An invite can be redeemed once in any causal past. A revocation of a DID voids every
+ *   invite issued to it before the revocation's time, redeemed on any branch or not yet.
  * - Private databases: the current key epochs are the latest rotations (none in another's
  *   past; the genesis epoch until the first), and who holds each key is read off the shares.
  * The result depends only on the set folded, never on the order operations arrived in.
@@ -26,7 +27,8 @@ export interface AclSet {
 
 /** What an accepted access operation does. */
 export type AclEffect =
-  | { type: 'grant', role: Role, did: string, invite?: string }
+  /** `issued`: when the redeemed invite was issued; a revocation of `did` at or after it voids the grant. */
+  | { type: 'grant', role: Role, did: string, invite?: string, issued?: number }
   | { type: 'revoke', role: Role, did: string }
   | { type: 'cancel-invite', id: string }
   | { type: 'schema', cid: string }
@@ -74,6 +76,8 @@ export interface AclState {
   readonly sessions: ReadonlyMap<string, Delegation>
   /** Keys their users took back, as `${user} ${key}`. */
   readonly revokedDevices: ReadonlySet<string>
+  /** For each DID revoked from any role, the latest time (`at`) of a revocation: it voids the invites issued before. */
+  readonly revokedAt: ReadonlyMap<string, number>
 }
 
 export interface Genesis {
@@ -219,9 +223,11 @@ export class AclFold {
         cancelled.add(op.effect.id)
       }
     }
+    const revokedAt = new Map<string, number>()
     for (const revoke of live) {
       if (revoke.effect?.type !== 'revoke') continue
       const { role, did } = revoke.effect
+      revokedAt.set(did, Math.max(revokedAt.get(did) ?? 0, revoke.at))
       const held = tags.get(`${role} ${did}`)
       if (held === undefined) continue
       // Remove what the revoker had seen: the genesis grant and grants in its own past.
@@ -233,6 +239,14 @@ export class AclFold {
         // The same invite redeemed again on a branch the revoker had not seen goes too.
         for (const twin of seen.invite === undefined ? [] : redemptions.get(seen.invite) ?? []) held.delete(twin)
       }
+    }
+    // A revocation voids the invites its DID held then: a redemption of one issued before it,
+    // that it had not seen (concurrent, or in its future), grants nothing, in any role.
+    for (const op of live) {
+      const effect = op.effect
+      if (effect?.type !== 'grant' || effect.invite === undefined || !revokedAt.has(effect.did)) continue
+      const voided = live.some((r) => r.effect?.type === 'revoke' && r.effect.did === effect.did && r.at >= (effect.issued ?? 0) && !contains(r.past, op.hash))
+      if (voided) tags.get(`${effect.role} ${effect.did}`)?.delete(op.hash)
     }
     // The schema in force: from the latest schema change, i.e. one no other has in its past;
     // of concurrent ones (founders racing each other), the smallest entry hash wins.
@@ -257,7 +271,7 @@ export class AclFold {
       }
       if (op.revokedDevice !== undefined) revokedDevices.add(op.revokedDevice)
     }
-    return { admins: roles.admin, writers: roles.writer, readers: roles.reader, cancelledInvites: cancelled, redeemedInvites: redeemed, ...schema, ...this.#keys(ops, live), sessions, revokedDevices }
+    return { admins: roles.admin, writers: roles.writer, readers: roles.reader, cancelledInvites: cancelled, redeemedInvites: redeemed, ...schema, ...this.#keys(ops, live), sessions, revokedDevices, revokedAt }
   }
 
   #genesisHolders (role: Role): readonly string[] {

@@ -19,7 +19,7 @@ import { type BlockstoreLike, parseCid, putBlock } from './blocks.js'
 import { deniedError } from './denials.js'
 import { causalEngine, fixedWritersEngine, JudgeProgress } from './engines.js'
 import { entryLoader, fetchSchema, policySchema } from './fetch.js'
-import { ACL_TYPE, genesisMembers, loadPolicy, normalise, type PolicyBlock, type PrivateField, WRITERS_TYPE } from './policy-block.js'
+import { ACL_TYPE, genesisMembers, loadPolicy, normalise, type PolicyBlock, type PrivateField, RULES_VERSION, WRITERS_TYPE } from './policy-block.js'
 import { KeyLog, type KeySources } from '../private/key-log.js'
 import { shareKey } from '../private/epoch-keys.js'
 import { newKey } from '../private/sealed.js'
@@ -68,6 +68,8 @@ export interface AccessPolicy {
   readonly type: string
   readonly mutable: boolean
   readonly ownership: boolean
+  /** The rules version replicas judge this database by: 1 for databases made before rules versions, else `RULES_VERSION`. */
+  readonly rulesVersion: number
   /** Admins and writers the database was created with. */
   readonly genesis: Genesis
   /** The schema values must match, if the database has one. In a private database only members check it, on read. */
@@ -127,7 +129,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
   }
   // Replicas judge a private database without reading it: its schema is checked by members, on read.
   const judgedSchema = policy.private === undefined ? schema : undefined
-  const rules = { ...genesis, mutable, ownership, loadSchema, private: policy.private !== undefined, ...(judgedSchema ? { schema: judgedSchema } : {}) }
+  const rules = { ...genesis, mutable, ownership, loadSchema, private: policy.private !== undefined, version: policy.rules ?? 1, ...(judgedSchema ? { schema: judgedSchema } : {}) }
   const progress = new JudgeProgress()
   const judgeFor = (logId: string): Judge => (judge ??= new Judge(logId, rules, entryLoader(blockstore, stopping.signal), (step) => {
     if (step === 'fetched') progress.received++
@@ -147,6 +149,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     address,
     mutable,
     ownership,
+    rulesVersion: policy.rules ?? 1,
     genesis,
     schema,
     privacy: policy.private,
@@ -226,7 +229,8 @@ export function didWriters (init: DidWritersInit = {}): AccessControllerFactory 
   return factory(WRITERS_TYPE, (creator) => ({
     type: WRITERS_TYPE,
     writers: normalise(init.writers ?? [creator], 'writers', true, false),
-    ...(init.ownership === true ? { ownership: true } : {})
+    ...(init.ownership === true ? { ownership: true } : {}),
+    rules: RULES_VERSION
   }), init.schema, init.private === true ? init.readers ?? [] : undefined)
 }
 didWriters.type = WRITERS_TYPE
@@ -240,7 +244,8 @@ export function didAcl (init: DidAclInit = {}): AccessControllerFactory {
     type: ACL_TYPE,
     admins: normalise(init.admins ?? [creator], 'admins', false, false),
     writers: normalise(init.writers ?? [], 'writers', true, true),
-    ...(init.ownership === true ? { ownership: true } : {})
+    ...(init.ownership === true ? { ownership: true } : {}),
+    rules: RULES_VERSION
   }), init.schema, init.private === true ? init.readers ?? [] : undefined)
 }
 didAcl.type = ACL_TYPE

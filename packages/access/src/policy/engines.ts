@@ -58,7 +58,7 @@ export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined
   return {
     check: async (did, payload, heads, signer = did) => needsPast(did, signer, payload) ? causal.check(did, payload, heads, signer) : denial(did, payload),
     schemaAt: async () => schema,
-    state: async () => ({ admins: new Set(), writers, readers, epochs, keyHolders, cancelledInvites: new Set(), redeemedInvites: new Set(), sessions: new Map(), revokedDevices: new Set() }),
+    state: async () => ({ admins: new Set(), writers, readers, epochs, keyHolders, cancelledInvites: new Set(), redeemedInvites: new Set(), sessions: new Map(), revokedDevices: new Set(), revokedAt: new Map() }),
     admit: async (entry, hash) => {
       const signer = typeof entry.key === 'string' ? `did:key:${entry.key}` : ''
       if (needsPast(entry.identity, signer, entry.payload)) return causal.admit(entry, hash)

@@ -33,7 +33,19 @@ export interface PolicyBlock {
    * ACL, admins). Left out when not private, so older addresses stay valid.
    */
   private?: PrivateField
+  /**
+   * Which version of the rules replicas judge it by (`RULES_VERSION`). Left out by databases
+   * made before version 2, which keep the rules they were made with (docs/security.md).
+   */
+  rules?: typeof RULES_VERSION
 }
+
+/**
+ * The rules this version writes into new policies. Version 2: only admins start key epochs,
+ * a device revocation names a key its user registered here (a delegated key revokes only
+ * keys delegated before it), and every entry's payload has a size bound.
+ */
+export const RULES_VERSION = 2
 
 export interface PrivateField {
   /** Sorted, unique DIDs that may read but not write (with an ACL: the readers it starts with). */
@@ -64,6 +76,12 @@ function schemaField (value: unknown): { schema?: CID } {
   return { schema: cid }
 }
 
+function rulesField (value: unknown): { rules?: typeof RULES_VERSION } {
+  if (value === undefined) return {}
+  if (value === RULES_VERSION) return { rules: RULES_VERSION }
+  throw new InvalidPolicyError(`the policy follows rules version ${JSON.stringify(value)}; this version of didbase knows versions 1 and ${RULES_VERSION} (upgrade @didbase/sdk)`)
+}
+
 function privateField (value: unknown, policy: Pick<PolicyBlock, 'writers' | 'admins'>): { private?: PrivateField } {
   if (value === undefined) return {}
   const v = value as Partial<PrivateField> | null
@@ -81,7 +99,7 @@ export function policyBlock (value: unknown, where: string): PolicyBlock {
   const p = value as Partial<PolicyBlock> | null
   if (p?.type === WRITERS_TYPE) {
     const writers = normalise(p.writers, 'writers', true, false)
-    return { type: WRITERS_TYPE, writers, ...(p.ownership === true ? { ownership: true } : {}), ...schemaField(p.schema), ...privateField(p.private, { writers }) }
+    return { type: WRITERS_TYPE, writers, ...(p.ownership === true ? { ownership: true } : {}), ...schemaField(p.schema), ...privateField(p.private, { writers }), ...rulesField(p.rules) }
   }
   if (p?.type === ACL_TYPE) {
     const roles = { admins: normalise(p.admins, 'admins', false, false), writers: normalise(p.writers, 'writers', true, true) }
@@ -90,7 +108,8 @@ export function policyBlock (value: unknown, where: string): PolicyBlock {
       ...roles,
       ...(p.ownership === true ? { ownership: true } : {}),
       ...schemaField(p.schema),
-      ...privateField(p.private, roles)
+      ...privateField(p.private, roles),
+      ...rulesField(p.rules)
     }
   }
   throw new InvalidPolicyError(`${where} is not a didbase policy`)

@@ -163,16 +163,37 @@ export class AccessOperations {
     }, options)
   }
 
-  /** Take back a key this node's user delegated to; in a private database, with a new epoch key for the members. */
+  /**
+   * Take back a key this node's user delegated to. Databases of rules version 2: an admin's
+   * node then starts a new key epoch in a private database (`rotateForRevokedDevices`).
+   * Databases made before: the revocation carries the new epoch key itself.
+   */
   async revokeDevice (did: string, options?: AbortOptions): Promise<string> {
     if (typeof did !== 'string' || !did.startsWith('did:key:')) throw new InvalidValueError('revokeDevice takes the did:key of the device or session to revoke')
     Did.parse(did)
     const ring = this.#keyring
+    if (this.#policy.rulesVersion >= 2) {
+      const state = await this.#state()
+      if (!state.sessions.has(`${this.#did} ${did}`)) throw new AccessDeniedError(this.#did, this.#address, `has not registered the key ${did} in this database; there is nothing to take back here`, 'invalid-operation')
+      return this.#acl({ action: 'revoke-device', did, at: Date.now() }, options)
+    }
     if (ring === undefined || !this.#policy.mutable) return this.#acl({ action: 'revoke-device', did, at: Date.now() }, options)
     return this.#append(async (heads) => {
       const state = await this.#policy.state(heads)
       return aclPayload({ action: 'revoke-device', did, at: Date.now(), rekey: await ring.rekey(membersOf(state), state.epochs) })
     }, options)
+  }
+
+  /**
+   * Private databases of rules version 2, admins: start a new key epoch when a key that holds
+   * a current one was taken back by its user (only admins start epochs). Undefined when none does.
+   */
+  async rotateForRevokedDevices (options?: AbortOptions): Promise<string | undefined> {
+    if (this.#keyring === undefined || !this.#policy.mutable || this.#policy.rulesVersion < 2) return undefined
+    const state = await this.#state()
+    const revoked = [...state.revokedDevices].map((id) => id.slice(id.indexOf(' ') + 1))
+    const exposed = state.epochs.some((epoch) => revoked.some((key) => state.keyHolders.get(epoch)?.has(key) ?? false))
+    return exposed ? this.rotateKey(options) : undefined
   }
 
   #privateRing (what: string): Keyring {

@@ -18,6 +18,7 @@ import { AccessOperations, type InviteOptions, type Roles } from './access-opera
 import { CommitQueue } from './commit-queue.js'
 import type { DatabaseType } from './manifest.js'
 import { KeyCourier } from './key-courier.js'
+import { boundAppend, linkedHeads } from '../upstream/bounded-append.js'
 import { Vault } from './privacy.js'
 import { WriteGate } from './write-gate.js'
 import { debugLog } from '../log.js'
@@ -85,10 +86,11 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     this.name = ctx.db.name
     this.#policy = ctx.policy
     this.#policy.bind(this.address)
-    this.vault = ctx.policy.privacy === undefined ? undefined : new Vault(ctx.policy.privacy, ctx.identity, this.address, ctx.policy, async () => this.heads())
+    boundAppend(ctx.db.log)
+    this.vault = ctx.policy.privacy === undefined ? undefined : new Vault(ctx.policy.privacy, ctx.identity, this.address, ctx.policy, async () => this.#linkedHeads())
     this.#onClose = ctx.onClose
     this.#stop = ctx.stop
-    const heads = async (): Promise<string[]> => this.heads()
+    const heads = async (): Promise<string[]> => this.#linkedHeads()
     this.#delegated = isDelegated(ctx.identity) ? ctx.identity : undefined
     const signer = this.#delegated?.signer.did ?? ctx.identity.did
     this.#gate = new WriteGate({ did: ctx.identity.did, signer, address: this.address, policy: ctx.policy, heads, closed: () => this.#closing !== undefined })
@@ -120,7 +122,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     const access = this.#access
     this.#courier = this.vault === undefined || !ctx.policy.mutable
       ? undefined
-      : new KeyCourier({ isAdmin: async () => access.isAdmin(), shareMissing: async () => access.shareMissingKeys(), closed: () => this.#closing !== undefined })
+      : new KeyCourier({ isAdmin: async () => access.isAdmin(), shareMissing: async () => access.shareMissingKeys(), rotateForRevoked: async () => access.rotateForRevokedDevices(), closed: () => this.#closing !== undefined })
     // What arrived while this replica was away may have left a member without a key.
     this.#courier?.poke()
     // A member's device is handed a private database's keys once its delegation is registered there.
@@ -245,6 +247,11 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return this.#access.redeem(token, options)
   }
 
+  /** The heads a new entry links to, sorted: all of them unless there are more than a write may link (bounded-append.ts). */
+  async #linkedHeads (): Promise<string[]> {
+    return linkedHeads(await this.db.log.heads()).map((e) => e.hash).sort()
+  }
+
   /** Hashes of the latest entries this replica has: equal heads mean equal logs. */
   async heads (): Promise<string[]> {
     return (await this.db.log.heads()).map((e) => e.hash).sort()
@@ -314,7 +321,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return this.#queue.submit(async () => {
       if (delegated !== undefined) await this.#registerSession(delegated, options)
       // Only what is sealed depends on the heads; the gate reads them itself when the policy needs them.
-      const heads = this.vault !== undefined || this.#policy.mutable || this.#policy.ownership || delegated !== undefined ? await this.heads() : []
+      const heads = this.vault !== undefined || this.#policy.mutable || this.#policy.ownership || delegated !== undefined ? await this.#linkedHeads() : []
       const ops = await build(heads)
       if (ops.length > MAX_BATCH_OPS) throw new InvalidValueError(`a batch carries at most ${MAX_BATCH_OPS} operations; this one has ${ops.length}`)
       let bytes = 0
@@ -338,7 +345,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   /** A delegated key's first write to this database registers its delegation (a `session` entry), once. */
   async #registerSession (delegated: DelegatedIdentity, options?: AbortOptions): Promise<void> {
     this.#session ??= (async () => {
-      const state = await this.#policy.state(await this.heads())
+      const state = await this.#policy.state(await this.#linkedHeads())
       const held = state.sessions.get(`${delegated.did} ${delegated.signer.did}`)
       if (held !== undefined && held.expiresAt >= delegated.expiresAt) return
       const session = aclPayload({ action: 'session', proof: [...delegated.proof], at: Date.now() })
@@ -359,13 +366,13 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    */
   protected async writeBuilt (build: (heads: string[]) => Promise<unknown>, options?: AbortOptions): Promise<string> {
     for (let attempt = 1; ; attempt++) {
-      const heads = await this.heads()
+      const heads = await this.#linkedHeads()
       const payload = await build(heads)
       try {
         return await this.write(payload, async () => this.db.addOperation(payload), options)
       } catch (err) {
         const reason = (err as { reason?: string }).reason
-        const retry = attempt < 3 && (reason === 'stale-key' || reason === 'invalid-operation') && (await this.heads()).join() !== heads.join()
+        const retry = attempt < 3 && (reason === 'stale-key' || reason === 'invalid-operation') && (await this.#linkedHeads()).join() !== heads.join()
         if (!retry) throw err
       }
     }

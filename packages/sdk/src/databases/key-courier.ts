@@ -13,6 +13,8 @@ export interface KeyCourierInit {
   isAdmin: () => Promise<boolean>
   /** Write a share for the members that lack keys, if any does. */
   shareMissing: () => Promise<string | undefined>
+  /** Start a new key epoch if a device its user took back holds a current key. */
+  rotateForRevoked: () => Promise<string | undefined>
   closed: () => boolean
 }
 
@@ -54,6 +56,8 @@ export class KeyCourier {
     if (this.#init.closed()) return
     try {
       if (!(await this.#init.isAdmin())) return
+      const rotated = await this.#init.rotateForRevoked()
+      if (rotated !== undefined) log('started a new key epoch in %s: a revoked device held the current key', rotated)
       const hash = await this.#init.shareMissing()
       if (hash !== undefined) log('shared missing epoch keys in %s', hash)
     } catch (err) {
