@@ -74,7 +74,7 @@ describe('mutable ACL between replicas', () => {
 
     // The revoked member signs an entry on top of the revocation anyway and sends it directly.
     const before = await snapshot(s.replicaDb)
-    const forged = await craftEntry({ address: s.adminDb.address, payload: { op: 'PUT', key: 'by-member', value: 'after revocation' }, signer: memberKey, next: [revocation], time: 1_000_000 })
+    const forged = await craftEntry({ address: s.adminDb.address, payload: { op: 'PUT', key: 'by-member', value: 'after revocation' }, signer: memberKey, next: [revocation] })
     expect(await rejectedOnReplica(s, forged)).toMatchObject({ did: member.did, reason: 'not-a-writer' })
     expect(await snapshot(s.replicaDb)).toEqual(before)
 
@@ -95,7 +95,7 @@ describe('mutable ACL between replicas', () => {
 
     const mallory = createDidKeyIdentity()
     const before = await snapshot(s.replicaDb)
-    const selfPromotion = await craftEntry({ address: s.adminDb.address, payload: aclPayload({ action: 'grant', role: 'admin', did: mallory.did, at: Date.now() }), signer: mallory, next: before.heads, time: 1_000_000 })
+    const selfPromotion = await craftEntry({ address: s.adminDb.address, payload: aclPayload({ action: 'grant', role: 'admin', did: mallory.did, at: Date.now() }), signer: mallory, next: before.heads })
     expect(await rejectedOnReplica(s, selfPromotion)).toMatchObject({ did: mallory.did, reason: 'not-an-admin' })
     expect(await snapshot(s.replicaDb)).toEqual(before)
   })
@@ -198,7 +198,7 @@ describe('invites between replicas', () => {
     ]
     const before = await snapshot(s.replicaDb)
     for (const [what, token, reason] of attacks) {
-      const entry = await craftEntry({ address, payload: aclPayload({ action: 'redeem', token, at: Date.now() }), signer: mallory, next: before.heads, time: 1_000_000 })
+      const entry = await craftEntry({ address, payload: aclPayload({ action: 'redeem', token, at: Date.now() }), signer: mallory, next: before.heads })
       const detail = await rejectedOnReplica(s, entry)
       expect({ what, reason: detail.reason, did: detail.did }).toEqual({ what, reason, did: mallory.did })
     }
@@ -219,7 +219,7 @@ describe('per-record ownership between replicas', () => {
     await expect(bobDb.del('note')).rejects.toMatchObject({ name: 'AccessDeniedError', reason: 'not-the-owner' })
 
     const before = await snapshot(s.replicaDb)
-    const takeover = await craftEntry({ address: s.adminDb.address, payload: { op: 'PUT', key: 'note', value: 'bob was here' }, signer: bobKey, next: before.heads, time: 1_000_000 })
+    const takeover = await craftEntry({ address: s.adminDb.address, payload: { op: 'PUT', key: 'note', value: 'bob was here' }, signer: bobKey, next: before.heads })
     expect(await rejectedOnReplica(s, takeover)).toMatchObject({ did: bob.did, reason: 'not-the-owner' })
     expect(await snapshot(s.replicaDb)).toEqual(before)
 

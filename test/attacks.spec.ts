@@ -30,7 +30,7 @@ describe('attacks on a replica', () => {
   it('rejects an entry signed by another key that claims the creator\'s DID', async () => {
     const { owner, replica, attacker, db, onReplica, before } = await setup()
     const forger = createDidKeyIdentity()
-    const forged = await craftEntry({ address: db.address, payload: { op: 'PUT', key: 'motto', value: 'forged' }, signer: forger, claimedDid: owner.did, time: 99 })
+    const forged = await craftEntry({ address: db.address, payload: { op: 'PUT', key: 'motto', value: 'forged' }, signer: forger, claimedDid: owner.did })
 
     const rejected = nextEvent<RejectedDetail>(onReplica, 'entry:rejected', 'the forged entry to be rejected', (d) => d.hash === forged.hash)
     await push(attacker, replica, db.address, forged.bytes)
@@ -45,7 +45,7 @@ describe('attacks on a replica', () => {
   it('rejects a correctly signed entry from a DID that may not write', async () => {
     const { replica, attacker, db, onReplica, before } = await setup()
     const outsider = createDidKeyIdentity()
-    const entry = await craftEntry({ address: db.address, payload: { op: 'PUT', key: 'motto', value: 'outsider' }, signer: outsider, time: 99 })
+    const entry = await craftEntry({ address: db.address, payload: { op: 'PUT', key: 'motto', value: 'outsider' }, signer: outsider })
 
     const rejected = nextEvent<RejectedDetail>(onReplica, 'entry:rejected', 'the outsider entry to be rejected', (d) => d.hash === entry.hash)
     await push(attacker, replica, db.address, entry.bytes)
@@ -58,7 +58,7 @@ describe('attacks on a replica', () => {
   it('rejects an entry whose content was changed after the creator signed it', async () => {
     const ownerKey = createDidKeyIdentity()
     const { replica, attacker, db, onReplica, before } = await setup(ownerKey)
-    const signed = await craftEntry({ address: db.address, payload: { op: 'PUT', key: 'motto', value: 'signed' }, signer: ownerKey, time: 99 })
+    const signed = await craftEntry({ address: db.address, payload: { op: 'PUT', key: 'motto', value: 'signed' }, signer: ownerKey })
     const tampered = await Entry.encode({ ...(await Entry.decode(signed.bytes)), payload: { op: 'PUT', key: 'motto', value: 'tampered' } })
 
     const rejected = nextEvent<RejectedDetail>(onReplica, 'entry:rejected', 'the tampered entry to be rejected', (d) => d.hash === tampered.hash)

@@ -219,7 +219,7 @@ describe('hostile batches sent to a replica', () => {
       { what: 'an outsider\'s batch', value: [put(8)], signer: createDidKeyIdentity(), reason: 'not-a-writer' }
     ]
     for (const [i, c] of cases.entries()) {
-      const entry = await craftEntry({ address: db.address, payload: { op: 'BATCH', key: null, value: c.value }, signer: c.signer ?? ownerKey, time: 10 + i })
+      const entry = await craftEntry({ address: db.address, payload: { op: 'BATCH', key: null, value: c.value }, signer: c.signer ?? ownerKey })
       const rejected = nextEvent<RejectedDetail>(onReplica, 'entry:rejected', `the batch with ${c.what} to be rejected`, (d) => d.hash === entry.hash)
       await push(attacker, replica, db.address, entry.bytes)
       expect(await rejected, c.what).toMatchObject({ reason: c.reason })

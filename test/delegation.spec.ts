@@ -101,7 +101,7 @@ describe('delegated identities between replicas', () => {
     const rejected: RejectedDetail[] = []
     todos.addEventListener('entry:rejected', (e) => { rejected.push(e.detail) })
     const before = await todos.heads()
-    const forged = await craftEntry({ address: todos.address, payload: { op: 'PUT', key: 'bread', value: 'pushed', at: Date.now() }, signer: phoneKey, claimedDid: rootKey.did, next: before, time: 99 })
+    const forged = await craftEntry({ address: todos.address, payload: { op: 'PUT', key: 'bread', value: 'pushed', at: Date.now() }, signer: phoneKey, claimedDid: rootKey.did, next: before })
     await push(phone, root, todos.address, forged.bytes)
     await waitFor(() => rejected.length > 0, 'the root to reject the revoked phone\'s entry')
     expect(rejected[0]).toMatchObject({ hash: forged.hash, reason: 'device-revoked' })
@@ -121,7 +121,7 @@ describe('delegated identities between replicas', () => {
     const attacker = await peer()
     await connect(attacker, alice)
     const before = await board.heads()
-    const session = async (proof: unknown[], signer = createDidKeyIdentity()) => craftEntry({ address: board.address, payload: aclPayload({ action: 'session', proof: proof as never, at: Date.now() }), signer, claimedDid: wallet.did, next: before, time: 50 })
+    const session = async (proof: unknown[], signer = createDidKeyIdentity()) => craftEntry({ address: board.address, payload: aclPayload({ action: 'session', proof: proof as never, at: Date.now() }), signer, claimedDid: wallet.did, next: before })
     const expired = await walletSession(wallet, { databases: [board.address], expiresIn: -60_000 })
     const elsewhere = await walletSession(wallet, { databases: ['/orbitdb/zdpuAnotherDatabase'] })
     const good = await walletSession(wallet, { databases: [board.address] })

@@ -145,9 +145,9 @@ describe('private database with an ACL', () => {
       ...epochField(epochs)
     })
     const attacks = {
-      stale: await craftEntry({ address: team.address, payload: { op: 'PUT', key: blinded, value: await sealedUnder([GENESIS_EPOCH]) }, signer: carolKey, next, time: 90 }),
-      shareByWriter: await craftEntry({ address: team.address, payload: aclPayload({ action: 'share', keys: await ring.sharesFor([carolKey.did], [GENESIS_EPOCH]), at: Date.now() }), signer: carolKey, next, time: 91 }),
-      shareForStranger: await craftEntry({ address: team.address, payload: aclPayload({ action: 'share', keys: await keyringOf(team).sharesFor([createDidKeyIdentity().did], [GENESIS_EPOCH]), at: Date.now() }), signer: aliceKey, next, time: 92 })
+      stale: await craftEntry({ address: team.address, payload: { op: 'PUT', key: blinded, value: await sealedUnder([GENESIS_EPOCH]) }, signer: carolKey, next }),
+      shareByWriter: await craftEntry({ address: team.address, payload: aclPayload({ action: 'share', keys: await ring.sharesFor([carolKey.did], [GENESIS_EPOCH]), at: Date.now() }), signer: carolKey, next }),
+      shareForStranger: await craftEntry({ address: team.address, payload: aclPayload({ action: 'share', keys: await keyringOf(team).sharesFor([createDidKeyIdentity().did], [GENESIS_EPOCH]), at: Date.now() }), signer: aliceKey, next })
     }
     await connect(bob, alice)
     const bobTeam = await bob.keyValue<string>(team.address)

@@ -90,7 +90,7 @@ describe('private database (fixed writers and readers)', () => {
     await todos.put('milk', 'buy milk')
     await connect(reader, alice)
     await reader.keyValue(todos.address)
-    const entry = await craftEntry({ address: todos.address, payload: { op: 'PUT', key: 'x', value: 'y' }, signer: bobKey, time: 99 })
+    const entry = await craftEntry({ address: todos.address, payload: { op: 'PUT', key: 'x', value: 'y' }, signer: bobKey })
     const rejected = nextEvent<RejectedDetail>(todos, 'entry:rejected', 'the reader\'s entry to be rejected', (d) => d.hash === entry.hash)
     await push(reader, alice, todos.address, entry.bytes)
     expect(await rejected).toMatchObject({ did: bobKey.did, reason: 'not-a-writer' })
@@ -113,11 +113,11 @@ describe('private database (fixed writers and readers)', () => {
     const keys = await openDatabaseKeys(privacy, carolKey)
     // She signs bread's sealed value under milk's blinded key...
     const breadEntry = (await raw(carolTodos).log.get(breadHash)) as LogEntry
-    const moved = await craftEntry({ address: todos.address, payload: { op: 'PUT', key: blindKey(keys.blinding, 'milk'), value: (breadEntry.payload as { value: unknown }).value }, signer: carolKey, next: [breadHash], time: 50 })
+    const moved = await craftEntry({ address: todos.address, payload: { op: 'PUT', key: blindKey(keys.blinding, 'milk'), value: (breadEntry.payload as { value: unknown }).value }, signer: carolKey, next: [breadHash] })
     // ...and seals a value that does not fit the schema.
     const eggs = blindKey(keys.blinding, 'eggs')
     const sealed = seal(keys.sealing, dagCbor.encode({ key: 'eggs', value: { title: 42, done: 'no' } }), { address: todos.address, epoch: 0, record: eggs })
-    const bad = await craftEntry({ address: todos.address, payload: { op: 'PUT', key: eggs, value: { v: 1, ...sealed } }, signer: carolKey, next: [moved.hash], time: 51 })
+    const bad = await craftEntry({ address: todos.address, payload: { op: 'PUT', key: eggs, value: { v: 1, ...sealed } }, signer: carolKey, next: [moved.hash] })
 
     await push(carol, alice, todos.address, moved.bytes)
     await push(carol, alice, todos.address, bad.bytes)
@@ -185,7 +185,7 @@ describe('private database (fixed writers and readers)', () => {
     for (const [key, plain] of plains) {
       const blinded = blindKey(keys.blinding, key)
       const sealed = seal(keys.sealing, plain, { address: todos.address, epoch: 0, record: blinded })
-      const entry = await craftEntry({ address: todos.address, payload: { op: 'PUT', key: blinded, value: { v: 1, ...sealed } }, signer: carolKey, next, time: 60 + hashes.length })
+      const entry = await craftEntry({ address: todos.address, payload: { op: 'PUT', key: blinded, value: { v: 1, ...sealed } }, signer: carolKey, next })
       next = [entry.hash]
       hashes.push(entry.hash)
       await push(carol, alice, todos.address, entry.bytes)

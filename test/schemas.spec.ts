@@ -59,7 +59,7 @@ describe('schemas in databases', () => {
 
     const before = await collect(onReplica.entries())
     const stranger = createDidKeyIdentity()
-    const entry = await craftEntry({ address: db.address, payload: { op: 'PUT', key: 'a', value: { title: 7, done: false } }, signer: stranger, time: 99 })
+    const entry = await craftEntry({ address: db.address, payload: { op: 'PUT', key: 'a', value: { title: 7, done: false } }, signer: stranger })
     const rejected = nextEvent<RejectedDetail>(onReplica, 'entry:rejected', 'the invalid value to be rejected', (d) => d.hash === entry.hash)
     await push(attacker, replica, db.address, entry.bytes)
     const detail = await rejected
@@ -68,7 +68,7 @@ describe('schemas in databases', () => {
     expect(await collect(onReplica.entries())).toEqual(before)
 
     // A valid entry from the same stranger is accepted: only the value was wrong.
-    const valid = await craftEntry({ address: db.address, payload: { op: 'PUT', key: 'b', value: { title: 'ok', done: true } }, signer: stranger, time: 100 })
+    const valid = await craftEntry({ address: db.address, payload: { op: 'PUT', key: 'b', value: { title: 'ok', done: true } }, signer: stranger })
     await push(attacker, replica, db.address, valid.bytes)
     await waitFor(async () => (await onReplica.get('b'))?.title === 'ok', 'the valid entry on the replica')
   })
@@ -100,7 +100,7 @@ describe('schemas in databases', () => {
     await waitFor(async () => (await onReplica.get('new'))?.done === false, 'the v2 write on the replica')
     await attacker.keyValue(db.address)
     const before = await collect(onReplica.entries())
-    const stale = await craftEntry({ address: db.address, payload: { op: 'PUT', key: 'sneaky', value: { title: 'v1 shape' } }, signer: writerKey, next: await onReplica.heads(), time: 1_000_000 })
+    const stale = await craftEntry({ address: db.address, payload: { op: 'PUT', key: 'sneaky', value: { title: 'v1 shape' } }, signer: writerKey, next: await onReplica.heads() })
     const rejected = nextEvent<RejectedDetail>(onReplica, 'entry:rejected', 'the v1-shaped entry after the change', (d) => d.hash === stale.hash)
     await push(attacker, replica, db.address, stale.bytes)
     expect(await rejected).toMatchObject({ reason: 'schema-mismatch', did: writer.did })

@@ -6,7 +6,10 @@ import { createDidKeyIdentity, type DidIdentity } from '@didbase/access'
 import type { Didbase } from '@didbase/sdk'
 import { Entry } from '@orbitdb/core'
 import { base64url } from 'multiformats/bases/base64'
-import { waitFor } from './peers.js'
+import all from 'it-all'
+import { CID } from 'multiformats/cid'
+import { concat } from 'uint8arrays'
+import { livePeers, waitFor } from './peers.js'
 
 interface PubSub {
   publish: (topic: string, data: Uint8Array) => Promise<unknown>
@@ -36,8 +39,28 @@ export async function craftEntry (opts: {
     publicKey: opts.signer.did.slice('did:key:'.length),
     sign: async (_: unknown, data: Uint8Array) => base64url.baseEncode(await opts.signer.sign(data))
   }
-  const entry = await Entry.create(identity as never, opts.address, opts.payload, undefined, { id: identity.publicKey, time: opts.time ?? 1 }, opts.next ?? [], [])
+  const time = opts.time ?? await clockAfter(opts.next ?? [])
+  const entry = await Entry.create(identity as never, opts.address, opts.payload, undefined, { id: identity.publicKey, time }, opts.next ?? [], [])
   return Entry.encode(entry)
+}
+
+/**
+ * The clock an honest entry linking to `next` carries (replicas refuse any other): one past
+ * the latest of them, read from whichever running peer holds each. Unknown links count as 0.
+ */
+export async function clockAfter (next: readonly string[]): Promise<number> {
+  let latest = 0
+  for (const hash of next) {
+    for (const node of livePeers()) {
+      const cid = CID.parse(hash)
+      if (!(await node.helia.blockstore.has(cid))) continue
+      const bytes = await node.helia.blockstore.get(cid, { offline: true } as never)
+      const chunks = bytes instanceof Uint8Array ? bytes : concat(await all(bytes as AsyncIterable<Uint8Array>))
+      latest = Math.max(latest, (await Entry.decode(chunks)).clock.time)
+      break
+    }
+  }
+  return latest + 1
 }
 
 export function stranger (): DidIdentity {

@@ -17,6 +17,11 @@ afterEach(async () => {
   await Promise.allSettled(dirs.splice(0).map(async (d) => rm(d, { recursive: true, force: true })))
 })
 
+/** The peers of the running test: attack helpers read honest entries' clocks from them. */
+export function livePeers (): readonly Didbase[] {
+  return peers
+}
+
 export async function tempDir (): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'didbase-test-'))
   dirs.push(dir)

@@ -173,9 +173,13 @@ export class AccessOperations {
     Did.parse(did)
     const ring = this.#keyring
     if (this.#policy.rulesVersion >= 2) {
-      const state = await this.#state()
-      if (!state.sessions.has(`${this.#did} ${did}`)) throw new AccessDeniedError(this.#did, this.#address, `has not registered the key ${did} in this database; there is nothing to take back here`, 'invalid-operation')
-      return this.#acl({ action: 'revoke-device', did, at: Date.now() }, options)
+      // The revocation names a key registered here (the write gate says so if not) and carries
+      // no key: only admins start epochs. An admin revoking its own device rotates at once,
+      // so what it writes next is sealed without the device; another member's admins rotate
+      // when their nodes see the revocation (key-courier.ts).
+      const hash = await this.#acl({ action: 'revoke-device', did, at: Date.now() }, options)
+      if (ring !== undefined && this.#policy.mutable && await this.isAdmin()) await this.rotateForRevokedDevices(options)
+      return hash
     }
     if (ring === undefined || !this.#policy.mutable) return this.#acl({ action: 'revoke-device', did, at: Date.now() }, options)
     return this.#append(async (heads) => {

@@ -52,7 +52,7 @@ export class WriteGate {
     // Only an ACL, ownership or a delegated key judges a write by its causal past; a fixed
     // set of writers signing for themselves needs no heads read per write.
     // Nothing is signed yet, so an abort during the checks (which may fetch the causal past) stops the write.
-    const needsPast = this.#policy.mutable || this.#policy.ownership || this.#signer !== this.#did
+    const needsPast = this.#policy.mutable || this.#policy.ownership || this.#signer !== this.#did || isAccessPayload(payload)
     const past = needsPast ? heads ?? await abortable(this.#heads(), options) : []
     await abortable(this.#policy.check(this.#did, payload, past, this.#signer), options)
     return bytes
@@ -94,4 +94,9 @@ export function assertKey (key: unknown, what = 'key'): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) {
     throw new InvalidValueError(`${what} must be a non-empty string, got ${key === '' ? 'an empty string' : typeof key}`)
   }
+}
+
+/** Access operations (a device revocation, on a fixed set of writers) are judged by their causal past. */
+function isAccessPayload (payload: unknown): boolean {
+  return (payload as { op?: unknown } | null)?.op === 'ACL'
 }
