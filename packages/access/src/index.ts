@@ -50,6 +50,7 @@ export {
   didAcl,
   didWriters,
   isDidAccessController,
+  legacyPolicyAddress,
   loadPolicy,
   type PolicyBlock,
   WRITERS_TYPE

@@ -30,7 +30,7 @@ import { ClosedError, InvalidAddressError, UnsupportedDatabaseError, WrongDataba
 import { EventLogDatabase } from './databases/eventlog.js'
 import { KeyValueDatabase } from './databases/keyvalue.js'
 import { type DatabaseType, type DidbaseMeta, parseAddress } from './databases/manifest.js'
-import { accessControllerFor, bindLogIndex, DEFAULT_INDEX_BY, DEFAULT_OPEN_TIMEOUT, databaseType, enforcesSchema, resolveTarget } from './databases/open.js'
+import { accessControllerFor, bindLogIndex, DEFAULT_INDEX_BY, DEFAULT_OPEN_TIMEOUT, databaseType, enforcesSchema, legacyAddress, resolveTarget } from './databases/open.js'
 import { createNode, type IceServer, type Node } from './node/helia-node.js'
 import { requestPin } from './pinning/pin.js'
 import { exchangeWithNewPeers, startSync } from './upstream/sync-start.js'
@@ -239,7 +239,15 @@ class DidbaseNode implements Didbase {
     this.#assertOpen()
     options.signal?.throwIfAborted()
     const schemaCid = options.schema === undefined ? undefined : await options.schema.cid()
-    const { type, meta, cid } = await resolveTarget(this.helia.blockstore as unknown as BlockstoreLike, wanted, nameOrAddress, options, schemaCid, this.#openTimeout)
+    const blockstore = this.helia.blockstore as unknown as BlockstoreLike
+    let target = await resolveTarget(blockstore, wanted, nameOrAddress, options, schemaCid, this.#openTimeout)
+    // A name this node made a database for before rules versions opens that database.
+    const legacy = target.cid === undefined ? await legacyAddress(this.helia.blockstore, this.user, nameOrAddress, target.type, target.meta, options) : undefined
+    if (legacy !== undefined) {
+      nameOrAddress = legacy
+      target = await resolveTarget(blockstore, wanted, legacy, options, schemaCid, this.#openTimeout)
+    }
+    const { type, meta, cid } = target
     const stopping = new AbortController()
     const fetches = new JoinFetches(stopping.signal)
     const logIndex = new LogIndex()

@@ -9,7 +9,10 @@
  * Either may add per-record ownership. How a verdict is reached: engines.ts.
  */
 import { type AccessControllerFactory, type AccessControllerInstance, Entry, type LogEntry } from '@orbitdb/core'
+import * as dagCbor from '@ipld/dag-cbor'
+import * as Block from 'multiformats/block'
 import { base58btc } from 'multiformats/bases/base58'
+import { sha256 } from 'multiformats/hashes/sha2'
 import type { CID } from 'multiformats/cid'
 import { InvalidSchemaError, type Schema } from '@didbase/schemas'
 import { InvariantError } from '../errors.js'
@@ -215,6 +218,23 @@ function factory (type: PolicyBlock['type'], build: (creator: string) => PolicyB
     }
     return createController(policy, address, blockstore, schema)
   }
+}
+
+/**
+ * The access-controller address a database made by name with `init` had before rules
+ * versions (no `rules` field in its policy block), so that opening by name finds a database
+ * an earlier version made. Undefined for private databases: their key is new each time.
+ */
+export async function legacyPolicyAddress (kind: 'writers' | 'acl', init: DidAclInit & DidWritersInit, creator: string): Promise<string | undefined> {
+  if (init.private === true) return undefined
+  const type = kind === 'acl' ? ACL_TYPE : WRITERS_TYPE
+  const ownership = init.ownership === true ? { ownership: true as const } : {}
+  const schema = init.schema === undefined ? {} : { schema: await init.schema.cid() }
+  const policy: PolicyBlock = kind === 'acl'
+    ? { type: ACL_TYPE, admins: normalise(init.admins ?? [creator], 'admins', false, false), writers: normalise(init.writers ?? [], 'writers', true, true), ...ownership, ...schema }
+    : { type: WRITERS_TYPE, writers: normalise(init.writers ?? [creator], 'writers', true, false), ...ownership, ...schema }
+  const block = await Block.encode({ value: policy, codec: dagCbor, hasher: sha256 })
+  return `/${type}/${block.cid.toString(base58btc)}`
 }
 
 /**

@@ -3,14 +3,17 @@
  * manifest meta, schema), the OrbitDB database with didbase's storage, the check that the
  * policy enforces the schema asked for, and the log index bound to its place on disk.
  */
-import { type BlockstoreLike, didAcl, didWriters, isDidAccessController } from '@didbase/access'
+import { type BlockstoreLike, didAcl, didWriters, isDidAccessController, legacyPolicyAddress } from '@didbase/access'
+import * as dagCbor from '@ipld/dag-cbor'
+import * as Block from 'multiformats/block'
+import { sha256 } from 'multiformats/hashes/sha2'
 import type { Schema } from '@didbase/schemas'
 import { type Database, Documents, Events, KeyValue, type LogEntry } from '@orbitdb/core'
 import type { CID } from 'multiformats/cid'
 import type { DocumentsOptions } from '../didbase.js'
 import { InvalidPolicyError, InvalidValueError, WrongDatabaseTypeError } from '../errors.js'
 import { type LogIndex, markReachable } from '../storage/log-index.js'
-import { type DatabaseType, type DidbaseMeta, parseAddress, readManifest } from './manifest.js'
+import { addressOf, type DatabaseType, type DidbaseMeta, parseAddress, readManifest } from './manifest.js'
 import { debugLog } from '../log.js'
 
 const log = debugLog('open')
@@ -53,6 +56,20 @@ export async function resolveTarget (blockstore: BlockstoreLike, wanted: Databas
     throw new WrongDatabaseTypeError(`${nameOrAddress} indexes documents by "${manifest.meta.indexBy}", not "${options.indexBy}"`)
   }
   return { type: manifest.type, meta: manifest.meta, cid }
+}
+
+/**
+ * The address a database made by name had when an earlier version (before rules versions)
+ * made it, if this node holds it: opening by name then finds it rather than making a new one.
+ */
+export async function legacyAddress (blockstore: { has: (cid: CID) => Promise<boolean> | boolean }, creator: string, name: string, type: DatabaseType, meta: DidbaseMeta, options: CreateChoices): Promise<string | undefined> {
+  const acl = options.acl === true || options.admins !== undefined
+  const init = { ...(options.writers ? { writers: options.writers } : {}), ...(options.admins ? { admins: options.admins } : {}), ...(options.ownership === true ? { ownership: true } : {}), ...(options.schema ? { schema: options.schema as Schema } : {}), ...(options.private === true ? { private: true } : {}) }
+  const accessController = await legacyPolicyAddress(acl ? 'acl' : 'writers', init, creator)
+  if (accessController === undefined) return undefined
+  const manifest = await Block.encode({ value: { name, type, accessController, meta }, codec: dagCbor, hasher: sha256 })
+  if (!(await blockstore.has(manifest.cid))) return undefined
+  return addressOf(manifest.cid)
 }
 
 /** The access controller a new database is created with. */
