@@ -142,7 +142,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     if (judge === undefined) throw new InvariantError('the access controller is not bound to a database yet')
     return judge
   }
-  const engine = !mutable && !ownership ? fixedWritersEngine(genesis, judgedSchema, progress, policy.private !== undefined, (logId) => (judge === undefined && logId !== '' ? judgeFor(logId) : bound())) : causalEngine(bound, judgeFor)
+  const engine = !mutable && !ownership ? fixedWritersEngine(genesis, judgedSchema, progress, policy.private !== undefined, (logId) => (judge === undefined && logId !== '' ? judgeFor(logId) : bound()), entryLoader(blockstore, stopping.signal), rules.version) : causalEngine(bound, judgeFor)
   // A fixed set of members has one epoch, whose key is in the policy block: nothing to log.
   const noKeys = new KeyLog()
   const writers = new Set(genesis.writers)
