@@ -261,7 +261,7 @@ const ACL_RULES: AclRules = {
     if ((ctx.rules.version ?? 1) >= 2) {
       const revoked = state.sessions.get(revokedDevice)
       if (revoked === undefined) return invalid(`${acl.did} is not a key ${c.did} registered here (a session in this entry's past)`)
-      if (acl.rekey !== undefined) return invalid('only admins start key epochs: a device revocation carries no key (an admin\'s node rotates the key once it sees it)')
+      if (acl.rekey !== undefined && !(state.admins.has(c.did) && ctx.rules.private === true && ctx.rules.mutable)) return invalid('only admins start key epochs: a device revocation carries no key (an admin\'s node rotates the key once it sees it)')
       // A delegated key takes back only keys delegated before it (or itself): a stolen key
       // cannot lock its user out, who delegates a newer key (or signs with its own) and revokes the stolen one.
       if (c.signer !== c.did && acl.did !== c.signer) {
@@ -270,7 +270,10 @@ const ACL_RULES: AclRules = {
           return { reason: 'not-an-admin', detail: `a delegated key may take back only keys its user delegated before it; ${acl.did} is not older than ${c.signer} (sign with ${c.did}'s own key, or a newer delegation)` }
         }
       }
-      return { actor: c.did, revokedDevice }
+      if (acl.rekey === undefined) return { actor: c.did, revokedDevice }
+      // An admin revoking its own device starts the new epoch in the same entry.
+      const rotated = checkRekey(c, acl.rekey, membersOf(state), state)
+      return 'reason' in rotated ? rotated : { ...rotated, revokedDevice }
     }
     // Rules version 1 (databases made before version 2) keep their rule: the user rotates the key itself.
     // A fixed set of members has one key, in its policy block: nothing to rotate.

@@ -173,13 +173,11 @@ export class AccessOperations {
     Did.parse(did)
     const ring = this.#keyring
     if (this.#policy.rulesVersion >= 2) {
-      // The revocation names a key registered here (the write gate says so if not) and carries
-      // no key: only admins start epochs. An admin revoking its own device rotates at once,
-      // so what it writes next is sealed without the device; another member's admins rotate
-      // when their nodes see the revocation (key-courier.ts).
-      const hash = await this.#acl({ action: 'revoke-device', did, at: Date.now() }, options)
-      if (ring !== undefined && this.#policy.mutable && await this.isAdmin()) await this.rotateForRevokedDevices(options)
-      return hash
+      // The revocation names a key registered here (the write gate says so if not). Only
+      // admins start epochs: an admin's revocation carries the new key (so what it writes
+      // next is sealed without the device); another member's carries none, and an admin's
+      // node rotates when it sees it (key-courier.ts).
+      if (ring === undefined || !this.#policy.mutable || !(await this.isAdmin())) return this.#acl({ action: 'revoke-device', did, at: Date.now() }, options)
     }
     if (ring === undefined || !this.#policy.mutable) return this.#acl({ action: 'revoke-device', did, at: Date.now() }, options)
     return this.#append(async (heads) => {
