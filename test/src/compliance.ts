@@ -84,7 +84,7 @@ export function runAccessControllerSuite (setup: PolicySetup): void {
       const w = await world(setup)
       const outsider = createDidKeyIdentity()
       const before = await collect(w.replicaDb.entries())
-      const entry = await craftEntry({ address: w.ownerDb.address, payload: { op: 'PUT', key: 'from-writer', value: 'outsider' }, signer: outsider, time: 99 })
+      const entry = await craftEntry({ address: w.ownerDb.address, payload: { op: 'PUT', key: 'from-writer', value: 'outsider' }, signer: outsider, next: await w.replicaDb.heads() })
       if (setup.open === true) {
         await push(w.attacker, w.replica, w.ownerDb.address, entry.bytes)
         await waitFor(async () => (await w.replicaDb.get('from-writer')) === 'outsider', 'the open database to take the entry')
@@ -100,7 +100,7 @@ export function runAccessControllerSuite (setup: PolicySetup): void {
       const w = await world(setup)
       const before = await collect(w.replicaDb.entries())
       const forger = createDidKeyIdentity()
-      const forged = await craftEntry({ address: w.ownerDb.address, payload: { op: 'PUT', key: 'from-writer', value: 'forged' }, signer: forger, claimedDid: w.writer.did, time: 99 })
+      const forged = await craftEntry({ address: w.ownerDb.address, payload: { op: 'PUT', key: 'from-writer', value: 'forged' }, signer: forger, claimedDid: w.writer.did })
       const rejected = nextEvent<RejectedDetail>(w.replicaDb, 'entry:rejected', 'the forged entry to be rejected', (d) => d.hash === forged.hash)
       await push(w.attacker, w.replica, w.ownerDb.address, forged.bytes)
       expect(await rejected).toMatchObject({ did: w.writer.did, reason: 'signer-mismatch' })

@@ -32,7 +32,7 @@ async function until (target: EventTarget, check: () => Promise<boolean>): Promi
 /** What a modified client does: sign an entry itself and publish it on the database's topic. */
 async function bypassSdk (stranger: Didbase, strangerKey: ReturnType<typeof createDidKeyIdentity>, owner: Didbase, address: string): Promise<void> {
   const { identity } = orbitIdentityLayer(strangerKey)
-  const entry = await Entry.create(identity, address, { op: 'PUT', key: 'spam', value: { title: 'Buy my coin', done: false } }, undefined, { id: identity.publicKey, time: 1_000 })
+  const entry = await Entry.create(identity, address, { op: 'PUT', key: 'spam', value: { title: 'Buy my coin', done: false } }, undefined, { id: identity.publicKey, time: 1 })
   const { bytes } = await Entry.encode(entry)
   const pubsub = (stranger.helia.libp2p.services as { pubsub: { publish: (t: string, d: Uint8Array) => Promise<unknown>, getSubscribers: (t: string) => Array<{ toString: () => string }> } }).pubsub
   const deadline = Date.now() + 30_000
