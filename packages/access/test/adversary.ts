@@ -250,8 +250,7 @@ export function sealingKeyOf (keys: readonly Uint8Array[]): Uint8Array {
  * Every epoch key an adversary can derive: what the key log wraps to any of its
  * `identities` (through their keyrings, which follow chain links down from what they
  * open), the keys it generated itself (`own`, by epoch), and whatever the chain links
- * under any key it holds open, to a fixed point. `candidates` adds keys it holds from
- * elsewhere (another database) to try on every epoch.
+ * under any key it holds open, to a fixed point.
  */
 export async function derivableKeys (address: string, privacy: PrivateField, identities: readonly DidKeyIdentity[], sources: KeySources, epochs: readonly string[], own: ReadonlyMap<string, Uint8Array>): Promise<Map<string, Uint8Array>> {
   const known = new Map<string, Uint8Array>(own)

@@ -19,6 +19,10 @@ export interface Delegation extends DelegationLink {
   issuer: string
   /** The last audience: the did:key whose signatures count as the user's. */
   audience: string
+  /** Every key the chain passes through below the user, in order (the last is `audience`): revoking any of them revokes this one. */
+  keys: string[]
+  /** When the user's own link (the first) starts: how a user's delegations are ordered, whatever keys further down the chain claim. */
+  delegatedAt: number
 }
 
 const verified = new QuickLRU<string, Promise<Delegation>>({ maxSize: 1024 })
@@ -46,7 +50,7 @@ async function verifyChain (proof: readonly ProofLink[]): Promise<Delegation> {
   })
   const first = links[0] as DelegationLink
   const last = links[links.length - 1] as DelegationLink
-  return { issuer: first.issuer, audience: last.audience, notBefore, expiresAt, scope }
+  return { issuer: first.issuer, audience: last.audience, keys: links.map((l) => l.audience), delegatedAt: first.notBefore, notBefore, expiresAt, scope }
 }
 
 /**

@@ -236,7 +236,8 @@ async function delegationCheck (ctx: RuleContext, c: Candidate, state: AclState)
     return { reason: 'signer-mismatch', detail: `the entry is signed by ${c.signer}, not by ${c.did}'s own key, and no delegation from ${c.did} to that key is in its past` }
   }
   if ('reason' in delegation) return delegation
-  if (state.revokedDevices.has(`${c.did} ${c.signer}`)) return { reason: 'device-revoked', detail: `${c.did} took back the key ${c.signer} in this entry's past` }
+  const revokedKey = [c.signer, ...(delegation.keys ?? [])].find((key) => state.revokedDevices.has(`${c.did} ${key}`))
+  if (revokedKey !== undefined) return { reason: 'device-revoked', detail: revokedKey === c.signer ? `${c.did} took back the key ${c.signer} in this entry's past` : `${c.did} took back the key ${revokedKey}, which ${c.signer}'s delegation passes through, in this entry's past` }
   const at = c.op.kind === 'acl' ? c.op.acl.at : c.op.at
   if (at === undefined) return { reason: 'invalid-delegation', detail: 'a delegated entry carries its time (at), to be judged against its delegation' }
   return delegationDenial(delegation, { user: c.did, signer: c.signer, address: ctx.address, at })
@@ -266,7 +267,7 @@ const ACL_RULES: AclRules = {
       // cannot lock its user out, who delegates a newer key (or signs with its own) and revokes the stolen one.
       if (c.signer !== c.did && acl.did !== c.signer) {
         const own = state.sessions.get(`${c.did} ${c.signer}`)
-        if (own === undefined || !(revoked.notBefore < own.notBefore)) {
+        if (own === undefined || !((revoked.delegatedAt ?? revoked.notBefore) < (own.delegatedAt ?? own.notBefore))) {
           return { reason: 'not-an-admin', detail: `a delegated key may take back only keys its user delegated before it; ${acl.did} is not older than ${c.signer} (sign with ${c.did}'s own key, or a newer delegation)` }
         }
       }

@@ -100,9 +100,19 @@ export function memberDevices (state: Pick<AclState, 'admins' | 'writers' | 'rea
   const members = new Set(membersOf(state))
   const devices = new Set<string>()
   for (const [id, delegation] of state.sessions) {
-    if (members.has(delegation.issuer) && !state.revokedDevices.has(id)) devices.add(delegation.audience)
+    const revoked = state.revokedDevices.has(id) || (delegation.keys ?? []).some((key) => state.revokedDevices.has(`${delegation.issuer} ${key}`))
+    if (members.has(delegation.issuer) && !revoked) devices.add(delegation.audience)
   }
   return [...devices].sort()
+}
+
+/** Keys taken back by their users: named by a device revocation, or delegated through one that was. */
+export function revokedKeys (state: Pick<AclState, 'sessions' | 'revokedDevices'>): Set<string> {
+  const keys = new Set([...state.revokedDevices].map((id) => id.slice(id.indexOf(' ') + 1)))
+  for (const delegation of state.sessions.values()) {
+    if ((delegation.keys ?? []).some((key) => state.revokedDevices.has(`${delegation.issuer} ${key}`))) keys.add(delegation.audience)
+  }
+  return keys
 }
 
 /** Members once `did` no longer holds `role`: who a revocation's new key is wrapped for. */

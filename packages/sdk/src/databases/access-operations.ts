@@ -18,6 +18,7 @@ import {
   memberDevices,
   membersOf,
   membersWithout,
+  revokedKeys,
   type Role
 } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
@@ -193,7 +194,7 @@ export class AccessOperations {
   async rotateForRevokedDevices (options?: AbortOptions): Promise<string | undefined> {
     if (this.#keyring === undefined || !this.#policy.mutable || this.#policy.rulesVersion < 2) return undefined
     const state = await this.#state()
-    const revoked = [...state.revokedDevices].map((id) => id.slice(id.indexOf(' ') + 1))
+    const revoked = [...revokedKeys(state)]
     const exposed = state.epochs.some((epoch) => revoked.some((key) => state.keyHolders.get(epoch)?.has(key) ?? false))
     return exposed ? this.rotateKey(options) : undefined
   }
