@@ -28,12 +28,16 @@ export { type Denial, type JudgeRules, schemaDenial } from './rules.js'
 
 export type LoadedEntry = EntryLike & { hash: string }
 
+/** Loads entries of the past; told of each verdict, so that a refused entry fetched to be judged is not kept (policy/fetch.ts). */
+export type Loader = ((hash: string) => Promise<LoadedEntry>) & { refused?: (hash: string) => void, accepted?: (hash: string) => void }
+
 const MAX_REJECTED = 10_000
+const MEMBERS_REFRESH = 1000
 
 export class Judge {
   readonly address: string
   readonly #rules: JudgeRules
-  readonly #load: (hash: string) => Promise<LoadedEntry>
+  readonly #load: Loader
   readonly #facts = new Map<string, Facts>()
   readonly #rejected = new Map<string, EntryRejectedError>()
   readonly #sets = new AclSets()
@@ -44,12 +48,15 @@ export class Judge {
   readonly #keys = new KeyLog()
   /** DIDs with at least one accepted entry here. */
   readonly #writers = new Set<string>()
+  /** Every access operation accepted here, and the roles they leave (refreshed at most once a second). */
+  #allAcl: AclSet
+  #members: { state: AclState, set: AclSet, at: number } | undefined
 
   /**
    * `onProgress` is told of each entry of the past fetched to be judged, and of each entry
    * judged (progress reports, and telling a slow judgement from a stalled one).
    */
-  constructor (address: string, rules: JudgeRules, load: (hash: string) => Promise<LoadedEntry>, onProgress: (step: 'fetched' | 'judged') => void = () => {}) {
+  constructor (address: string, rules: JudgeRules, load: Loader, onProgress: (step: 'fetched' | 'judged') => void = () => {}) {
     this.address = address
     this.#rules = rules
     this.#load = load
@@ -60,6 +67,7 @@ export class Judge {
       return op
     })
     this.#schemas = new SchemaCache(rules.loadSchema)
+    this.#allAcl = this.#sets.empty
     this.#context = {
       address,
       rules,
@@ -105,6 +113,19 @@ export class Judge {
   /** Whether `did` has written an entry this replica accepted (it is no stranger here). */
   hasWritten (did: string): boolean {
     return this.#writers.has(did)
+  }
+
+  /**
+   * Whether `did` holds a role after every access operation accepted here (a revoked member
+   * does not): who skips the strangers' queue. Not a verdict, so it may lag a second behind.
+   */
+  isMember (did: string): boolean {
+    const now = Date.now()
+    if (this.#members === undefined || (this.#members.set !== this.#allAcl && now - this.#members.at > MEMBERS_REFRESH)) {
+      this.#members = { state: this.#fold.stateOf(this.#allAcl), set: this.#allAcl, at: now }
+    }
+    const { state } = this.#members
+    return state.admins.has(did) || state.writers.has(did) || state.writers.has('*') || state.readers.has(did)
   }
 
   /** The schema a new entry linking to `heads` must match. */
@@ -187,6 +208,7 @@ export class Judge {
   #reject (hash: string, did: string, denial: Denial): void {
     if (this.#rejected.size >= MAX_REJECTED) this.#rejected.delete(this.#rejected.keys().next().value as string)
     this.#rejected.set(hash, new EntryRejectedError(hash, did, denial.reason, denial.detail))
+    this.#load.refused?.(hash)
   }
 
   async #decide (hash: string, entry: LoadedEntry): Promise<void> {
@@ -253,6 +275,8 @@ export class Judge {
       delete result.carried
     }
     this.#facts.set(hash, result)
+    if (result.aclOp !== undefined) this.#allAcl = this.#sets.union(this.#allAcl, result.acl)
+    this.#load.accepted?.(hash)
     this.#writers.add(did)
     const records = result.records ?? []
     delete result.records

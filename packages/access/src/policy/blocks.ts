@@ -10,6 +10,9 @@ import { CorruptBlockError } from '../errors.js'
 export interface BlockstoreLike {
   put: (cid: CID, bytes: Uint8Array, options?: { signal?: AbortSignal }) => Promise<unknown>
   get: (cid: CID, options?: { signal?: AbortSignal }) => AsyncIterable<Uint8Array> | Promise<Uint8Array>
+  /** Whether the block is held locally (Helia's blockstore has it; a bare store may not). */
+  has?: (cid: CID) => Promise<boolean> | boolean
+  delete?: (cid: CID) => Promise<unknown> | unknown
 }
 
 export async function putBlock (blockstore: BlockstoreLike, value: unknown): Promise<CID> {

@@ -104,8 +104,8 @@ export interface AccessPolicy {
   /** @deprecated Read `progress.judged`. */
   readonly judged: number
   /**
-   * Whether `did` is known here to write: named in the policy, or the signer of an entry
-   * this replica accepted. Strangers' entries wait their turn to be judged; see topic-validator.ts.
+   * Whether `did` holds a role after every access operation this replica accepted (a revoked
+   * member is a stranger again). Strangers' entries wait their turn to be judged; see topic-validator.ts.
    */
   knows: (did: string) => boolean
 }
@@ -160,7 +160,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     progress,
     get received () { return progress.received },
     get judged () { return progress.judged },
-    knows: (did) => writers.has('*') || writers.has(did) || genesis.admins.includes(did) || (judge?.hasWritten(did) ?? false),
+    knows: (did) => judge?.isMember(did) ?? (writers.has('*') || writers.has(did) || genesis.admins.includes(did)),
     bind: (databaseAddress) => { judgeFor(databaseAddress) },
     stop: () => { stopping.abort() },
     check: async (did, payload, heads, signer) => {

@@ -1,5 +1,6 @@
 /** Fetching what a policy needs from the block store: entries of the past, schemas. Every fetch has a deadline. */
 import { type Schema, schemaFromDocument } from '@didbase/schemas'
+import { logger } from '@libp2p/logger'
 import type { CID } from 'multiformats/cid'
 import type { EntryLike } from '../identity/entry.js'
 import { InvalidPolicyError } from '../errors.js'
@@ -7,6 +8,7 @@ import type { LoadedEntry } from '../judge/judge.js'
 import { type BlockstoreLike, getBlock, parseCid } from './blocks.js'
 
 const FETCH_TIMEOUT = 30_000
+const log = logger('didbase:fetch')
 
 /** A fetch that gives up at the timeout, or as soon as `stopping` aborts. */
 export function fetchSignal (stopping?: AbortSignal): AbortSignal {
@@ -28,13 +30,38 @@ export async function policySchema (blockstore: BlockstoreLike, cid: CID): Promi
   }
 }
 
+/** Entries fetched from peers to be judged, remembered until judged: a refused one's block is deleted again. */
+const FETCHED_REMEMBERED = 65_536
+
+export interface EntryLoader {
+  (hash: string): Promise<LoadedEntry>
+  /** A judged entry was refused: if its block came from a peer to be judged, delete it (a refused entry is never stored). */
+  refused: (hash: string) => void
+  /** A judged entry was accepted: its block stays. */
+  accepted: (hash: string) => void
+}
+
 /** Load entries of the causal past by hash (the judge turns a failure into `unavailable`). */
-export function entryLoader (blockstore: BlockstoreLike, stopping: AbortSignal): (hash: string) => Promise<LoadedEntry> {
-  return async (hash) => {
+export function entryLoader (blockstore: BlockstoreLike, stopping: AbortSignal): EntryLoader {
+  const fetched = new Set<string>()
+  const load = async (hash: string): Promise<LoadedEntry> => {
     const cid = parseCid(hash)
     if (cid === undefined) throw new TypeError(`${JSON.stringify(hash)} is not an entry hash`)
+    if (blockstore.has !== undefined && !(await blockstore.has(cid))) {
+      if (fetched.size >= FETCHED_REMEMBERED) fetched.delete(fetched.values().next().value as string)
+      fetched.add(hash)
+    }
     const value = await getBlock(blockstore, cid, { signal: fetchSignal(stopping) })
     if (typeof value !== 'object' || value === null) throw new TypeError(`block ${hash} is not an entry`)
     return { ...(value as EntryLike), hash }
   }
+  return Object.assign(load, {
+    refused: (hash: string): void => {
+      if (!fetched.delete(hash)) return
+      const cid = parseCid(hash)
+      // Best effort: a block left behind is only disk, never a verdict.
+      if (cid !== undefined) Promise.resolve(blockstore.delete?.(cid)).catch((err) => { log('could not delete refused entry %s: %e', hash, err) })
+    },
+    accepted: (hash: string): void => { fetched.delete(hash) }
+  })
 }

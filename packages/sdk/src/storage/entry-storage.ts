@@ -25,6 +25,7 @@ interface Held {
 export class JoinFetches {
   readonly #closing: AbortSignal
   #join = new AbortController()
+  #signal: AbortSignal | undefined
   /** Entries read from the block store (a peer, or the disk) since the database opened. */
   fetched = 0
   /**
@@ -129,14 +130,21 @@ export class JoinFetches {
     if (orphaned) this.onOrphans()
   }
 
+  /**
+   * One signal per join, made once: `AbortSignal.any` on every read of a busy join (thousands,
+   * with many heads) piled up listeners on the long-lived parents, and Node's clean-up of them
+   * took most of a join's time (nodejs/node#55351).
+   */
   get signal (): AbortSignal {
-    return AbortSignal.any([this.#closing, this.#join.signal])
+    this.#signal ??= AbortSignal.any([this.#closing, this.#join.signal])
+    return this.#signal
   }
 
   /** Stop the fetches in flight (those of a stalled join); later reads and fetches go ahead. */
   stop (): void {
     this.#join.abort(new DOMException('the join brought nothing for too long', 'TimeoutError'))
     this.#join = new AbortController()
+    this.#signal = undefined
   }
 }
 
