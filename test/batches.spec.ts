@@ -218,7 +218,7 @@ describe('hostile batches sent to a replica', () => {
       { what: 'one value against the schema', value: [put(6), { op: 'PUT', key: 'k7', value: { n: 'seven' } }], reason: 'schema-mismatch' },
       { what: 'an outsider\'s batch', value: [put(8)], signer: createDidKeyIdentity(), reason: 'not-a-writer' }
     ]
-    for (const [i, c] of cases.entries()) {
+    for (const c of cases) {
       const entry = await craftEntry({ address: db.address, payload: { op: 'BATCH', key: null, value: c.value }, signer: c.signer ?? ownerKey })
       const rejected = nextEvent<RejectedDetail>(onReplica, 'entry:rejected', `the batch with ${c.what} to be rejected`, (d) => d.hash === entry.hash)
       await push(attacker, replica, db.address, entry.bytes)
