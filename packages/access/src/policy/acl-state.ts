@@ -122,7 +122,28 @@ export function membersWithout (state: Pick<AclState, 'admins' | 'writers' | 're
 }
 
 const GENESIS_TAG = 'genesis'
-const CACHED_STATES = 512
+
+interface Internal {
+  /** Which entry registered each session (`outlasts` breaks ties by it). */
+  sessionHashes: ReadonlyMap<string, string>
+}
+
+/** Roles from the grants that hold them. */
+function rolesOf (tags: ReadonlyMap<string, ReadonlySet<string>>): Pick<AclState, 'admins' | 'writers' | 'readers'> {
+  const roles = { admin: new Set<string>(), writer: new Set<string>(), reader: new Set<string>() }
+  for (const [key, held] of tags) {
+    if (held.size === 0) continue
+    const [role, did] = key.split(' ') as [Role, string]
+    roles[role].add(did)
+  }
+  return { admins: roles.admin, writers: roles.writer, readers: roles.reader }
+}
+
+/** Of two registrations of one key, the one that lasts longest counts; of equal ones, the smaller entry hash. */
+function outlasts (a: Delegation, aHash: string, b: Delegation, bHash: string): boolean {
+  return a.expiresAt > b.expiresAt || (a.expiresAt === b.expiresAt && aHash < bHash)
+}
+const CACHED_STATES = 128
 
 function contains (set: AclSet, hash: string): boolean {
   let lo = 0
@@ -137,12 +158,41 @@ function contains (set: AclSet, hash: string): boolean {
   return false
 }
 
+/**
+ * A set that is another plus one access operation whose own past is that other set: what
+ * every accepted access operation leaves. Kept as the link, not a copy, so a history of n
+ * operations holds n links rather than n sets of up to n hashes; listed only when asked.
+ */
+class ExtendedSet implements AclSet {
+  readonly base: AclSet
+  readonly added: string
+  readonly size: number
+  readonly #sets: AclSets
+
+  constructor (base: AclSet, added: string, size: number, sets: AclSets) {
+    this.base = base
+    this.added = added
+    this.size = size
+    this.#sets = sets
+  }
+
+  get ops (): readonly string[] {
+    return this.#sets.list(this)
+  }
+}
+
+/** How many listed extended sets are kept, how many steps `union` looks back for one set in another, and how many interned sets are kept. */
+const LISTED = 64
+const ANCESTRY_STEPS = 64
+const INTERNED = 4096
+
 /** Makes sets, sharing objects for equal sets so that the states folded from them are cached once. */
 export class AclSets {
   readonly empty: AclSet = { ops: [] }
   // Keyed by a digest of the members, not their concatenation: thousands of access
-  // operations would otherwise keep megabytes of keys alive.
-  readonly #interned = new Map<string, AclSet[]>()
+  // operations would otherwise keep megabytes of keys alive. Bounded: sharing is only a cache.
+  readonly #interned = new QuickLRU<string, AclSet[]>({ maxSize: INTERNED })
+  readonly #listed = new QuickLRU<ExtendedSet, readonly string[]>({ maxSize: LISTED })
 
   #of (ops: string[]): AclSet {
     let h = 0x811c9dc5
@@ -159,14 +209,46 @@ export class AclSets {
     return set
   }
 
+  /** The sorted hashes of an extended set: its links back to a listed set, then sorted once. */
+  list (set: ExtendedSet): readonly string[] {
+    const listed = this.#listed.get(set)
+    if (listed !== undefined) return listed
+    const added: string[] = []
+    let at: AclSet = set
+    let base: readonly string[] | undefined
+    while (at instanceof ExtendedSet) {
+      base = this.#listed.get(at)
+      if (base !== undefined) break
+      added.push(at.added)
+      at = at.base
+    }
+    const ops = [...(base ?? at.ops), ...added].sort()
+    this.#listed.set(set, ops)
+    return ops
+  }
+
+  /** Whether `inner` is `outer` or one of the sets `outer` extends, within a few steps. */
+  #extends (outer: AclSet, inner: AclSet): boolean {
+    let at: AclSet = outer
+    for (let i = 0; i <= ANCESTRY_STEPS; i++) {
+      if (at === inner) return true
+      if (!(at instanceof ExtendedSet)) return false
+      at = at.base
+    }
+    return false
+  }
+
   union (a: AclSet, b: AclSet): AclSet {
-    if (a === b || b.ops.length === 0) return a
+    if (a === b || b === this.empty || this.#extends(a, b)) return a
+    if (a === this.empty || this.#extends(b, a)) return b
+    if (b.ops.length === 0) return a
     if (a.ops.length === 0) return b
     return this.#of([...new Set([...a.ops, ...b.ops])].sort())
   }
 
+  /** `a` and one access operation whose own past is exactly `a`. */
   with (a: AclSet, hash: string): AclSet {
-    return this.#of([...a.ops, hash].sort())
+    return new ExtendedSet(a, hash, (a instanceof ExtendedSet ? a.size : a.ops.length) + 1, this)
   }
 }
 
@@ -176,6 +258,8 @@ export class AclFold {
   readonly #lookup: (hash: string) => AclOpFacts
   /** Folds are pure: a state is kept while recently used, and folded again if needed later. */
   readonly #states = new QuickLRU<AclSet, AclState>({ maxSize: CACHED_STATES })
+  /** What extending a state needs beyond the state: which entry registered each session. */
+  readonly #internal = new WeakMap<AclState, Internal>()
 
   constructor (genesis: Genesis, lookup: (hash: string) => AclOpFacts) {
     this.#genesis = genesis
@@ -187,13 +271,100 @@ export class AclFold {
     return this.#genesisAdmins.has(did)
   }
 
+  /**
+   * The state `set` leaves. A set that extends another by one operation (what each accepted
+   * access operation leaves) is that set's state with the operation applied: the operation
+   * has every other in its past, so it voids nothing and nothing voids it, and the result
+   * equals a fold of the whole set. Other sets (unions, at merges) are folded whole.
+   */
   stateOf (set: AclSet): AclState {
-    let state = this.#states.get(set)
+    const cached = this.#states.get(set)
+    if (cached !== undefined) return cached
+    const steps: ExtendedSet[] = []
+    let at: AclSet = set
+    while (at instanceof ExtendedSet && !this.#states.has(at)) {
+      steps.push(at)
+      at = at.base
+    }
+    let state = this.#states.get(at)
     if (state === undefined) {
-      state = this.#fold(set)
-      this.#states.set(set, state)
+      state = this.#fold(at)
+      this.#states.set(at, state)
+    }
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const step = steps[i] as ExtendedSet
+      state = this.#extend(state, this.#lookup(step.added))
+      this.#states.set(step, state)
     }
     return state
+  }
+
+  /** `state` after `op`, an operation whose past is exactly the set `state` was folded from. */
+  #extend (state: AclState, op: AclOpFacts): AclState {
+    const before = this.#internal.get(state) as Internal
+    let sessionHashes = before.sessionHashes
+    const next = {
+      admins: state.admins,
+      writers: state.writers,
+      readers: state.readers,
+      cancelledInvites: state.cancelledInvites,
+      redeemedInvites: state.redeemedInvites,
+      ...(state.schema !== undefined ? { schema: state.schema } : {}),
+      epochs: state.epochs,
+      keyHolders: state.keyHolders,
+      sessions: state.sessions,
+      revokedDevices: state.revokedDevices,
+      revokedAt: state.revokedAt
+    }
+    const roleSets = { admin: 'admins', writer: 'writers', reader: 'readers' } as const
+    const setRole = (role: Role, did: string, held: boolean): void => {
+      const field = roleSets[role]
+      if (next[field].has(did) === held) return
+      const changed = new Set(next[field])
+      if (held) changed.add(did)
+      else changed.delete(did)
+      next[field] = changed
+    }
+    const effect = op.effect
+    if (effect?.type === 'grant') {
+      if (effect.invite !== undefined) next.redeemedInvites = new Set([...state.redeemedInvites, effect.invite])
+      const revoked = state.revokedAt.get(effect.did)
+      const voided = effect.invite !== undefined && revoked !== undefined && revoked >= (effect.issued ?? 0)
+      if (!voided) {
+        setRole(effect.role, effect.did, true)
+      }
+    } else if (effect?.type === 'revoke') {
+      // Every grant of the role is in the revocation's past: none is left.
+      setRole(effect.role, effect.did, false)
+      next.revokedAt = new Map(state.revokedAt).set(effect.did, Math.max(state.revokedAt.get(effect.did) ?? 0, op.at))
+    } else if (effect?.type === 'cancel-invite') {
+      next.cancelledInvites = new Set([...state.cancelledInvites, effect.id])
+    } else if (effect?.type === 'schema') {
+      next.schema = effect.cid
+    }
+    if (op.rotation === true) {
+      next.epochs = [op.hash]
+      next.keyHolders = new Map([[op.hash, new Set<string>()]])
+    }
+    if (op.keys !== undefined && op.keys.length > 0) {
+      const holders = new Map(next.keyHolders)
+      for (const key of op.keys) {
+        const held = holders.get(key.epoch)
+        if (held !== undefined) holders.set(key.epoch, new Set([...held, ...key.to]))
+      }
+      next.keyHolders = holders
+    }
+    if (op.session !== undefined) {
+      const id = `${op.session.issuer} ${op.session.audience}`
+      const held = state.sessions.get(id)
+      if (held === undefined || outlasts(op.session, op.hash, held, before.sessionHashes.get(id) as string)) {
+        next.sessions = new Map(state.sessions).set(id, op.session)
+        sessionHashes = new Map(sessionHashes).set(id, op.hash)
+      }
+    }
+    if (op.revokedDevice !== undefined) next.revokedDevices = new Set([...state.revokedDevices, op.revokedDevice])
+    this.#internal.set(next, { sessionHashes })
+    return next
   }
 
   #fold (set: AclSet): AclState {
@@ -263,25 +434,26 @@ export class AclFold {
     const changes = live.filter((op) => op.effect?.type === 'schema')
     const latest = changes.filter((op) => !changes.some((other) => other !== op && contains(other.past, op.hash)))
       .sort((a, b) => (a.hash < b.hash ? -1 : 1))[0]
-    const roles = { admin: new Set<string>(), writer: new Set<string>(), reader: new Set<string>() }
-    for (const [key, held] of tags) {
-      if (held.size === 0) continue
-      const [role, did] = key.split(' ') as [Role, string]
-      roles[role].add(did)
-    }
+    const roles = rolesOf(tags)
     const schema = latest?.effect?.type === 'schema' ? { schema: latest.effect.cid } : {}
     const sessions = new Map<string, Delegation>()
+    const sessionHashes = new Map<string, string>()
     const revokedDevices = new Set<string>()
     for (const op of ops) {
       // A key registered again for its user (a renewed delegation): the one that lasts longest counts.
       if (op.session !== undefined) {
         const id = `${op.session.issuer} ${op.session.audience}`
         const held = sessions.get(id)
-        if (held === undefined || op.session.expiresAt > held.expiresAt) sessions.set(id, op.session)
+        if (held === undefined || outlasts(op.session, op.hash, held, sessionHashes.get(id) as string)) {
+          sessions.set(id, op.session)
+          sessionHashes.set(id, op.hash)
+        }
       }
       if (op.revokedDevice !== undefined) revokedDevices.add(op.revokedDevice)
     }
-    return { admins: roles.admin, writers: roles.writer, readers: roles.reader, cancelledInvites: cancelled, redeemedInvites: redeemed, ...schema, ...this.#keys(ops, live), sessions, revokedDevices, revokedAt }
+    const state = { ...roles, cancelledInvites: cancelled, redeemedInvites: redeemed, ...schema, ...this.#keys(ops, live), sessions, revokedDevices, revokedAt }
+    this.#internal.set(state, { sessionHashes })
+    return state
   }
 
   #genesisHolders (role: Role): readonly string[] {
