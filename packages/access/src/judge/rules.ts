@@ -199,6 +199,16 @@ const adminChange: AclRule<Extract<AclOperation, { action: 'grant' | 'revoke' | 
   return 'reason' in shares ? shares : { effect, actor: c.did, shares }
 }
 
+/** Most keys one user may hold registered and not revoked in one database (rules version 2): its own entries stay cheap to judge. */
+export const MAX_KEYS_PER_USER = 256
+
+/** Keys `user` registered in `state` and has not taken back. */
+function liveKeysOf (state: AclState, user: string): number {
+  let held = 0
+  for (const [id, delegation] of state.sessions) if (delegation.issuer === user && !state.revokedDevices.has(id)) held++
+  return held
+}
+
 /** Whether `did` holds a role in `state` (a writer of a database anyone may write to, too). */
 function isMember (state: AclState, did: string): boolean {
   return state.admins.has(did) || state.writers.has(did) || state.writers.has('*') || state.readers.has(did)
@@ -250,7 +260,12 @@ const ACL_RULES: AclRules = {
     const reader = ctx.rules.private === true && state.readers.has(c.did)
     if (!reader && !state.admins.has(c.did) && !state.writers.has('*') && !state.writers.has(c.did)) return { reason: 'not-a-writer', detail: `${c.did} may not write here, so it has no key to delegate to` }
     const delegation = await checkedDelegation(acl.proof)
-    return 'reason' in delegation ? delegation : { actor: c.did, session: delegation }
+    if ('reason' in delegation) return delegation
+    if ((ctx.rules.version ?? 1) >= 2 && !state.sessions.has(`${c.did} ${c.signer}`)) {
+      const held = liveKeysOf(state, c.did)
+      if (held >= MAX_KEYS_PER_USER) return invalid(`${c.did} holds ${held} registered keys here, the most one user may; revoke one it no longer uses (revokeDevice) before registering another`)
+    }
+    return { actor: c.did, session: delegation }
   },
   /**
    * A user takes back one of its keys: on its own authority, in any database. In a private
@@ -262,6 +277,7 @@ const ACL_RULES: AclRules = {
     if ((ctx.rules.version ?? 1) >= 2) {
       const revoked = state.sessions.get(revokedDevice)
       if (revoked === undefined) return invalid(`${acl.did} is not a key ${c.did} registered here (a session in this entry's past)`)
+      if (state.revokedDevices.has(revokedDevice)) return invalid(`${c.did} took back ${acl.did} already`)
       if (acl.rekey !== undefined && !(state.admins.has(c.did) && ctx.rules.private === true && ctx.rules.mutable)) return invalid('only admins start key epochs: a device revocation carries no key (an admin\'s node rotates the key once it sees it)')
       // A delegated key takes back only keys delegated before it (or itself): a stolen key
       // cannot lock its user out, who delegates a newer key (or signs with its own) and revokes the stolen one.
