@@ -147,6 +147,20 @@ export interface Didbase extends AsyncDisposable {
   /** Open the database an invite is for and redeem it; then this node may write there. */
   accept: (token: string, options?: OpenOptions) => Promise<AnyDatabase>
   /**
+   * Take back a key this node's user delegated to (a lost device, a leaked session) in every
+   * database this node has open where the user holds a role: a revocation lives in each
+   * database's log, so one database's cannot reach another. Resolves to the revocation
+   * entry written in each, by address; a database where the key was never registered (rules
+   * version 2) or the user holds no role is left out. Open other databases and call again.
+   *
+   * @example
+   * ```ts
+   * const revoked = await laptop.revokeDevice(phoneKey)
+   * console.log(`revoked in ${revoked.size} databases`)
+   * ```
+   */
+  revokeDevice: (did: string, options?: AbortOptions) => Promise<Map<string, string>>
+  /**
    * Ask an always-on peer (`didbase peer --creators ...`) to keep and serve a database, so
    * others can sync it while this node is offline. Resolves once the peer has what this node
    * has, for a database open here. Throws `PinRefusedError` with the peer's reason.
@@ -221,6 +235,22 @@ class DidbaseNode implements Didbase {
 
   async open (address: string, options: OpenOptions = {}): Promise<AnyDatabase> {
     return this.#open(undefined, address, options)
+  }
+
+  async revokeDevice (did: string, options: AbortOptions = {}): Promise<Map<string, string>> {
+    this.#assertOpen()
+    const written = new Map<string, string>()
+    for (const [address, db] of this.#handles) {
+      try {
+        written.set(address, await db.revokeDevice(did, options))
+      } catch (err) {
+        // Nothing to take back there (never registered, or no role): the others still count.
+        const reason = (err as { reason?: string }).reason
+        if ((err as Error).name !== 'AccessDeniedError' || (reason !== 'invalid-operation' && reason !== 'not-a-member')) throw err
+        log('no revocation of %s in %s: %s', did, address, (err as Error).message)
+      }
+    }
+    return written
   }
 
   async accept (token: string, options: OpenOptions = {}): Promise<AnyDatabase> {
