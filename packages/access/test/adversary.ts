@@ -165,9 +165,10 @@ export function replicaOf (h: History, rules: JudgeRules, fixed: boolean, availa
       keys: judge.keys
     }
   }
-  // Engines that check clocks read the entries linked to from the store (`load`); older ones take neither argument.
+  // Engines that check clocks read the clocks of entries linked to from the store (here, the whole history); older ones take neither argument.
   const version = (rules as { version?: number }).version ?? 1
-  const engine = (fixedWritersEngine as (...args: unknown[]) => ReturnType<typeof fixedWritersEngine>)({ admins: rules.admins, writers: rules.writers, readers: rules.readers ?? [] }, rules.schema, new JudgeProgress(), rules.private === true, () => judge, load, version)
+  const readClock = async (hash: string): Promise<number | undefined> => (await load(hash).catch(() => undefined))?.clock.time
+  const engine = (fixedWritersEngine as (...args: unknown[]) => ReturnType<typeof fixedWritersEngine>)({ admins: rules.admins, writers: rules.writers, readers: rules.readers ?? [] }, rules.schema, new JudgeProgress(), rules.private === true, () => judge, readClock, version)
   return {
     judge,
     verdict: async (entry) => {

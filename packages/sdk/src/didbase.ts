@@ -20,7 +20,7 @@ import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { ConnectionGater } from '@libp2p/interface'
 import type { Helia } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
-import { DEFAULT_DIRECTORY, DEFAULT_LISTEN, joinPath, lockDirectory, removeTemporary, temporaryDirectory } from './node/platform.js'
+import { DEFAULT_DIRECTORY, DEFAULT_LISTEN, joinPath, lockDirectory, removeTemporary, storeExists, temporaryDirectory } from './node/platform.js'
 import type { DatabaseHandle, HandleContext } from './databases/database.js'
 import { DocumentsDatabase } from './databases/documents.js'
 import { closableEntryStorage, JoinFetches } from './storage/entry-storage.js'
@@ -273,7 +273,8 @@ class DidbaseNode implements Didbase {
     let target = await resolveTarget(blockstore, wanted, nameOrAddress, options, schemaCid, this.#openTimeout)
     // A name this node made a database for before rules versions opens that database.
     const legacy = target.cid === undefined ? await legacyAddress(this.helia.blockstore, this.user, nameOrAddress, target.type, target.meta, options) : undefined
-    if (legacy !== undefined) {
+    // Only a database this node opened before: a manifest block alone may be one a peer sent.
+    if (legacy !== undefined && await storeExists(joinPath(this.#orbitdbDirectory, legacy, 'log', '_index'))) {
       nameOrAddress = legacy
       target = await resolveTarget(blockstore, wanted, legacy, options, schemaCid, this.#openTimeout)
     }

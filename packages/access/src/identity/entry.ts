@@ -14,6 +14,11 @@ import { Did, publicKeyOfDid } from '../did/did.js'
 import { verify as ed25519Verify } from '../did/ed25519.js'
 import { EntryRejectedError } from '../errors.js'
 import { equals } from 'uint8arrays/equals'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import { sha256 as sha256Hasher } from 'multiformats/hashes/sha2'
 
 const DID_KEY_PREFIX = 'did:key:'
 
@@ -100,6 +105,35 @@ export function signedBytes (entry: SignedEntryFields): Uint8Array {
   })
 }
 
+/** The fields an entry is made of: OrbitDB 4 writes these and nothing else. */
+const ENTRY_FIELDS = new Set(['id', 'payload', 'next', 'refs', 'clock', 'v', 'key', 'identity', 'sig'])
+/** Fields a decoded entry carries beside them, added by whoever decoded it, never hashed. */
+const LOCAL_FIELDS = new Set(['hash', 'bytes'])
+
+/** Entry hashes already found canonical, so an entry judged twice is hashed once. */
+const canonical = new Set<string>()
+const MAX_CANONICAL = 8192
+
+/**
+ * Why an entry is not exactly what its hash names, if it is not: an unsigned field beside
+ * the signed ones, a clock naming another key than the signer's, or bytes that are not the
+ * canonical encoding. Each would give one signed entry many hashes (many copies of one grant).
+ */
+function uncanonical (entry: EntryLike & Record<string, unknown>, hash: string | undefined): string | undefined {
+  const extra = Object.keys(entry).find((k) => !ENTRY_FIELDS.has(k) && !LOCAL_FIELDS.has(k))
+  if (extra !== undefined) return `carries a field no entry has (${JSON.stringify(extra.slice(0, 40))})`
+  if (Object.keys(entry.clock).some((k) => k !== 'id' && k !== 'time')) return 'its clock carries a field no clock has'
+  if (entry.clock.id !== entry.key) return 'its clock names another key than the one that signed it'
+  if (hash === undefined || canonical.has(hash)) return undefined
+  const { id, payload, next, refs, clock, v, key, identity, sig } = entry
+  const bytes = dagCbor.encode({ id, payload, next, refs, clock: { id: clock.id, time: clock.time }, v, key, identity, sig })
+  const cid = CID.create(1, dagCbor.code, Digest.create(sha256Hasher.code, sha256(bytes)))
+  if (cid.toString(base58btc) !== hash) return 'its bytes are not the canonical encoding of its fields'
+  if (canonical.size >= MAX_CANONICAL) canonical.delete(canonical.values().next().value as string)
+  canonical.add(hash)
+  return undefined
+}
+
 function isStringArray (value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string')
 }
@@ -155,6 +189,14 @@ export async function verifySigned (entry: unknown): Promise<Signed> {
     throw new EntryRejectedError(hash, did, 'signer-mismatch', 'the signing key is not an Ed25519 key')
   }
   await checkSignature(entry, hash, did)
+  // After the signature: what is signed is checked first, then that nothing else came with it.
+  let shape: string | undefined
+  try {
+    shape = uncanonical(entry as EntryLike & Record<string, unknown>, hash === '(unhashed)' ? undefined : hash)
+  } catch (err) {
+    shape = `content is not dag-cbor: ${(err as Error).message}`
+  }
+  if (shape !== undefined) throw new EntryRejectedError(hash, did, 'malformed-entry', shape)
   const delegated = didKey === undefined || !equals(didKey, signerKey)
   return { did, signer: delegated ? `${DID_KEY_PREFIX}${entry.key}` : did, delegated }
 }

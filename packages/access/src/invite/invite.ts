@@ -29,6 +29,8 @@ export interface InviteClaims {
   issuedAt?: number
   /** Private databases: the epoch keys current when it was issued, wrapped for the audience. */
   keys?: EpochShare[]
+  /** `issuedAt` is to the millisecond (invites from this version); otherwise whole seconds, from `iat`. */
+  issuedExactly?: boolean
 }
 
 export interface CreateInviteOptions {
@@ -68,7 +70,8 @@ export async function createInvite (issuer: DidIdentity, options: CreateInviteOp
     aud: audience,
     exp: seconds(expiresAt),
     jti: globalThis.crypto.randomUUID(),
-    didbase: { db: options.address, role, ...(options.keys !== undefined ? { keys: options.keys } : {}) },
+    // `issued`: when, to the millisecond (`iat` has whole seconds), so a revocation voids exactly the invites issued before it.
+    didbase: { db: options.address, role, issued: Date.now(), ...(options.keys !== undefined ? { keys: options.keys } : {}) },
     ...(options.notBefore !== undefined ? { nbf: seconds(options.notBefore) } : {})
   }
   const signer = async (data: string | Uint8Array): Promise<string> => {
@@ -79,7 +82,7 @@ export async function createInvite (issuer: DidIdentity, options: CreateInviteOp
 }
 
 function claimsOf (payload: Record<string, unknown>): InviteClaims {
-  const scope = payload.didbase as { db?: unknown, role?: unknown, keys?: unknown } | undefined
+  const scope = payload.didbase as { db?: unknown, role?: unknown, keys?: unknown, issued?: unknown } | undefined
   if (typeof payload.iss !== 'string' || !Did.is(payload.iss)) throw new InvalidInviteError('the invite has no issuer DID')
   if (typeof payload.aud !== 'string' || !Did.is(payload.aud)) throw new InvalidInviteError('the invite has no audience DID')
   if (typeof scope?.db !== 'string' || !isRole(scope.role)) throw new InvalidInviteError('the invite does not name a database and a role')
@@ -95,7 +98,7 @@ function claimsOf (payload: Record<string, unknown>): InviteClaims {
     role: scope.role,
     expiresAt: payload.exp * 1000,
     ...(typeof payload.nbf === 'number' ? { notBefore: payload.nbf * 1000 } : {}),
-    ...(typeof payload.iat === 'number' ? { issuedAt: payload.iat * 1000 } : {}),
+    ...(typeof scope.issued === 'number' && Number.isSafeInteger(scope.issued) ? { issuedAt: scope.issued, issuedExactly: true } : typeof payload.iat === 'number' ? { issuedAt: payload.iat * 1000 } : {}),
     ...(keys !== undefined ? { keys } : {})
   }
 }

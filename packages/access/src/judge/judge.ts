@@ -88,7 +88,7 @@ export class Judge {
         await verifySigned(entry)
       } catch (err) {
         if (!(err instanceof EntryRejectedError)) throw err
-        this.#reject(entry.hash, err.did, { reason: err.reason, detail: err.detail })
+        this.#reject(entry.hash, err.did, { reason: err.reason, detail: err.detail }, entry)
         throw this.#rejected.get(entry.hash) as EntryRejectedError
       }
     }
@@ -117,15 +117,18 @@ export class Judge {
 
   /**
    * Whether `did` holds a role after every access operation accepted here (a revoked member
-   * does not): who skips the strangers' queue. Not a verdict, so it may lag a second behind.
+   * does not), speaking through `signer` (its own key, or a key it registered and has not taken
+   * back): who skips the strangers' queue. Not a verdict, so it may lag a second behind.
    */
-  isMember (did: string): boolean {
+  isMember (did: string, signer: string = did): boolean {
     const now = Date.now()
     if (this.#members === undefined || (this.#members.set !== this.#allAcl && now - this.#members.at > MEMBERS_REFRESH)) {
       this.#members = { state: this.#fold.stateOf(this.#allAcl), set: this.#allAcl, at: now }
     }
     const { state } = this.#members
-    return state.admins.has(did) || state.writers.has(did) || state.writers.has('*') || state.readers.has(did)
+    const member = state.admins.has(did) || state.writers.has(did) || state.writers.has('*') || state.readers.has(did)
+    // A key that is not the DID's own speaks for it only once registered, and until taken back.
+    return member && (signer === did || (state.sessions.has(`${did} ${signer}`) && !state.revokedDevices.has(`${did} ${signer}`)))
   }
 
   /** The schema a new entry linking to `heads` must match. */
@@ -205,10 +208,15 @@ export class Judge {
     return detail === undefined ? undefined : { reason: 'entry-too-large', detail }
   }
 
-  #reject (hash: string, did: string, denial: Denial): void {
+  /**
+   * Remember a refusal. The block of a refused entry of this database, fetched to judge it, is
+   * let go; an entry that claims another database (or is not one) may be a block something
+   * else on this node holds, so it stays.
+   */
+  #reject (hash: string, did: string, denial: Denial, entry?: { id?: unknown }): void {
     if (this.#rejected.size >= MAX_REJECTED) this.#rejected.delete(this.#rejected.keys().next().value as string)
     this.#rejected.set(hash, new EntryRejectedError(hash, did, denial.reason, denial.detail))
-    this.#load.refused?.(hash)
+    if (entry?.id === this.address) this.#load.refused?.(hash)
   }
 
   async #decide (hash: string, entry: LoadedEntry): Promise<void> {
@@ -219,7 +227,7 @@ export class Judge {
       ({ did, signer } = await verifySigned(entry))
     } catch (err) {
       if (err instanceof EntryRejectedError) {
-        this.#reject(hash, err.did, { reason: err.reason, detail: err.detail })
+        this.#reject(hash, err.did, { reason: err.reason, detail: err.detail }, entry)
         return
       }
       throw err
@@ -233,7 +241,7 @@ export class Judge {
     // canonical links are ever loaded. So only unknown links need parsing.
     const malformed = badLinks(entry, (h) => this.#known(h))
     if (malformed !== undefined) {
-      this.#reject(hash, did, { reason: 'malformed-entry', detail: malformed })
+      this.#reject(hash, did, { reason: 'malformed-entry', detail: malformed }, entry)
       return
     }
     const parents = [...new Set([...entry.next, ...entry.refs])]
@@ -243,7 +251,7 @@ export class Judge {
       const facts = this.#facts.get(parent)
       if (facts === undefined) {
         const why = this.#rejected.get(parent)
-        this.#reject(hash, did, { reason: 'rejected-past', detail: `it links to ${parent}, which was rejected${why ? ` (${why.reason})` : ''}` })
+        this.#reject(hash, did, { reason: 'rejected-past', detail: `it links to ${parent}, which was rejected${why ? ` (${why.reason})` : ''}` }, entry)
         return
       }
       acl = this.#sets.union(acl, facts.acl)
@@ -251,23 +259,23 @@ export class Judge {
     }
     const badClock = clockDenial(entry.clock.time, maxTime)
     if (badClock !== undefined) {
-      this.#reject(hash, did, { reason: 'invalid-clock', detail: badClock })
+      this.#reject(hash, did, { reason: 'invalid-clock', detail: badClock }, entry)
       return
     }
     const op = parseOperation(entry.payload)
     if (typeof op === 'string') {
-      this.#reject(hash, did, { reason: 'invalid-operation', detail: op })
+      this.#reject(hash, did, { reason: 'invalid-operation', detail: op }, entry)
       return
     }
     const tooLarge = this.#sizeDenial(entry.payload, op.kind === 'acl')
     if (tooLarge !== undefined) {
-      this.#reject(hash, did, tooLarge)
+      this.#reject(hash, did, tooLarge, entry)
       return
     }
     const result = await applyRules(this.#context, { hash, did, signer, time: entry.clock.time, parents, nextCount: new Set(entry.next).size, op, pastAcl: acl })
     if (this.#known(hash)) return
     if (isDenial(result)) {
-      this.#reject(hash, did, result)
+      this.#reject(hash, did, result, entry)
       return
     }
     if (result.carried !== undefined) {

@@ -4,7 +4,7 @@
  * checks for data. Every input is the entry and its past, so every replica agrees.
  */
 import type { Schema } from '@didbase/schemas'
-import { type AclEffect, type AclFold, type AclOpFacts, type AclSet, type AclSets, type AclState, type DeliveredKey, type Genesis, memberDevices, membersOf, membersWithout } from '../policy/acl-state.js'
+import { type AclEffect, type AclFold, type AclOpFacts, type AclSet, type AclSets, type AclState, type DeliveredKey, type Genesis, memberDevices, membersOf, membersWithout, revokedKeys, voids } from '../policy/acl-state.js'
 import type { RejectionReason } from '../errors.js'
 import { verifyInvite } from '../invite/invite.js'
 import { type AclOperation, type DataOperation, dataOperationsOf, type Operation } from '../policy/operations.js'
@@ -199,14 +199,37 @@ const adminChange: AclRule<Extract<AclOperation, { action: 'grant' | 'revoke' | 
   return 'reason' in shares ? shares : { effect, actor: c.did, shares }
 }
 
-/** Most keys one user may hold registered and not revoked in one database (rules version 2): its own entries stay cheap to judge. */
+/**
+ * Most delegations from the user itself (first links) one user may hold live in one
+ * database, and most keys registered under one of them (rules version 2): a member's own
+ * entries stay cheap to judge, and a stolen key fills only its own link's share, never the
+ * user's room for a new sign-in.
+ */
 export const MAX_KEYS_PER_USER = 256
+export const MAX_KEYS_PER_LINK = 16
 
-/** Keys `user` registered in `state` and has not taken back. */
-function liveKeysOf (state: AclState, user: string): number {
-  let held = 0
-  for (const [id, delegation] of state.sessions) if (delegation.issuer === user && !state.revokedDevices.has(id)) held++
-  return held
+/** Why `user` may not register another key under `delegation`'s first link, if it may not. */
+function keyBudgetDenial (state: AclState, user: string, delegation: Delegation): string | undefined {
+  const revoked = revokedKeys(state)
+  const links = new Set<string>()
+  let underLink = 0
+  const link = delegation.keys[0]
+  for (const held of state.sessions.values()) {
+    if (held.issuer !== user || revoked.has(held.audience)) continue
+    links.add(held.keys[0] as string)
+    if (held.keys[0] === link) underLink++
+  }
+  if (underLink >= MAX_KEYS_PER_LINK) return `${user} holds ${underLink} registered keys delegated through ${link}, the most one delegation may; revoke one it no longer uses before registering another`
+  if (link !== undefined && !links.has(link) && links.size >= MAX_KEYS_PER_USER) return `${user} holds ${links.size} live delegations here, the most one user may; revoke one it no longer uses (revokeDevice) before signing in anew`
+  return undefined
+}
+
+/** The registered delegation of `user` whose chain passes through `key` (the session of `key` itself first), if any. */
+function chainThrough (state: AclState, user: string, key: string): Delegation | undefined {
+  const own = state.sessions.get(`${user} ${key}`)
+  if (own !== undefined) return own
+  for (const held of state.sessions.values()) if (held.issuer === user && held.keys.includes(key)) return held
+  return undefined
 }
 
 /** Whether `did` holds a role in `state` (a writer of a database anyone may write to, too). */
@@ -262,8 +285,8 @@ const ACL_RULES: AclRules = {
     const delegation = await checkedDelegation(acl.proof)
     if ('reason' in delegation) return delegation
     if ((ctx.rules.version ?? 1) >= 2 && !state.sessions.has(`${c.did} ${c.signer}`)) {
-      const held = liveKeysOf(state, c.did)
-      if (held >= MAX_KEYS_PER_USER) return invalid(`${c.did} holds ${held} registered keys here, the most one user may; revoke one it no longer uses (revokeDevice) before registering another`)
+      const full = keyBudgetDenial(state, c.did, delegation)
+      if (full !== undefined) return invalid(full)
     }
     return { actor: c.did, session: delegation }
   },
@@ -273,17 +296,25 @@ const ACL_RULES: AclRules = {
    */
   'revoke-device': async (ctx, c, acl, state) => {
     const revokedDevice = `${c.did} ${acl.did}`
+    if ((ctx.rules.version ?? 1) < 2 && !isMember(state, c.did)) {
+      // Databases made before rules versions took anyone's: kept, so what old replicas accepted
+      // stays accepted, but it only takes back its author's own key; it starts no epoch.
+      return { actor: c.did, revokedDevice }
+    }
     if (!isMember(state, c.did)) return { reason: 'not-a-member', detail: `${c.did} holds no role here, so it has no key here to take back` }
     if ((ctx.rules.version ?? 1) >= 2) {
-      const revoked = state.sessions.get(revokedDevice)
-      if (revoked === undefined) return invalid(`${acl.did} is not a key ${c.did} registered here (a session in this entry's past)`)
+      // The key registered a session, or a registered session's delegation passes through it (a device that only delegates onward).
+      const revoked = chainThrough(state, c.did, acl.did)
+      if (revoked === undefined) return invalid(`${acl.did} is not a key ${c.did} registered here, nor one a registered key's delegation passes through`)
       if (state.revokedDevices.has(revokedDevice)) return invalid(`${c.did} took back ${acl.did} already`)
       if (acl.rekey !== undefined && !(state.admins.has(c.did) && ctx.rules.private === true && ctx.rules.mutable)) return invalid('only admins start key epochs: a device revocation carries no key (an admin\'s node rotates the key once it sees it)')
       // A delegated key takes back only keys delegated before it (or itself): a stolen key
       // cannot lock its user out, who delegates a newer key (or signs with its own) and revokes the stolen one.
       if (c.signer !== c.did && acl.did !== c.signer) {
         const own = state.sessions.get(`${c.did} ${c.signer}`)
-        if (own === undefined || !((revoked.delegatedAt ?? revoked.notBefore) < (own.delegatedAt ?? own.notBefore))) {
+        // A key may also take back the keys it delegated onward.
+        const below = revoked.keys.includes(c.signer) && revoked.keys.indexOf(c.signer) < revoked.keys.indexOf(acl.did)
+        if (own === undefined || (!below && !(revoked.delegatedAt < own.delegatedAt))) {
           return { reason: 'not-an-admin', detail: `a delegated key may take back only keys its user delegated before it; ${acl.did} is not older than ${c.signer} (sign with ${c.did}'s own key, or a newer delegation)` }
         }
       }
@@ -327,8 +358,8 @@ const ACL_RULES: AclRules = {
     if (state.redeemedInvites.has(claims.id)) return { reason: 'invite-used', detail: `invite ${claims.id} was already redeemed; an invite is good once` }
     const issued = issuedAt(claims)
     const revokedAt = state.revokedAt.get(c.did)
-    if (revokedAt !== undefined && revokedAt >= issued) return { reason: 'invite-revoked', detail: `${c.did} was revoked at ${new Date(revokedAt).toISOString()}, after invite ${claims.id} was issued; a revocation voids the invites issued before it` }
-    const effect = { type: 'grant' as const, role: claims.role, did: c.did, invite: claims.id, issued }
+    if ((ctx.rules.version ?? 1) >= 2 && revokedAt !== undefined && voids(revokedAt, issued, claims.issuedExactly)) return { reason: 'invite-revoked', detail: `${c.did} was revoked at ${new Date(revokedAt).toISOString()}, after invite ${claims.id} was issued; a revocation voids the invites issued before it` }
+    const effect = { type: 'grant' as const, role: claims.role, did: c.did, invite: claims.id, issued, ...(claims.issuedExactly === true ? { exactly: true } : {}) }
     if (ctx.rules.private !== true) {
       if (claims.role === 'reader' || claims.keys !== undefined) return { reason: 'invalid-invite', detail: 'readers and key shares are for private databases' }
       return { effect, actor: claims.issuer }

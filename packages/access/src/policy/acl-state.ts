@@ -27,8 +27,8 @@ export interface AclSet {
 
 /** What an accepted access operation does. */
 export type AclEffect =
-  /** `issued`: when the redeemed invite was issued; a revocation of `did` at or after it voids the grant. */
-  | { type: 'grant', role: Role, did: string, invite?: string, issued?: number }
+  /** `issued`: when the redeemed invite was issued (`exactly`: to the ms); a revocation of `did` after it voids the grant. */
+  | { type: 'grant', role: Role, did: string, invite?: string, issued?: number, exactly?: boolean }
   | { type: 'revoke', role: Role, did: string }
   | { type: 'cancel-invite', id: string }
   | { type: 'schema', cid: string }
@@ -81,6 +81,8 @@ export interface AclState {
 }
 
 export interface Genesis {
+  /** The rules version (`RULES_VERSION`); 1 for databases made before versions. */
+  version?: number
   admins: readonly string[]
   writers: readonly string[]
   /** Readers a private database starts with. */
@@ -115,6 +117,16 @@ export function revokedKeys (state: Pick<AclState, 'sessions' | 'revokedDevices'
   return keys
 }
 
+/**
+ * Whether a revocation at `revokedAt` voids an invite issued at `issued` (rules version 2):
+ * one issued before it. Invites from before this version say when in whole seconds only
+ * (`iat`): those are voided by a revocation of a later second, so an admin that revoked and
+ * invited again within one second is not undone.
+ */
+export function voids (revokedAt: number, issued: number, exactly = false): boolean {
+  return exactly ? revokedAt >= issued : Math.floor(revokedAt / 1000) > Math.floor(issued / 1000)
+}
+
 /** Members once `did` no longer holds `role`: who a revocation's new key is wrapped for. */
 export function membersWithout (state: Pick<AclState, 'admins' | 'writers' | 'readers'>, role: Role, did: string): string[] {
   const without = (set: ReadonlySet<string>, r: Role): string[] => [...set].filter((d) => !(r === role && d === did))
@@ -144,6 +156,7 @@ function outlasts (a: Delegation, aHash: string, b: Delegation, bHash: string): 
   return a.expiresAt > b.expiresAt || (a.expiresAt === b.expiresAt && aHash < bHash)
 }
 const CACHED_STATES = 128
+const CHECKPOINT = 64
 
 function contains (set: AclSet, hash: string): boolean {
   let lo = 0
@@ -258,6 +271,8 @@ export class AclFold {
   readonly #lookup: (hash: string) => AclOpFacts
   /** Folds are pure: a state is kept while recently used, and folded again if needed later. */
   readonly #states = new QuickLRU<AclSet, AclState>({ maxSize: CACHED_STATES })
+  /** States kept for good, one every CHECKPOINT operations of a history (a WeakMap: a set no entry holds goes). */
+  readonly #checkpoints = new WeakMap<AclSet, AclState>()
   /** What extending a state needs beyond the state: which entry registered each session. */
   readonly #internal = new WeakMap<AclState, Internal>()
 
@@ -278,15 +293,15 @@ export class AclFold {
    * equals a fold of the whole set. Other sets (unions, at merges) are folded whole.
    */
   stateOf (set: AclSet): AclState {
-    const cached = this.#states.get(set)
+    const cached = this.#states.get(set) ?? this.#checkpoints.get(set)
     if (cached !== undefined) return cached
     const steps: ExtendedSet[] = []
     let at: AclSet = set
-    while (at instanceof ExtendedSet && !this.#states.has(at)) {
+    while (at instanceof ExtendedSet && !this.#states.has(at) && !this.#checkpoints.has(at)) {
       steps.push(at)
       at = at.base
     }
-    let state = this.#states.get(at)
+    let state = this.#states.get(at) ?? this.#checkpoints.get(at)
     if (state === undefined) {
       state = this.#fold(at)
       this.#states.set(at, state)
@@ -295,6 +310,9 @@ export class AclFold {
       const step = steps[i] as ExtendedSet
       state = this.#extend(state, this.#lookup(step.added))
       this.#states.set(step, state)
+      // Kept for good every CHECKPOINT operations: an entry linking far back folds from the
+      // nearest one, never from the start (a stranger's old link costs a few steps).
+      if (step.size % CHECKPOINT === 0) this.#checkpoints.set(step, state)
     }
     return state
   }
@@ -329,7 +347,7 @@ export class AclFold {
     if (effect?.type === 'grant') {
       if (effect.invite !== undefined) next.redeemedInvites = new Set([...state.redeemedInvites, effect.invite])
       const revoked = state.revokedAt.get(effect.did)
-      const voided = effect.invite !== undefined && revoked !== undefined && revoked >= (effect.issued ?? 0)
+      const voided = (this.#genesis.version ?? 1) >= 2 && effect.invite !== undefined && revoked !== undefined && voids(revoked, effect.issued ?? 0, effect.exactly)
       if (!voided) {
         setRole(effect.role, effect.did, true)
       }
@@ -423,10 +441,10 @@ export class AclFold {
     }
     // A revocation voids the invites its DID held then: a redemption of one issued before it,
     // that it had not seen (concurrent, or in its future), grants nothing, in any role.
-    for (const op of live) {
+    for (const op of (this.#genesis.version ?? 1) >= 2 ? live : []) {
       const effect = op.effect
       if (effect?.type !== 'grant' || effect.invite === undefined || !revokedAt.has(effect.did)) continue
-      const voided = live.some((r) => r.effect?.type === 'revoke' && r.effect.did === effect.did && r.at >= (effect.issued ?? 0) && !contains(r.past, op.hash))
+      const voided = live.some((r) => r.effect?.type === 'revoke' && r.effect.did === effect.did && voids(r.at, effect.issued ?? 0, effect.exactly) && !contains(r.past, op.hash))
       if (voided) tags.get(`${effect.role} ${effect.did}`)?.delete(op.hash)
     }
     // The schema in force: from the latest schema change, i.e. one no other has in its past;

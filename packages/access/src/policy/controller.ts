@@ -21,7 +21,7 @@ import type { AclState, Genesis } from './acl-state.js'
 import { type BlockstoreLike, parseCid, putBlock } from './blocks.js'
 import { deniedError } from './denials.js'
 import { causalEngine, fixedWritersEngine, JudgeProgress } from './engines.js'
-import { entryLoader, fetchSchema, policySchema } from './fetch.js'
+import { entryLoader, fetchSchema, localClockReader, policySchema } from './fetch.js'
 import { ACL_TYPE, genesisMembers, loadPolicy, normalise, type PolicyBlock, type PrivateField, RULES_VERSION, WRITERS_TYPE } from './policy-block.js'
 import { KeyLog, type KeySources } from '../private/key-log.js'
 import { shareKey } from '../private/epoch-keys.js'
@@ -107,7 +107,7 @@ export interface AccessPolicy {
    * Whether `did` holds a role after every access operation this replica accepted (a revoked
    * member is a stranger again). Strangers' entries wait their turn to be judged; see topic-validator.ts.
    */
-  knows: (did: string) => boolean
+  knows: (did: string, signer?: string) => boolean
 }
 
 export type DidAccessController = AccessControllerInstance & AccessPolicy
@@ -142,7 +142,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     if (judge === undefined) throw new InvariantError('the access controller is not bound to a database yet')
     return judge
   }
-  const engine = !mutable && !ownership ? fixedWritersEngine(genesis, judgedSchema, progress, policy.private !== undefined, (logId) => (judge === undefined && logId !== '' ? judgeFor(logId) : bound()), entryLoader(blockstore, stopping.signal), rules.version) : causalEngine(bound, judgeFor)
+  const engine = !mutable && !ownership ? fixedWritersEngine(genesis, judgedSchema, progress, policy.private !== undefined, (logId) => (judge === undefined && logId !== '' ? judgeFor(logId) : bound()), localClockReader(blockstore), rules.version) : causalEngine(bound, judgeFor)
   // A fixed set of members has one epoch, whose key is in the policy block: nothing to log.
   const noKeys = new KeyLog()
   const writers = new Set(genesis.writers)
@@ -160,7 +160,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     progress,
     get received () { return progress.received },
     get judged () { return progress.judged },
-    knows: (did) => judge?.isMember(did) ?? (writers.has('*') || writers.has(did) || genesis.admins.includes(did)),
+    knows: (did, signer = did) => judge?.isMember(did, signer) ?? (signer === did && (writers.has('*') || writers.has(did) || genesis.admins.includes(did))),
     bind: (databaseAddress) => { judgeFor(databaseAddress) },
     stop: () => { stopping.abort() },
     check: async (did, payload, heads, signer) => {

@@ -12,11 +12,9 @@ import { sealedDenial } from '../judge/rules.js'
 import { type AclState, type Genesis, membersOf } from './acl-state.js'
 import { GENESIS_EPOCH } from '../private/share-shape.js'
 import { parseOperation } from './operations.js'
-import { clockDenial, payloadSizeDenial } from '../judge/bounds.js'
-import type { LoadedEntry } from '../judge/judge.js'
-import QuickLRU from 'quick-lru'
-
-const CACHED_CLOCKS = 4096
+import { payloadSizeDenial } from '../judge/bounds.js'
+import { ClockCheck } from './clock-check.js'
+import { badLinks } from '../judge/links.js'
 import { ANYONE } from './policy-block.js'
 
 /** Entries read to be checked, and entries judged, since the database opened. */
@@ -42,26 +40,8 @@ export interface VerdictEngine {
  * is one epoch). Entries signed by delegated keys, and their sessions and revocations, need
  * their causal past: they go to `judge`, the same judge the causal engine uses.
  */
-export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined, progress: JudgeProgress, sealed: boolean, judge: (logId: string) => Judge, load: (hash: string) => Promise<LoadedEntry>, version = 1): VerdictEngine {
-  // The clocks of entries accepted here, so that a clock is checked against its links without reading them again.
-  const clocks = new QuickLRU<string, number>({ maxSize: CACHED_CLOCKS })
-  const judging = new Map<string, Promise<number | undefined>>()
-  const latestLinked = async (entry: LogEntry, did: string, hash: () => Promise<string>): Promise<number> => {
-    let latest = 0
-    for (const link of new Set([...(entry.next ?? []), ...(entry.refs ?? [])])) {
-      // An entry it links to may be under judgement right now (gossip delivers them side by side).
-      let time = clocks.get(link) ?? await judging.get(link)
-      if (time === undefined) {
-        try {
-          time = (await load(link)).clock.time
-        } catch (err) {
-          throw new EntryRejectedError(await hash(), did, 'unavailable', `entry ${link} it links to could not be loaded: ${(err as Error).message}`)
-        }
-      }
-      latest = Math.max(latest, typeof time === 'number' ? time : Number.NaN)
-    }
-    return latest
-  }
+export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined, progress: JudgeProgress, sealed: boolean, judge: (logId: string) => Judge, readLocalClock: (hash: string) => Promise<number | undefined>, version = 1): VerdictEngine {
+  const clocks = new ClockCheck(readLocalClock)
   const writers = new Set(genesis.writers)
   const readers = new Set(genesis.readers ?? [])
   const epochs = [GENESIS_EPOCH]
@@ -90,15 +70,7 @@ export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined
     admit: async (entry, hash) => {
       const signer = typeof entry.key === 'string' ? `did:key:${entry.key}` : ''
       if (needsPast(entry.identity, signer, entry.payload)) return causal.admit(entry, hash)
-      if (entry.hash === undefined || judging.has(entry.hash)) return admitAlone(entry, hash)
-      const verdict = admitAlone(entry, hash)
-      const key = entry.hash
-      judging.set(key, verdict.then(() => entry.clock.time, () => undefined))
-      try {
-        await verdict
-      } finally {
-        judging.delete(key)
-      }
+      return admitAlone(entry, hash)
     }
   }
   async function admitAlone (entry: LogEntry, hash: () => Promise<string>): Promise<void> {
@@ -106,11 +78,15 @@ export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined
     if (entry.hash !== undefined) progress.received++
     progress.judged++
     const did = await verifyEntry(entry)
+    // The judge's link rules hold here too: a fixed writer set must not accept what the judge (sessions, revocations) refuses.
+    const malformed = entry.hash === undefined ? undefined : badLinks(entry, () => false)
+    if (malformed !== undefined) throw new EntryRejectedError(await hash(), did, 'malformed-entry', malformed)
     const refused = denial(did, entry.payload) ?? sizeDenial(entry.payload)
     if (refused !== undefined) throw new EntryRejectedError(await hash(), did, refused.reason, refused.detail)
-    const badClock = clockDenial(entry.clock?.time, await latestLinked(entry, did, hash))
-    if (badClock !== undefined) throw new EntryRejectedError(await hash(), did, 'invalid-clock', badClock)
-    if (entry.hash !== undefined) clocks.set(entry.hash, entry.clock.time)
+    // A local append (not hashed yet) has the clock OrbitDB made from this replica's heads.
+    if (entry.hash === undefined) return
+    await clocks.check(entry.hash, did, entry.clock?.time, [...(entry.next ?? []), ...(entry.refs ?? [])])
+    clocks.passed(entry.hash, entry.clock.time)
   }
 }
 /** `bound` is the judge of the bound database; `judgeFor` binds one from an entry's log id. */

@@ -30,6 +30,17 @@ export async function policySchema (blockstore: BlockstoreLike, cid: CID): Promi
   }
 }
 
+/** The clock of an entry held in the local store, read without asking peers; undefined when it is not held. */
+export function localClockReader (blockstore: BlockstoreLike): (hash: string) => Promise<number | undefined> {
+  return async (hash) => {
+    const cid = parseCid(hash)
+    if (cid === undefined || blockstore.has === undefined || !(await blockstore.has(cid))) return undefined
+    const value = await getBlock(blockstore, cid, { signal: AbortSignal.timeout(FETCH_TIMEOUT) }).catch(() => undefined)
+    const time = (value as { clock?: { time?: unknown } } | undefined)?.clock?.time
+    return typeof time === 'number' ? time : Number.NaN
+  }
+}
+
 /** Entries fetched from peers to be judged, remembered until judged: a refused one's block is deleted again. */
 const FETCHED_REMEMBERED = 65_536
 

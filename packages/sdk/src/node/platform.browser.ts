@@ -57,6 +57,12 @@ export function joinPath (...parts: string[]): string {
 
 export async function prepareDirectory (_directory: string): Promise<void> {}
 
+/** Whether a store (an IndexedDB database named after `path`) was made by an earlier run. */
+export async function storeExists (path: string): Promise<boolean> {
+  const databases = await indexedDB.databases()
+  return databases.some((d) => d.name?.includes(path) === true)
+}
+
 /**
  * Hold a Web Lock on the directory for the node's life. IndexedDB does not refuse a second
  * opener as LevelDB does, and two tabs on one directory would be one DID and one peer id

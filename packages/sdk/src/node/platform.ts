@@ -7,7 +7,7 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import type { Libp2p, PeerDiscovery, Transport } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { browserDiscovery } from './discovery.js'
@@ -33,6 +33,11 @@ export function meetPeers (_libp2p: Libp2p): void {}
 
 export function joinPath (...parts: string[]): string {
   return join(...parts)
+}
+
+/** Whether a store (a LevelDB directory) was made at `path` by an earlier run. */
+export async function storeExists (path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false)
 }
 
 export async function prepareDirectory (directory: string): Promise<void> {

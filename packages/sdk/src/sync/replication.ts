@@ -75,7 +75,7 @@ export class Replication {
     this.#topicValidators.set(this.#address, entryValidator({
       address: this.#address,
       check: async (entry) => withoutStalling(entry, this.#db.access.canAppend(entry), () => this.#policy.progress.received + this.#policy.progress.judged),
-      knows: (did) => this.#policy.knows(did),
+      knows: (did, signer) => this.#policy.knows(did, signer),
       has: async (hash) => this.#db.log.has(hash),
       accepted: (entry, bytes) => { this.#fetches.arrived(entry, bytes) },
       rejected: (entry, err) => { this.#reportRejected(entry, err) }

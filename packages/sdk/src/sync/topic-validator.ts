@@ -24,8 +24,8 @@ export interface ValidatorContext {
   address: string
   /** OrbitDB's access check of a remote entry (our policy): throws EntryRejectedError. Gives up when stalled. */
   check: (entry: LogEntry) => Promise<unknown>
-  /** Whether the entry's signer is known here to write: known writers never wait behind strangers. */
-  knows: (did: string) => boolean
+  /** Whether the entry's DID, signing with `signer`, is known here to write: known writers never wait behind strangers. */
+  knows: (did: string, signer: string) => boolean
   has: (hash: string) => Promise<boolean>
   /** Told of each entry that passed, with its bytes, before OrbitDB queues it to be joined. */
   accepted: (entry: LogEntry, bytes: Uint8Array) => void
@@ -61,7 +61,8 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
     }
     if (await ctx.has(entry.hash)) return TopicValidatorResult.Accept
     // Known writers never wait behind strangers.
-    if (ctx.knows(String(entry.identity))) return judge(entry, message.data)
+    // The key that signed, not only the DID claimed: anyone can claim a member's DID.
+    if (ctx.knows(String(entry.identity), `did:key:${String(entry.key)}`)) return judge(entry, message.data)
     // Under a flood of strangers' entries, drop what cannot wait: a later entry or a heads exchange brings it again.
     if (strangers.size >= strangers.maxSize) return TopicValidatorResult.Ignore
     return strangers.add(async () => judge(entry, message.data))
