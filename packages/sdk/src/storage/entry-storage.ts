@@ -14,6 +14,8 @@ const CACHED_ENTRIES = 1000
 export const MAX_ARRIVED = 65_536
 /** The same, in bytes. */
 export const MAX_ARRIVED_BYTES = 64 * 1024 * 1024
+/** Entries joins wait to arrive over gossip at once. */
+const MAX_ARRIVALS = 4096
 
 interface Held {
   bytes: Uint8Array
@@ -42,6 +44,8 @@ export class JoinFetches {
    * bitswap, and under load that was most of a replica's work.
    */
   readonly #arrived = new Map<string, Held>()
+  /** Joins waiting for an entry that may yet arrive over gossip. */
+  readonly #arrivals = new Map<string, Array<(bytes: Uint8Array) => void>>()
   #arrivedBytes = 0
   /** How many held entries link to each hash. */
   readonly #linked = new Map<string, number>()
@@ -62,11 +66,25 @@ export class JoinFetches {
     // A copy: the bytes may be a view into a whole received message, which a peer can pad
     // to megabytes around a small entry, and which the view would keep alive.
     this.#arrived.set(entry.hash, { bytes: bytes.slice(), next: entry.next })
+    const waiters = this.#arrivals.get(entry.hash)
+    this.#arrivals.delete(entry.hash)
+    for (const resolve of waiters ?? []) resolve(this.#arrived.get(entry.hash)?.bytes ?? bytes)
     this.#arrivedBytes += bytes.byteLength
     for (const hash of entry.next) this.#linked.set(hash, (this.#linked.get(hash) ?? 0) + 1)
     while (this.#arrived.size > MAX_ARRIVED || this.#arrivedBytes > MAX_ARRIVED_BYTES) {
       this.#release(this.#arrived.keys().next().value as string)
     }
+  }
+
+  /** Resolves with the bytes of `hash` once it arrives over gossip and passes the checks (never, if it does not). */
+  async arrival (hash: string): Promise<Uint8Array> {
+    return new Promise((resolve) => {
+      const waiters = this.#arrivals.get(hash) ?? []
+      waiters.push(resolve)
+      this.#arrivals.set(hash, waiters)
+      // A bounded wait list: the oldest waiter is let go (its join's own fetch goes on).
+      if (this.#arrivals.size > MAX_ARRIVALS) this.#arrivals.delete(this.#arrivals.keys().next().value as string)
+    })
   }
 
   /** The bytes of an entry that arrived and is not joined yet. */
@@ -160,7 +178,10 @@ export async function closableEntryStorage (helia: Helia, fetches: JoinFetches):
       // writes next may reach it, and they must reach only stored entries. Still held
       // until the join adds it: a failed join must not make it forget the entry.
       if (waiting !== undefined) await blocks.put(hash, waiting)
-      const bytes = waiting ?? await blocks.get(hash, fetches.signal)
+      // An entry gossip delivers while the join already asks peers for it (entries of one
+      // writer can arrive out of order) is taken as it arrives, not when the fetch gives up.
+      const bytes = waiting ?? await Promise.race([blocks.get(hash, fetches.signal), fetches.arrival(hash)])
+      if (bytes !== undefined && waiting === undefined && fetches.waiting(hash) !== undefined) await blocks.put(hash, bytes)
       fetches.fetched++
       return bytes
     },
