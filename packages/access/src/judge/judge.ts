@@ -131,6 +131,12 @@ export class Judge {
     return member && (signer === did || (state.sessions.has(`${did} ${signer}`) && !state.revokedDevices.has(`${did} ${signer}`)))
   }
 
+  /** Whether `did` is an admin after every access operation accepted here (as `isMember`, it may lag a second). */
+  isAdmin (did: string): boolean {
+    this.isMember(did)
+    return this.#members?.state.admins.has(did) ?? false
+  }
+
   /** The schema a new entry linking to `heads` must match. */
   async schemaAt (heads: readonly string[]): Promise<Schema | undefined> {
     const state = await this.stateAt(heads)

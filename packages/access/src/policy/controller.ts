@@ -28,6 +28,7 @@ import { shareKey } from '../private/epoch-keys.js'
 import { newKey } from '../private/sealed.js'
 import { POLICY_SHARE } from '../private/database-keys.js'
 import { InvalidPolicyError } from '../errors.js'
+import { decodeInvite } from '../invite/invite.js'
 
 export { ACCESS_TYPES, ACL_TYPE, ANYONE, type KeyShare, loadPolicy, type PolicyBlock, type PrivateField, WRITERS_TYPE } from './policy-block.js'
 export type { JudgeProgress } from './engines.js'
@@ -108,6 +109,12 @@ export interface AccessPolicy {
    * member is a stranger again). Strangers' entries wait their turn to be judged; see topic-validator.ts.
    */
   knows: (did: string, signer?: string) => boolean
+  /**
+   * Whether `entry` redeems an invite for this database that names its DID (signing with its
+   * own key) and an admin here: read, not verified (the judge verifies). Lets invitees wait
+   * in a line of their own rather than behind strangers.
+   */
+  invited: (entry: LogEntry) => boolean
 }
 
 export type DidAccessController = AccessControllerInstance & AccessPolicy
@@ -160,6 +167,17 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     progress,
     get received () { return progress.received },
     get judged () { return progress.judged },
+    invited: (entry) => {
+      const acl = (entry.payload as { op?: unknown, value?: { action?: unknown, token?: unknown } } | null)
+      if (acl?.op !== 'ACL' || acl.value?.action !== 'redeem' || typeof acl.value.token !== 'string' || judge === undefined) return false
+      if (`did:key:${String(entry.key)}` !== entry.identity) return false
+      try {
+        const claims = decodeInvite(acl.value.token)
+        return claims.address === judge.address && claims.audience === entry.identity && judge.isMember(claims.issuer) && judge.isAdmin(claims.issuer)
+      } catch {
+        return false
+      }
+    },
     knows: (did, signer = did) => judge?.isMember(did, signer) ?? (signer === did && (writers.has('*') || writers.has(did) || genesis.admins.includes(did))),
     bind: (databaseAddress) => { judgeFor(databaseAddress) },
     stop: () => { stopping.abort() },

@@ -76,6 +76,7 @@ export class Replication {
       address: this.#address,
       check: async (entry) => withoutStalling(entry, this.#db.access.canAppend(entry), () => this.#policy.progress.received + this.#policy.progress.judged),
       knows: (did, signer) => this.#policy.knows(did, signer),
+      invited: (entry) => this.#policy.invited(entry),
       has: async (hash) => this.#db.log.has(hash),
       accepted: (entry, bytes) => { this.#fetches.arrived(entry, bytes) },
       rejected: (entry, err) => { this.#reportRejected(entry, err) }

@@ -19,6 +19,8 @@ import { Entry, type LogEntry } from '@orbitdb/core'
 export const MAX_JUDGING = 32
 /** Strangers' entries waiting for a turn; more are dropped (a later entry or heads exchange brings them again). */
 export const MAX_WAITING = 1_000
+/** Redeems of invites judged at once, in a line of their own (eight times as many may wait). */
+export const MAX_INVITEES = 4
 
 export interface ValidatorContext {
   address: string
@@ -26,6 +28,11 @@ export interface ValidatorContext {
   check: (entry: LogEntry) => Promise<unknown>
   /** Whether the entry's DID, signing with `signer`, is known here to write: known writers never wait behind strangers. */
   knows: (did: string, signer: string) => boolean
+  /**
+   * Whether the entry redeems an invite that names it and an admin here (read, not verified:
+   * the check verifies): invitees wait in their own line, so a strangers' flood cannot drop them.
+   */
+  invited?: (entry: LogEntry) => boolean
   has: (hash: string) => Promise<boolean>
   /** Told of each entry that passed, with its bytes, before OrbitDB queues it to be joined. */
   accepted: (entry: LogEntry, bytes: Uint8Array) => void
@@ -36,6 +43,7 @@ export interface ValidatorContext {
 export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
   // Strangers' entries are judged MAX_JUDGING at a time; a full line drops the rest.
   const strangers = new Queue<TopicValidatorResult>({ concurrency: MAX_JUDGING, maxSize: MAX_JUDGING + MAX_WAITING })
+  const invitees = new Queue<TopicValidatorResult>({ concurrency: MAX_INVITEES, maxSize: MAX_INVITEES * 8 })
   const judge = async (entry: LogEntry, bytes: Uint8Array): Promise<TopicValidatorResult> => {
     try {
       await ctx.check(entry)
@@ -63,6 +71,10 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
     // Known writers never wait behind strangers.
     // The key that signed, not only the DID claimed: anyone can claim a member's DID.
     if (ctx.knows(String(entry.identity), `did:key:${String(entry.key)}`)) return judge(entry, message.data)
+    if (ctx.invited?.(entry) === true) {
+      if (invitees.size >= invitees.maxSize) return TopicValidatorResult.Ignore
+      return invitees.add(async () => judge(entry, message.data))
+    }
     // Under a flood of strangers' entries, drop what cannot wait: a later entry or a heads exchange brings it again.
     if (strangers.size >= strangers.maxSize) return TopicValidatorResult.Ignore
     return strangers.add(async () => judge(entry, message.data))
