@@ -3,6 +3,8 @@ import { configDefaults, defineConfig } from 'vitest/config'
 const CONSUMER = 'test/consumer.spec.ts'
 // Suites of many short-lived `didbase` processes, each loading the libp2p stack: run on their own, so their timing does not hang on the other suites' load.
 const COMMANDS = ['test/cli.spec.ts', 'test/peer.spec.ts']
+// The flood gates (a victim replica in its own process under floods of each hostile kind) run in `npm run test:faults`.
+const FAULTS_ONLY = process.env.DIDBASE_FAULTS === 'long' ? [] : ['test/faults/flood.spec.ts']
 
 export default defineConfig({
   test: {
@@ -17,7 +19,7 @@ export default defineConfig({
         test: {
           name: 'didbase',
           include: ['packages/*/test/**/*.spec.ts', 'test/**/*.spec.ts', 'examples/*/test/**/*.spec.ts'],
-          exclude: [...configDefaults.exclude, CONSUMER, ...COMMANDS],
+          exclude: [...configDefaults.exclude, CONSUMER, ...COMMANDS, ...FAULTS_ONLY],
           sequence: { groupOrder: 0 }
         }
       },
