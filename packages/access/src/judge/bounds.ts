@@ -21,7 +21,7 @@ export function clockDenial (time: unknown, latest: number): string | undefined 
 
 /** Most bytes a data entry's payload (one operation or a batch) takes, dag-cbor encoded (rules version 2). */
 export const MAX_DATA_PAYLOAD = MAX_BATCH_BYTES + 4096
-/** Most bytes an access operation's payload takes (key shares grow with the members: about 4,000 fit). */
+/** Most bytes an access operation's payload takes (key shares grow with the members: about 336 bytes each, so about 12,000 fit). */
 export const MAX_ACL_PAYLOAD = 4 * MAX_BATCH_BYTES
 
 /** Why a payload is too large for its kind, if it is (rules version 2). */
