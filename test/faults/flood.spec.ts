@@ -11,8 +11,10 @@
  * In `npm run test:faults` (DIDBASE_FAULTS=long): 20,000 entries of each kind, RSS growth
  * (at its peak) under 64 MiB and median honest latency under 100 ms are asserted. Otherwise
  * a few hundred, and only the structural facts. The figures are printed either way.
- * DIDBASE_FLOOD (entries per kind) and DIDBASE_FLOOD_MAX_S (longest a flood is sent)
- * override the defaults.
+ * DIDBASE_FLOOD (entries per kind), DIDBASE_FLOOD_PADDED (entries of kind e),
+ * DIDBASE_FLOOD_MAX_S (longest a flood is sent) and DIDBASE_FLOOD_MAX_RSS_MIB (RSS of the
+ * victim or of this process past which a flood stops) override the defaults; a flood cut
+ * short says so in its figures.
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -34,9 +36,14 @@ import { LONG } from '../src/replicas.js'
 
 const FLOOD = Number(process.env.DIDBASE_FLOOD ?? (LONG ? 20_000 : 500))
 /** Entries of 4 MiB cost about 30 ms each to sign here: the short run sends fewer of them. */
-const FLOOD_PADDED = Number(process.env.DIDBASE_FLOOD ?? (LONG ? 20_000 : 20))
+const FLOOD_PADDED = Number(process.env.DIDBASE_FLOOD_PADDED ?? process.env.DIDBASE_FLOOD ?? (LONG ? 20_000 : 20))
 /** Longest a flood is sent; a flood cut short says so in its figures. */
 const FLOOD_MAX_MS = Number(process.env.DIDBASE_FLOOD_MAX_S ?? (LONG ? 720 : 30)) * 1000
+/**
+ * A flood stops early once the victim's RSS, or this process's (which holds the creator and
+ * the invitee, and stores what the victim forwards to them), passes this: the machine is shared.
+ */
+const MAX_RSS = Number(process.env.DIDBASE_FLOOD_MAX_RSS_MIB ?? 6_144) * 2 ** 20
 /** One honest write every this many ms, for at least HONEST_MIN_MS. */
 const HONEST_EVERY_MS = 100
 const HONEST_MIN_MS = LONG ? 20_000 : 2_000
@@ -76,6 +83,8 @@ interface Final {
   oldestJudgingMs: number
   verdicts: Record<string, number>
   pending: string[]
+  /** The victim's gossipsub peers: connections, its streams to and from each, and each one's score. */
+  gossip: Record<string, { connections: number, inbound: boolean, outbound?: string, score?: number }>
 }
 
 const script = fileURLToPath(new URL('../fixtures/victim-process.js', import.meta.url))
@@ -166,6 +175,12 @@ class Victim {
     if (stat === undefined) return undefined
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     return (Number(fields[11]) + Number(fields[12])) * 10
+  }
+
+  /** Its RSS in bytes, read from the kernel (answers even when the victim is too busy to). */
+  async rss (): Promise<number> {
+    const status = await readFile(`/proc/${this.#child.pid}/status`, 'utf8').catch(() => '')
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024
   }
 
   /** No clean close: nothing it holds is needed afterwards, and a victim still busy could take long. */
@@ -470,7 +485,7 @@ describe('flood gates: a victim replica in its own process', () => {
       const honest = new HonestWriter(db, victim, 'honest-')
       const hostile: string[] = []
       let redeem: Promise<Redeemed> | undefined
-      let capped = false
+      let capped: string | undefined
       let reported = started
       for (let i = 0; i < flood.count; i++) {
         if (i === Math.floor(flood.count / 2)) {
@@ -491,8 +506,15 @@ describe('flood gates: a victim replica in its own process', () => {
           step(`(${kind}) ${i + 1} sent, ${pusher.reconnects} reconnects`)
         }
         if (Date.now() - started > FLOOD_MAX_MS) {
-          capped = true
+          capped = `after ${FLOOD_MAX_MS / 1000} s`
           break
+        }
+        if (i % 100 === 99) {
+          const [victimRss, ownRss] = [await victim.rss(), process.memoryUsage.rss()]
+          if (Math.max(victimRss, ownRss) > MAX_RSS) {
+            capped = `at ${mib(MAX_RSS)} MiB of RSS (victim ${mib(victimRss)}, this process ${mib(ownRss)})`
+            break
+          }
         }
       }
       const floodMs = Date.now() - started
@@ -540,7 +562,7 @@ describe('flood gates: a victim replica in its own process', () => {
         suite: 'flood',
         kind,
         entries: sentEntries,
-        ...(capped ? { cappedAfterS: Math.round(floodMs / 1000), of: flood.count } : {}),
+        ...(capped !== undefined ? { capped, of: flood.count } : {}),
         publishErrors: pusher.errors,
         attackerReconnects: pusher.reconnects,
         preparedS: Math.round(preparedMs / 100) / 10,
@@ -567,10 +589,11 @@ describe('flood gates: a victim replica in its own process', () => {
         victimHeads: final?.heads?.length,
         finalTookMs: final?.took,
         victimStillJudging: final === undefined ? undefined : { messages: final.judging, oldestMs: final.judging > 0 ? final.oldestJudgingMs : 0 },
-        validatorResults: final?.verdicts
+        validatorResults: final?.verdicts,
+        victimGossip: final === undefined ? undefined : Object.fromEntries(Object.entries(final.gossip).map(([id, state]) => [id === s.creator.peerId ? 'creator' : id === s.invitee.peerId ? 'invitee' : id === s.attacker.peerId ? 'attacker' : id, state]))
       }
       console.log(JSON.stringify(figures))
-      console.log(`flood (${kind}): ${sentEntries}${capped ? ` of ${flood.count} (capped)` : ''} entries in ${figures.floodS} s; victim RSS ${figures.rssBeforeMiB} -> ${figures.rssAfterMiB} MiB (growth ${figures.rssGrowthMiB}, at peak ${figures.rssPeakGrowthMiB}); honest latency median ${figures.latencyMs.median} / p95 ${figures.latencyMs.p95} / max ${figures.latencyMs.max} ms; ${lost.length} of ${honest.acked.length} honest writes lost, ${honest.failures.length} failed; redeem ${figures.redeem}`)
+      console.log(`flood (${kind}): ${sentEntries}${capped !== undefined ? ` of ${flood.count} (capped ${capped})` : ''} entries in ${figures.floodS} s; victim RSS ${figures.rssBeforeMiB} -> ${figures.rssAfterMiB} MiB (growth ${figures.rssGrowthMiB}, at peak ${figures.rssPeakGrowthMiB}); honest latency median ${figures.latencyMs.median} / p95 ${figures.latencyMs.p95} / max ${figures.latencyMs.max} ms; ${lost.length} of ${honest.acked.length} honest writes lost, ${honest.failures.length} failed; redeem ${figures.redeem}`)
       if (honest.failures.length > 0) console.log(`flood (${kind}): failed honest writes, first ones: ${JSON.stringify(honest.failures.slice(0, 3))}`)
 
       // Structural facts, in every run.
