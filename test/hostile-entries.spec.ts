@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest'
 import { craftEntry, push, stranger } from './src/attacker.js'
 import { connect, peer, waitFor } from './src/peers.js'
 import { LONG } from './src/replicas.js'
+import { GRAYLIST_AT } from '../packages/sdk/src/sync/peer-penalties.js'
 
 type Db = KeyValueDatabase<string>
 type Crafted = { hash: string, bytes: Uint8Array }
@@ -389,6 +390,28 @@ describe('finding 4: what a stranger sends costs the replica nothing', () => {
     expect.soft(await held(c.creator), 'blocks forwarded to the creator').toEqual({ revokeDevice: false, padded: false, onHidden: false, hidden: false })
     expect(await c.onReplica.get('w')).toBe('accepted once')
     expect((await c.onReplica.roles()).writers).toEqual([])
+  })
+  it(`a peer that keeps sending refused entries is ignored by the replica's gossipsub (${GRAYLIST_AT} refusals): what it sends next is dropped unjudged, the creator's writes arrive`, async () => {
+    const c = await chain()
+    const mallory = stranger()
+    const heads = await c.onReplica.heads()
+    const time = await clockAfter(c.onReplica, heads)
+    const siblings: Record<string, Crafted> = {}
+    for (let i = 0; i < GRAYLIST_AT + 8; i++) {
+      siblings[`s${i}`] = await craftEntry({ address: c.onReplica.address, payload: aclPayload({ action: 'revoke-device', did: createDidKeyIdentity().did, at: Date.now() + i }), signer: mallory, next: heads, time })
+    }
+    const verdict = await pushAndJudge(c.attacker, c.replica, c.onReplica, siblings)
+    expect(new Set(Object.values(verdict))).toEqual(new Set(['not-a-member']))
+    const gossip = (c.replica.helia.libp2p.services as unknown as { pubsub: { getScore: (id: string) => number, acceptFrom: (id: string) => boolean } }).pubsub
+    await waitFor(() => !gossip.acceptFrom(c.attacker.peerId), 'the replica\'s gossipsub to ignore the attacker')
+    expect(gossip.getScore(c.attacker.peerId)).toBeLessThanOrEqual(-80)
+    // A valid entry (the creator's key) sent by the ignored peer is not even judged, while the creator's own write arrives live.
+    const valid = await crafted(c.onReplica, c.creatorKey, { op: 'PUT', key: 'through-mallory', value: 'dropped' })
+    await push(c.attacker, c.replica, c.onReplica.address, valid.bytes)
+    await c.onCreator.put('k', 'live')
+    await waitFor(async () => (await c.onReplica.get('k')) === 'live', 'the creator\'s write on the replica')
+    expect(await stores(c.replica, valid.hash)).toBe(false)
+    expect(gossip.getScore(c.creator.peerId)).toBe(0)
   })
 })
 

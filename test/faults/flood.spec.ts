@@ -332,7 +332,7 @@ async function scene (kind: string) {
 }
 type Scene = Awaited<ReturnType<typeof scene>>
 
-/** What the attacker sends: `count` entries, made on demand by `entry(i)`; `prime` is sent (and judged) first. */
+/** What the attacker sends: `count` entries, made on demand by `entry(i)`; `prime` is sent before the warm-up. */
 interface Flood {
   count: number
   entry: (i: number) => Promise<Crafted>
@@ -556,6 +556,20 @@ describe('flood gates: a victim replica in its own process', () => {
       })
       step(`(${kind}) checks`)
 
+      // Where an honest write's time went: reaching the victim's validator, being judged there, then joined.
+      type Judged = { start: number, end: number }
+      const judgedAt: Record<string, Judged> = await victim.call<Record<string, Judged>>('judged', { hashes: honest.acked.map((w) => w.hash) }, CALL_MS).catch(() => ({}))
+      const median = (values: number[]): number | undefined => percentile(values.sort((x, y) => x - y), 0.5)
+      const traced = honest.acked.flatMap((w) => {
+        const j = judgedAt[w.hash]
+        return j === undefined ? [] : [{ ...j, sentAt: w.sentAt, at: arrived[w.name] }]
+      })
+      const honestPath = {
+        toValidatorMs: median(traced.map((t) => t.start - t.sentAt)),
+        judgingMs: median(traced.map((t) => t.end - t.start)),
+        joiningMs: median(traced.flatMap((t) => (t.at === undefined ? [] : [t.at - t.end]))),
+        notViaValidator: honest.acked.length - traced.length
+      }
       const latencies = honest.acked.flatMap((w) => (arrived[w.name] !== undefined ? [(arrived[w.name] as number) - w.sentAt] : [])).sort((x, y) => x - y)
       const lost = honest.acked.filter((w) => arrived[w.name] === undefined).map((w) => w.name)
       const figures = {
@@ -579,6 +593,7 @@ describe('flood gates: a victim replica in its own process', () => {
         honestFailed: honest.failures.length,
         honestLost: lost.length,
         latencyMs: { median: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), max: latencies.at(-1) },
+        honestPath,
         honestPutMs: { median: percentile(honest.acked.map((w) => w.putMs).sort((x, y) => x - y), 0.5), max: Math.max(0, ...honest.acked.map((w) => w.putMs)) },
         latencyBeforeFloodMs: { median: percentile(warmLatencies, 0.5), max: warmLatencies.at(-1) },
         redeem: redeemed.error !== undefined ? `failed: ${redeemed.error}` : arrived.redeem !== undefined ? `accepted in ${arrived.redeem - redeemed.startedAt} ms` : 'not accepted',
@@ -590,6 +605,8 @@ describe('flood gates: a victim replica in its own process', () => {
         finalTookMs: final?.took,
         victimStillJudging: final === undefined ? undefined : { messages: final.judging, oldestMs: final.judging > 0 ? final.oldestJudgingMs : 0 },
         validatorResults: final?.verdicts,
+        // A connection dropped under the flood and never dialled again loses every later write.
+        connectedToVictim: Object.fromEntries((['creator', 'invitee', 'attacker'] as const).map((name) => [name, s[name].helia.libp2p.getConnections().filter((c) => c.remotePeer.toString() === victim.peerId).length])),
         victimGossip: final === undefined ? undefined : Object.fromEntries(Object.entries(final.gossip).map(([id, state]) => [id === s.creator.peerId ? 'creator' : id === s.invitee.peerId ? 'invitee' : id === s.attacker.peerId ? 'attacker' : id, state]))
       }
       console.log(JSON.stringify(figures))

@@ -16,7 +16,6 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createOrbitDB, type Database, type LogEntry, type OrbitDB, useAccessController } from '@orbitdb/core'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
-import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { ConnectionGater } from '@libp2p/interface'
 import type { Helia } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
@@ -337,11 +336,10 @@ class DidbaseNode implements Didbase {
     const existing = this.#handles.get(db.address)
     if (existing !== undefined) return existing
     if (!isDidAccessController(db.access)) throw new UnsupportedDatabaseError(`${db.address} has no didbase access controller`)
-    const { topicValidators } = this.helia.libp2p.services.pubsub as { topicValidators: Map<string, TopicValidatorFn> }
     const ctx: HandleContext = {
       db,
       policy: db.access,
-      topicValidators,
+      topicValidators: this.#node.validators,
       identity: this.#identity,
       onClose: (closing) => {
         this.#handles.delete(db.address)

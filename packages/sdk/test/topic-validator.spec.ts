@@ -7,13 +7,13 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Message } from '@libp2p/gossipsub'
 import { Entry, type LogEntry } from '@orbitdb/core'
 import { describe, expect, it } from 'vitest'
-import { entryValidator, MAX_JUDGING, MAX_WAITING, type ValidatorContext } from '../src/sync/topic-validator.js'
+import { entryValidator, MAX_JUDGING, MAX_LINE_BYTES, MAX_WAITING, type ValidatorContext } from '../src/sync/topic-validator.js'
 
 const ADDRESS = '/orbitdb/zdpuAvalidatorTest'
 
-async function entryBytes (writer = createDidKeyIdentity(), address = ADDRESS, n = 0): Promise<{ hash: string, bytes: Uint8Array, did: string }> {
+async function entryBytes (writer = createDidKeyIdentity(), address = ADDRESS, n = 0, value: unknown = n): Promise<{ hash: string, bytes: Uint8Array, did: string }> {
   const { identity } = orbitIdentityLayer(writer)
-  const entry = await Entry.create(identity, address, { op: 'PUT', key: `k${n}`, value: n })
+  const entry = await Entry.create(identity, address, { op: 'PUT', key: `k${n}`, value })
   const { hash, bytes } = await Entry.encode(entry)
   return { hash, bytes, did: writer.did }
 }
@@ -101,5 +101,23 @@ describe('entryValidator', () => {
     const rest = await Promise.all(verdicts.slice(0, -5))
     expect(rest.every((v) => v === TopicValidatorResult.Accept)).toBe(true)
     expect(seen.accepted.length).toBe(MAX_JUDGING + MAX_WAITING + 1)
+  })
+
+  it(`holds at most ${MAX_LINE_BYTES / 2 ** 20} MiB of strangers' messages: large entries are dropped by size, not only by count`, async () => {
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const { ctx, seen } = context({ check: async (entry) => { seen.checked.push(entry.hash); await held } })
+    const validate = entryValidator(ctx)
+    const stranger = createDidKeyIdentity()
+    const big = new Uint8Array(1024 * 1024).fill(7)
+    const fits = Math.floor(MAX_LINE_BYTES / (big.byteLength + 1024))
+    const flood = await Promise.all(Array.from({ length: fits + 3 }, async (_, n) => entryBytes(stranger, ADDRESS, n, big)))
+    const verdicts = flood.map(async (e) => validate(undefined as never, message(e.bytes)))
+    expect(await Promise.all(verdicts.slice(-3))).toEqual(Array(3).fill(TopicValidatorResult.Ignore))
+    release()
+    expect((await Promise.all(verdicts.slice(0, -3))).every((v) => v === TopicValidatorResult.Accept)).toBe(true)
+    // Once judged, the line has room again.
+    const after = await entryBytes(stranger, ADDRESS, fits + 4, big)
+    expect(await validate(undefined as never, message(after.bytes))).toBe(TopicValidatorResult.Accept)
   })
 })

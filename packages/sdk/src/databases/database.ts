@@ -5,11 +5,11 @@
  */
 import { type AccessPolicy, aclPayload, batchPayload, type DataPayload, dataPayloadsOf, type DelegatedIdentity, type DidIdentity, EntryRejectedError, isDelegated, MAX_BATCH_BYTES, MAX_BATCH_OPS, type Role } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
-import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
 import { type AbortOptions, abortable } from '../abort.js'
 import { InvalidValueError, InvariantError } from '../errors.js'
+import type { TopicValidators } from '../sync/peer-penalties.js'
 import type { DatabaseEvents, UnreadableDetail } from '../events.js'
 import type { SnapshotStore } from '../storage/index-snapshot.js'
 import type { JoinFetches } from '../storage/entry-storage.js'
@@ -42,7 +42,7 @@ export interface HandleContext {
   db: Database
   policy: AccessPolicy
   /** Where this database's entries are judged before OrbitDB applies them (topic-validator.ts). */
-  topicValidators: Map<string, TopicValidatorFn>
+  topicValidators: TopicValidators
   identity: DidIdentity
   /** Told once, when the handle starts closing, with the promise of its close. */
   onClose: (closing: Promise<void>) => void

@@ -6,7 +6,7 @@ import { bitswap } from '@helia/block-brokers'
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { bootstrap } from '@libp2p/bootstrap'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
-import { gossipsub } from '@libp2p/gossipsub'
+import { gossipsub, type TopicValidatorFn } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import { MemoryBlockstore } from 'blockstore-core'
@@ -19,6 +19,7 @@ import { createLibp2p } from 'libp2p'
 import { joinPath, meetPeers, peerDiscovery, prepareDirectory, transports } from './platform.js'
 import { frameHeadsExchanges } from '../upstream/heads-stream.js'
 import { fastMessageId } from '../upstream/message-id.js'
+import { PeerPenalties, type TopicValidators } from '../sync/peer-penalties.js'
 import { VerifiedBlockstore } from '../storage/verified-blockstore.js'
 import { withImportedSigner } from './peer-key.js'
 const PEER_KEY_FILE = 'peer.key'
@@ -58,6 +59,8 @@ async function loadOrCreatePeerKey (directory: string): Promise<PrivateKey> {
 
 export interface Node {
   helia: Helia
+  /** Where databases register their gossipsub topic validators: each refusal counts against the peer that sent it. */
+  validators: TopicValidators
   /** Stop Helia and libp2p, then close the stores (Helia does not close stores it was given). */
   stop: () => Promise<void>
 }
@@ -75,9 +78,12 @@ export async function createNode (init: NodeInit): Promise<Node> {
   if (!init.memory) await (datastore as LevelDatastore).open()
   await ownBlockstore?.open()
   try {
-    const helia = await startHelia(init, privateKey, datastore, blockstore)
+    const penalties = new PeerPenalties()
+    const helia = await startHelia(init, privateKey, datastore, blockstore, penalties)
+    const pubsub = helia.libp2p.services.pubsub as unknown as { topicValidators: Map<string, TopicValidatorFn> }
     return {
       helia,
+      validators: penalties.validators(pubsub.topicValidators),
       stop: async () => {
         await helia.stop()
         await closeStores()
@@ -89,7 +95,7 @@ export async function createNode (init: NodeInit): Promise<Node> {
   }
 }
 
-async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: LevelDatastore | MemoryDatastore, blockstore: Blockstore): Promise<Helia> {
+async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: LevelDatastore | MemoryDatastore, blockstore: Blockstore, penalties: PeerPenalties): Promise<Helia> {
   const libp2p = await createLibp2p({
     // The peer store stays in memory: peers are re-learnt on start, and libp2p 3 pins
     // another interface-datastore major than the Level store Helia uses.
@@ -99,14 +105,22 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: [...(init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap })] : []), ...peerDiscovery()],
-    ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
+    // A peer that keeps sending refused entries is disconnected and refused for a while (sync/peer-penalties.ts).
+    connectionGater: penalties.gater(init.connectionGater),
     services: {
       identify: identify(),
       // OrbitDB publishes to a database's topic before any peer joins it (@orbitdb/core 4.0.0 src/sync.js 257-262).
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, fastMsgIdFn: fastMessageId }),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        fastMsgIdFn: fastMessageId,
+        // A peer that keeps sending refused entries is ignored until its refusals decay (sync/peer-penalties.ts).
+        scoreParams: { appSpecificScore: (peerId) => penalties.score(peerId), appSpecificWeight: 1 }
+      }),
       ...(init.relay ? { relay: circuitRelayServer({ reservations: { maxReservations: MAX_RELAY_RESERVATIONS } }) } : {})
     }
   })
+  penalties.onBan = (peer) => { void libp2p.hangUp(peer).catch(() => {}) }
   frameHeadsExchanges(libp2p)
   meetPeers(libp2p)
   return createHelia({

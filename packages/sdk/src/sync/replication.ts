@@ -4,7 +4,6 @@
  * heads are exchanged again after a failed exchange and every 15 s (anti-entropy).
  */
 import { type AccessPolicy, dataPayloadsOf } from '@didbase/access'
-import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { Database, LogEntry } from '@orbitdb/core'
 import type { TypedEventEmitter } from 'main-event'
 import type { DatabaseEvents } from '../events.js'
@@ -13,6 +12,7 @@ import { type JoinEntry, rejectionOf, wrapJoinEntry } from '../upstream/orbitdb-
 import { CatchUp, type SyncProgress } from './catch-up.js'
 import { withoutStalling } from './stall-guard.js'
 import { entryValidator } from './topic-validator.js'
+import type { TopicValidators } from './peer-penalties.js'
 import { debugLog } from '../log.js'
 
 const debug = debugLog('replication')
@@ -26,7 +26,7 @@ export interface ReplicationInit {
   db: Database
   policy: AccessPolicy
   /** Where this database's entries are judged before OrbitDB applies them (topic-validator.ts). */
-  topicValidators: Map<string, TopicValidatorFn>
+  topicValidators: TopicValidators
   /** Exchange heads with subscribers this replica has not exchanged with; with `again`, with all. */
   resync: (again?: boolean) => void
   /** The block fetches of OrbitDB's join in progress (entry-storage.ts). */
@@ -41,7 +41,7 @@ export class Replication {
   readonly #db: Database
   readonly #policy: AccessPolicy
   readonly #address: string
-  readonly #topicValidators: Map<string, TopicValidatorFn>
+  readonly #topicValidators: TopicValidators
   readonly #resync: (again?: boolean) => void
   readonly #fetches: JoinFetches
   readonly #events: TypedEventEmitter<DatabaseEvents>

@@ -14,6 +14,7 @@ import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { Queue } from '@libp2p/utils'
 import { Entry, type LogEntry } from '@orbitdb/core'
+import { DROPPED_WEIGHT, ignoreCounted } from './peer-penalties.js'
 
 /** Strangers' entries judged at once per database; the others wait for a turn. */
 export const MAX_JUDGING = 32
@@ -21,6 +22,14 @@ export const MAX_JUDGING = 32
 export const MAX_WAITING = 1_000
 /** Redeems of invites judged at once, in a line of their own (eight times as many may wait). */
 export const MAX_INVITEES = 4
+/** Bytes of messages either line holds at once: entries up to 4 MiB must not make 1,000 of them 4 GiB. */
+export const MAX_LINE_BYTES = 16 * 1024 * 1024
+/**
+ * Links a stranger's entry may name that this replica does not hold: only these are fetched
+ * to judge it. An honest newcomer links to the heads it saw and up to 16 older entries
+ * (OrbitDB's references), which came from replicas like this one; an entry with a larger unknown past comes with a heads exchange instead.
+ */
+export const MAX_UNKNOWN_LINKS = 16
 
 export interface ValidatorContext {
   address: string
@@ -42,18 +51,23 @@ export interface ValidatorContext {
 
 export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
   // Strangers' entries are judged MAX_JUDGING at a time; a full line drops the rest.
-  const strangers = new Queue<TopicValidatorResult>({ concurrency: MAX_JUDGING, maxSize: MAX_JUDGING + MAX_WAITING })
-  const invitees = new Queue<TopicValidatorResult>({ concurrency: MAX_INVITEES, maxSize: MAX_INVITEES * 8 })
-  const judge = async (entry: LogEntry, bytes: Uint8Array): Promise<TopicValidatorResult> => {
+  const strangers = new Line(new Queue<TopicValidatorResult>({ concurrency: MAX_JUDGING, maxSize: MAX_JUDGING + MAX_WAITING }))
+  const invitees = new Line(new Queue<TopicValidatorResult>({ concurrency: MAX_INVITEES, maxSize: MAX_INVITEES * 8 }))
+  const judge = async (entry: LogEntry, message: Message): Promise<TopicValidatorResult> => {
     try {
       await ctx.check(entry)
-      ctx.accepted(entry, bytes)
+      ctx.accepted(entry, message.data)
       return TopicValidatorResult.Accept
     } catch (err) {
       ctx.rejected(entry, err)
       // An entry whose past could not be fetched may be fine later; only a verdict is a rejection.
       return err instanceof EntryRejectedError && err.reason === 'unavailable' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
     }
+  }
+  // A stranger's entry whose past its sender does not serve cost fetches: that counts against the sender.
+  const judgeStranger = async (entry: LogEntry, message: Message): Promise<TopicValidatorResult> => {
+    const verdict = await judge(entry, message)
+    return verdict === TopicValidatorResult.Ignore ? ignoreCounted(message, 1) : verdict
   }
   return async (_peer, message: Message) => {
     let entry: LogEntry
@@ -70,13 +84,38 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
     if (await ctx.has(entry.hash)) return TopicValidatorResult.Accept
     // Known writers never wait behind strangers.
     // The key that signed, not only the DID claimed: anyone can claim a member's DID.
-    if (ctx.knows(String(entry.identity), `did:key:${String(entry.key)}`)) return judge(entry, message.data)
-    if (ctx.invited?.(entry) === true) {
-      if (invitees.size >= invitees.maxSize) return TopicValidatorResult.Ignore
-      return invitees.add(async () => judge(entry, message.data))
+    if (ctx.knows(String(entry.identity), `did:key:${String(entry.key)}`)) return judge(entry, message)
+    if (await unknownLinks(entry, ctx.has) > MAX_UNKNOWN_LINKS) {
+      ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'unavailable', `a stranger's entry names more than ${MAX_UNKNOWN_LINKS} links this replica does not hold; it is taken with a heads exchange`))
+      return ignoreCounted(message, DROPPED_WEIGHT)
     }
-    // Under a flood of strangers' entries, drop what cannot wait: a later entry or a heads exchange brings it again.
-    if (strangers.size >= strangers.maxSize) return TopicValidatorResult.Ignore
-    return strangers.add(async () => judge(entry, message.data))
+    // Under a flood, drop what cannot wait: a later entry or a heads exchange brings it again.
+    const line = ctx.invited?.(entry) === true ? invitees : strangers
+    return line.join(message.data.byteLength, async () => judgeStranger(entry, message)) ?? ignoreCounted(message, DROPPED_WEIGHT)
+  }
+}
+
+/** How many distinct links of `entry` this replica does not hold (counting stops past MAX_UNKNOWN_LINKS). */
+async function unknownLinks (entry: LogEntry, has: (hash: string) => Promise<boolean>): Promise<number> {
+  const links = new Set<unknown>([...(Array.isArray(entry.next) ? entry.next : []), ...(Array.isArray(entry.refs) ? entry.refs : [])])
+  let unknown = 0
+  for (const link of links) {
+    if (typeof link !== 'string' || !(await has(link))) unknown++
+    if (unknown > MAX_UNKNOWN_LINKS) break
+  }
+  return unknown
+}
+
+/** A queue bounded by its length and by the bytes of the messages it holds. */
+class Line {
+  #bytes = 0
+  constructor (readonly queue: Queue<TopicValidatorResult>) {}
+
+  /** Judge in turn, or undefined when the line is full. */
+  join (bytes: number, judge: () => Promise<TopicValidatorResult>): Promise<TopicValidatorResult> | undefined {
+    const { queue } = this
+    if (queue.size >= (queue.maxSize ?? Number.POSITIVE_INFINITY) || this.#bytes + bytes > MAX_LINE_BYTES) return undefined
+    this.#bytes += bytes
+    return queue.add(judge).finally(() => { this.#bytes -= bytes })
   }
 }
