@@ -227,38 +227,51 @@ interface PubSub {
  * Publishes raw entries on the database's topic as fast as the connection to the victim
  * takes them: it waits for the outbound stream to drain (so that the attacker's own buffer
  * stays small) and lets this process's other work run every few messages. When the victim
- * drops the attacker's stream (its read buffer overflowed), gossipsub would go on writing
- * into the closed stream and lose every message: the attacker connects again instead, as
- * a real one would.
+ * drops the attacker's stream, it connects again; when the victim refuses it (a peer that
+ * kept sending refused entries is banned for a while), it goes on as a new peer, as a real
+ * attacker would: peer ids cost nothing. Every peer it uses serves the first one's blocks.
  */
 class Pusher {
   sent = 0
   errors = 0
   reconnects = 0
-  readonly #attacker: Didbase
-  readonly #pubsub: PubSub
+  /** Peer ids the attacker used: one more each time the victim refused it. */
+  peerIds = 1
+  #attacker: Didbase
+  #pubsub: PubSub
+  readonly #first: Didbase
 
   constructor (attacker: Didbase, readonly victimPeerId: string, readonly victimAddress: string, readonly address: string) {
+    this.#first = attacker
     this.#attacker = attacker
-    this.#pubsub = (attacker.helia.libp2p.services as unknown as { pubsub: PubSub }).pubsub
+    this.#pubsub = pubsubOf(attacker)
   }
 
   #outbound (): OutboundStream | undefined {
     return this.#pubsub.streamsOutbound.get(this.victimPeerId)?.rawStream
   }
 
-  async ready (): Promise<void> {
-    await waitFor(() => this.#outbound()?.writeStatus === 'writable' && this.#pubsub.getSubscribers(this.address).some((p) => p.toString() === this.victimPeerId), 'the victim to subscribe to the database topic')
+  async ready (timeoutMs = 30_000): Promise<void> {
+    await waitFor(() => this.#outbound()?.writeStatus === 'writable' && this.#pubsub.getSubscribers(this.address).some((p) => p.toString() === this.victimPeerId), 'the victim to subscribe to the database topic', timeoutMs)
+  }
+
+  async #reconnect (): Promise<void> {
+    this.reconnects++
+    await this.#attacker.helia.libp2p.hangUp(multiaddr(this.victimAddress)).catch(() => {})
+    const refused = await this.#attacker.dial(this.victimAddress).then(() => false, () => true)
+    if (!refused && await this.ready(10_000).then(() => true, () => false)) return
+    // Refused: a new peer id, serving the same blocks.
+    const previous = this.#attacker
+    this.#attacker = await peer({ memory: true, blockstore: this.#first.helia.blockstore })
+    this.#pubsub = pubsubOf(this.#attacker)
+    this.peerIds++
+    if (previous !== this.#first) await previous.close()
+    await this.#attacker.dial(this.victimAddress).catch(() => {})
+    await this.ready(10_000).catch(() => {})
   }
 
   async send (bytes: Uint8Array): Promise<void> {
-    if (this.#outbound()?.writeStatus !== 'writable') {
-      this.reconnects++
-      const libp2p = this.#attacker.helia.libp2p
-      await libp2p.hangUp(multiaddr(this.victimAddress)).catch(() => {})
-      await this.#attacker.dial(this.victimAddress).catch(() => {})
-      await this.ready().catch(() => {})
-    }
+    if (this.#outbound()?.writeStatus !== 'writable') await this.#reconnect()
     try {
       await this.#pubsub.publish(this.address, bytes)
       this.sent++
@@ -270,6 +283,8 @@ class Pusher {
     if ((this.sent + this.errors) % 16 === 0) await yieldToLoop()
   }
 }
+
+const pubsubOf = (node: Didbase): PubSub => (node.helia.libp2p.services as unknown as { pubsub: PubSub }).pubsub
 
 /** The honest writes: one every HONEST_EVERY_MS, each named to the victim so that it times its arrival. */
 class HonestWriter {
@@ -557,18 +572,23 @@ describe('flood gates: a victim replica in its own process', () => {
       step(`(${kind}) checks`)
 
       // Where an honest write's time went: reaching the victim's validator, being judged there, then joined.
-      type Judged = { start: number, end: number }
-      const judgedAt: Record<string, Judged> = await victim.call<Record<string, Judged>>('judged', { hashes: honest.acked.map((w) => w.hash) }, CALL_MS).catch(() => ({}))
+      type Span = { start: number, end: number }
+      type Trace = { judged: Record<string, Span>, joined: Record<string, Span>, slowJoins: unknown[], slowJoinCount: number }
+      const trace = await victim.call<Trace>('judged', { hashes: honest.acked.map((w) => w.hash) }, CALL_MS).catch(() => undefined)
       const median = (values: number[]): number | undefined => percentile(values.sort((x, y) => x - y), 0.5)
       const traced = honest.acked.flatMap((w) => {
-        const j = judgedAt[w.hash]
-        return j === undefined ? [] : [{ ...j, sentAt: w.sentAt, at: arrived[w.name] }]
+        const j = trace?.judged[w.hash]
+        return j === undefined ? [] : [{ ...j, sentAt: w.sentAt, at: arrived[w.name], join: trace?.joined[w.hash] }]
       })
       const honestPath = {
         toValidatorMs: median(traced.map((t) => t.start - t.sentAt)),
         judgingMs: median(traced.map((t) => t.end - t.start)),
-        joiningMs: median(traced.flatMap((t) => (t.at === undefined ? [] : [t.at - t.end]))),
-        notViaValidator: honest.acked.length - traced.length
+        toJoinMs: median(traced.flatMap((t) => (t.join === undefined ? [] : [t.join.start - t.end]))),
+        joinMs: median(traced.flatMap((t) => (t.join === undefined ? [] : [t.join.end - t.join.start]))),
+        joinedToArrivedMs: median(traced.flatMap((t) => (t.join === undefined || t.at === undefined ? [] : [t.at - t.join.end]))),
+        notViaValidator: honest.acked.length - traced.length,
+        slowJoinCount: trace?.slowJoinCount,
+        slowJoins: trace?.slowJoins
       }
       const latencies = honest.acked.flatMap((w) => (arrived[w.name] !== undefined ? [(arrived[w.name] as number) - w.sentAt] : [])).sort((x, y) => x - y)
       const lost = honest.acked.filter((w) => arrived[w.name] === undefined).map((w) => w.name)
@@ -579,6 +599,7 @@ describe('flood gates: a victim replica in its own process', () => {
         ...(capped !== undefined ? { capped, of: flood.count } : {}),
         publishErrors: pusher.errors,
         attackerReconnects: pusher.reconnects,
+        attackerPeerIds: pusher.peerIds,
         preparedS: Math.round(preparedMs / 100) / 10,
         floodS: Math.round(floodMs / 100) / 10,
         settleS: Math.round(settleMs / 100) / 10,
@@ -610,7 +631,7 @@ describe('flood gates: a victim replica in its own process', () => {
         victimGossip: final === undefined ? undefined : Object.fromEntries(Object.entries(final.gossip).map(([id, state]) => [id === s.creator.peerId ? 'creator' : id === s.invitee.peerId ? 'invitee' : id === s.attacker.peerId ? 'attacker' : id, state]))
       }
       console.log(JSON.stringify(figures))
-      console.log(`flood (${kind}): ${sentEntries}${capped !== undefined ? ` of ${flood.count} (capped ${capped})` : ''} entries in ${figures.floodS} s; victim RSS ${figures.rssBeforeMiB} -> ${figures.rssAfterMiB} MiB (growth ${figures.rssGrowthMiB}, at peak ${figures.rssPeakGrowthMiB}); honest latency median ${figures.latencyMs.median} / p95 ${figures.latencyMs.p95} / max ${figures.latencyMs.max} ms; ${lost.length} of ${honest.acked.length} honest writes lost, ${honest.failures.length} failed; redeem ${figures.redeem}`)
+      console.log(`flood (${kind}): ${sentEntries}${capped !== undefined ? ` of ${flood.count} (capped ${capped})` : ''} entries from ${pusher.peerIds} peer id(s) in ${figures.floodS} s; victim RSS ${figures.rssBeforeMiB} -> ${figures.rssAfterMiB} MiB (growth ${figures.rssGrowthMiB}, at peak ${figures.rssPeakGrowthMiB}); honest latency median ${figures.latencyMs.median} / p95 ${figures.latencyMs.p95} / max ${figures.latencyMs.max} ms; ${lost.length} of ${honest.acked.length} honest writes lost, ${honest.failures.length} failed; redeem ${figures.redeem}`)
       if (honest.failures.length > 0) console.log(`flood (${kind}): failed honest writes, first ones: ${JSON.stringify(honest.failures.slice(0, 3))}`)
 
       // Structural facts, in every run.

@@ -5,7 +5,7 @@
  */
 import { TopicValidatorResult, type Message, type TopicValidatorFn } from '@libp2p/gossipsub'
 import { describe, expect, it } from 'vitest'
-import { BAN_AT, DROPPED_WEIGHT, FREE_REFUSALS, GRAYLIST_AT, GRAYLIST_THRESHOLD, HALF_LIFE_MS, ignoreCounted, MAX_PEERS, PeerPenalties } from '../src/sync/peer-penalties.js'
+import { BAN_AT, FREE_REFUSALS, GRAYLIST_AT, GRAYLIST_THRESHOLD, HALF_LIFE_MS, ignoreCounted, MAX_PEERS, PeerPenalties, UNSERVED_WEIGHT } from '../src/sync/peer-penalties.js'
 
 const MALLORY = '12D3KooWLMHFSVDyUWoZbb4qiR7dGKu1Vq7N5GvbGhUJVn6XyprR'
 const ALICE = '12D3KooWRm8J3iL796zPFi2EtGGtUJn58AG67gcqzMFHZnnsTzqD'
@@ -24,7 +24,7 @@ describe('PeerPenalties', () => {
     expect(penalties.score(MALLORY, now + 2 * HALF_LIFE_MS)).toBe(0)
   })
 
-  it('counts rejections and drops for want of room, not other ignores or acceptances', async () => {
+  it('counts rejections and unserved pasts, not other ignores or acceptances', async () => {
     const penalties = new PeerPenalties()
     const verdicts: Array<() => TopicValidatorResult> = [
       () => TopicValidatorResult.Reject,
@@ -32,10 +32,10 @@ describe('PeerPenalties', () => {
       () => TopicValidatorResult.Ignore
     ]
     let next = 0
-    const validate = penalties.counting((async (_peer: unknown, m: Message) => next === 3 ? ignoreCounted(m, DROPPED_WEIGHT) : (verdicts[next] as () => TopicValidatorResult)()) as TopicValidatorFn)
+    const validate = penalties.counting((async (_peer: unknown, m: Message) => next === 3 ? ignoreCounted(m, UNSERVED_WEIGHT) : (verdicts[next] as () => TopicValidatorResult)()) as TopicValidatorFn)
     const from = { toString: () => MALLORY } as never
     for (next = 0; next < 4; next++) await validate(from, message())
-    expect(penalties.points(MALLORY)).toBeCloseTo(1 + DROPPED_WEIGHT, 2)
+    expect(penalties.points(MALLORY)).toBeCloseTo(1 + UNSERVED_WEIGHT, 2)
   })
 
   it(`remembers at most ${MAX_PEERS} peers, forgetting the least recently penalized`, () => {
@@ -67,5 +67,18 @@ describe('PeerPenalties', () => {
     expect(await gater.denyInboundEncryptedConnection?.(alice, undefined as never)).toBe(false)
     // Two half-lives later: a quarter of BAN_AT is under GRAYLIST_AT.
     expect(penalties.banned(MALLORY, now + 2 * HALF_LIFE_MS)).toBe(false)
+  })
+
+  it('keeps a class-based gater\'s own rules, bound to it', async () => {
+    class Gater {
+      readonly denied = new Set([ALICE])
+      denyDialPeer (peer: { toString: () => string }): boolean { return this.denied.has(peer.toString()) }
+      denyDialMultiaddr (): boolean { return this.denied.size > 5 }
+    }
+    const gater = new PeerPenalties().gater(new Gater() as never)
+    expect(await gater.denyDialPeer?.({ toString: () => ALICE } as never)).toBe(true)
+    expect(await gater.denyDialPeer?.({ toString: () => MALLORY } as never)).toBe(false)
+    expect(await gater.denyDialMultiaddr?.(undefined as never)).toBe(false)
+    expect(gater.denyInboundConnection).toBeUndefined()
   })
 })

@@ -7,7 +7,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Message } from '@libp2p/gossipsub'
 import { Entry, type LogEntry } from '@orbitdb/core'
 import { describe, expect, it } from 'vitest'
-import { entryValidator, MAX_JUDGING, MAX_LINE_BYTES, MAX_WAITING, type ValidatorContext } from '../src/sync/topic-validator.js'
+import { entryValidator, MAX_JUDGING, MAX_LINE_BYTES, MAX_WAITING, SOURCES_TO_FILL, type ValidatorContext } from '../src/sync/topic-validator.js'
 
 const ADDRESS = '/orbitdb/zdpuAvalidatorTest'
 
@@ -18,6 +18,8 @@ async function entryBytes (writer = createDidKeyIdentity(), address = ADDRESS, n
   return { hash, bytes, did: writer.did }
 }
 
+/** The peer a message came from: `from(n)`, one of several. */
+const from = (n = 0): never => ({ toString: () => `peer-${n}` }) as never
 const message = (data: Uint8Array): Message => ({ type: 'unsigned', topic: ADDRESS, data }) as unknown as Message
 
 interface Seen { accepted: string[], rejected: Array<{ hash: string | undefined, reason: string | undefined }>, checked: string[] }
@@ -40,16 +42,16 @@ describe('entryValidator', () => {
   it('accepts an entry the policy passes, and hands on its bytes', async () => {
     const { ctx, seen } = context()
     const e = await entryBytes()
-    expect(await entryValidator(ctx)(undefined as never, message(e.bytes))).toBe(TopicValidatorResult.Accept)
+    expect(await entryValidator(ctx)(from(), message(e.bytes))).toBe(TopicValidatorResult.Accept)
     expect(seen).toEqual({ accepted: [e.hash], rejected: [], checked: [e.hash] })
   })
 
   it('rejects bytes that are not an entry, and an entry of another database, without asking the policy', async () => {
     const { ctx, seen } = context()
     const validate = entryValidator(ctx)
-    expect(await validate(undefined as never, message(new Uint8Array([1, 2, 3])))).toBe(TopicValidatorResult.Reject)
+    expect(await validate(from(), message(new Uint8Array([1, 2, 3])))).toBe(TopicValidatorResult.Reject)
     const other = await entryBytes(undefined, '/orbitdb/zdpuAanotherDatabase')
-    expect(await validate(undefined as never, message(other.bytes))).toBe(TopicValidatorResult.Reject)
+    expect(await validate(from(), message(other.bytes))).toBe(TopicValidatorResult.Reject)
     expect(seen.rejected).toEqual([{ hash: undefined, reason: 'malformed-entry' }, { hash: other.hash, reason: 'wrong-database' }])
     expect(seen.checked).toEqual([])
   })
@@ -63,16 +65,16 @@ describe('entryValidator', () => {
       }
     })
     const validate = entryValidator(ctx)
-    expect(await validate(undefined as never, message(refused.bytes))).toBe(TopicValidatorResult.Reject)
-    expect(await validate(undefined as never, message(unavailable.bytes))).toBe(TopicValidatorResult.Ignore)
+    expect(await validate(from(), message(refused.bytes))).toBe(TopicValidatorResult.Reject)
+    expect(await validate(from(), message(unavailable.bytes))).toBe(TopicValidatorResult.Ignore)
     expect(seen.accepted).toEqual([])
     expect(seen.rejected.map((r) => r.reason)).toEqual(['not-a-writer', 'unavailable'])
   })
 
-  it('accepts an entry it already has without judging it again', async () => {
+  it('ignores an entry it already has, without judging it again (nothing to apply or forward)', async () => {
     const { ctx, seen } = context({ has: async () => true })
     const e = await entryBytes()
-    expect(await entryValidator(ctx)(undefined as never, message(e.bytes))).toBe(TopicValidatorResult.Accept)
+    expect(await entryValidator(ctx)(from(), message(e.bytes))).toBe(TopicValidatorResult.Ignore)
     expect(seen.checked).toEqual([])
   })
 
@@ -90,13 +92,13 @@ describe('entryValidator', () => {
     const validate = entryValidator(ctx)
     const stranger = createDidKeyIdentity()
     const flood = await Promise.all(Array.from({ length: MAX_JUDGING + MAX_WAITING + 5 }, async (_, n) => entryBytes(stranger, ADDRESS, n)))
-    const verdicts = flood.map(async (e) => validate(undefined as never, message(e.bytes)))
+    const verdicts = flood.map(async (e, n) => validate(from(n % SOURCES_TO_FILL), message(e.bytes)))
     // The last five found the line full and were dropped at once.
     const dropped = await Promise.all(verdicts.slice(-5))
     expect(dropped).toEqual(Array(5).fill(TopicValidatorResult.Ignore))
     expect(seen.checked.length).toBe(MAX_JUDGING)
     const mine = await entryBytes(known)
-    expect(await validate(undefined as never, message(mine.bytes))).toBe(TopicValidatorResult.Accept)
+    expect(await validate(from(), message(mine.bytes))).toBe(TopicValidatorResult.Accept)
     release()
     const rest = await Promise.all(verdicts.slice(0, -5))
     expect(rest.every((v) => v === TopicValidatorResult.Accept)).toBe(true)
@@ -112,12 +114,30 @@ describe('entryValidator', () => {
     const big = new Uint8Array(1024 * 1024).fill(7)
     const fits = Math.floor(MAX_LINE_BYTES / (big.byteLength + 1024))
     const flood = await Promise.all(Array.from({ length: fits + 3 }, async (_, n) => entryBytes(stranger, ADDRESS, n, big)))
-    const verdicts = flood.map(async (e) => validate(undefined as never, message(e.bytes)))
+    // From twice as many senders as may fill the line: the bound met is the line's, not a sender's.
+    const verdicts = flood.map(async (e, n) => validate(from(n % (2 * SOURCES_TO_FILL)), message(e.bytes)))
     expect(await Promise.all(verdicts.slice(-3))).toEqual(Array(3).fill(TopicValidatorResult.Ignore))
     release()
     expect((await Promise.all(verdicts.slice(0, -3))).every((v) => v === TopicValidatorResult.Accept)).toBe(true)
     // Once judged, the line has room again.
     const after = await entryBytes(stranger, ADDRESS, fits + 4, big)
-    expect(await validate(undefined as never, message(after.bytes))).toBe(TopicValidatorResult.Accept)
+    expect(await validate(from(), message(after.bytes))).toBe(TopicValidatorResult.Accept)
+  })
+
+  it(`lets one sender hold at most 1/${SOURCES_TO_FILL} of the strangers' line: others still get in`, async () => {
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const { ctx, seen } = context({ check: async (entry) => { seen.checked.push(entry.hash); await held } })
+    const validate = entryValidator(ctx)
+    const stranger = createDidKeyIdentity()
+    const share = (MAX_JUDGING + MAX_WAITING) / SOURCES_TO_FILL
+    const flood = await Promise.all(Array.from({ length: share + 2 }, async (_, n) => entryBytes(stranger, ADDRESS, n)))
+    const verdicts = flood.map(async (e) => validate(from(1), message(e.bytes)))
+    expect(await Promise.all(verdicts.slice(-2))).toEqual([TopicValidatorResult.Ignore, TopicValidatorResult.Ignore])
+    const other = await entryBytes(stranger, ADDRESS, share + 3)
+    const fromOther = validate(from(2), message(other.bytes))
+    release()
+    expect(await fromOther).toBe(TopicValidatorResult.Accept)
+    expect((await Promise.all(verdicts.slice(0, -2))).every((v) => v === TopicValidatorResult.Accept)).toBe(true)
   })
 })

@@ -45,6 +45,11 @@ export interface IceServer {
   credential?: string
 }
 
+/** Messages one gossipsub frame may carry (its default: no limit); a frame with more is dropped. */
+const MAX_MESSAGES_PER_FRAME = 128
+/** Gossipsub's default frame limits (none), which MAX_MESSAGES_PER_FRAME tightens. */
+const UNLIMITED_RPC = { maxSubscriptions: Infinity, maxMessages: Infinity, maxIhaveMessageIDs: Infinity, maxIwantMessageIDs: Infinity, maxIdontwantMessageIDs: Infinity, maxControlMessages: Infinity, maxPeerInfos: Infinity }
+
 /** Relay reservations one node holds at once (libp2p's default is 15). */
 const MAX_RELAY_RESERVATIONS = 128
 
@@ -115,7 +120,12 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
         emitSelf: false,
         fastMsgIdFn: fastMessageId,
         // A peer that keeps sending refused entries is ignored until its refusals decay (sync/peer-penalties.ts).
-        scoreParams: { appSpecificScore: (peerId) => penalties.score(peerId), appSpecificWeight: 1 }
+        // No penalty for sharing an IP address (P6): local-first peers often do (one machine,
+        // a NAT, browsers behind one relay), and it graylisted honest peers beside an attacker's.
+        scoreParams: { appSpecificScore: (peerId) => penalties.score(peerId), appSpecificWeight: 1, IPColocationFactorWeight: 0 },
+        // Gossipsub sends one message per frame when it publishes or forwards; a frame of
+        // thousands would all be validated before the sender's score caught up.
+        decodeRpcLimits: { ...UNLIMITED_RPC, maxMessages: MAX_MESSAGES_PER_FRAME }
       }),
       ...(init.relay ? { relay: circuitRelayServer({ reservations: { maxReservations: MAX_RELAY_RESERVATIONS } }) } : {})
     }

@@ -23,8 +23,8 @@ export const FREE_REFUSALS = 8
 export const GRAYLIST_AT = 32
 /** Refusals lose half their weight in this long. */
 export const HALF_LIFE_MS = 30_000
-/** An entry dropped unjudged because the strangers' line was full counts this much of a refusal. */
-export const DROPPED_WEIGHT = 0.25
+/** A stranger's entry whose past the sender did not serve in time counts this much of a refusal. */
+export const UNSERVED_WEIGHT = 0.5
 /** Refusals (decaying) at which the peer is disconnected, and refused a connection until it is back under GRAYLIST_AT. */
 export const BAN_AT = 64
 /** Peers whose refusals are remembered; the least recently penalized is forgotten first. */
@@ -73,11 +73,16 @@ export class PeerPenalties {
 
   /** A connection gater that refuses banned peers, then asks `gater` (the caller's), if any. */
   gater (gater: ConnectionGater = {}): ConnectionGater {
+    // Each of the caller's rules, bound to it (it may be a class instance); absent ones stay absent, so libp2p's defaults apply.
+    const own = Object.fromEntries(GATER_RULES.flatMap((rule) => {
+      const fn = gater[rule] as ((...args: unknown[]) => unknown) | undefined
+      return typeof fn === 'function' ? [[rule, fn.bind(gater)]] : []
+    })) as ConnectionGater
     return {
-      ...gater,
-      denyDialPeer: async (peer) => this.banned(peer) || (await gater.denyDialPeer?.(peer) ?? false),
-      denyInboundEncryptedConnection: async (peer, conn) => this.banned(peer) || (await gater.denyInboundEncryptedConnection?.(peer, conn) ?? false),
-      denyOutboundEncryptedConnection: async (peer, conn) => this.banned(peer) || (await gater.denyOutboundEncryptedConnection?.(peer, conn) ?? false)
+      ...own,
+      denyDialPeer: async (peer) => this.banned(peer) || (await own.denyDialPeer?.(peer) ?? false),
+      denyInboundEncryptedConnection: async (peer, conn) => this.banned(peer) || (await own.denyInboundEncryptedConnection?.(peer, conn) ?? false),
+      denyOutboundEncryptedConnection: async (peer, conn) => this.banned(peer) || (await own.denyOutboundEncryptedConnection?.(peer, conn) ?? false)
     }
   }
 
@@ -113,7 +118,10 @@ export class PeerPenalties {
   }
 }
 
-/** Messages a validator ignored for the sender's doing (no room, a past it does not serve), with the weight each counts. */
+/** libp2p's connection gater rules. */
+const GATER_RULES = ['denyDialPeer', 'denyDialMultiaddr', 'denyInboundConnection', 'denyOutboundConnection', 'denyInboundEncryptedConnection', 'denyOutboundEncryptedConnection', 'denyInboundUpgradedConnection', 'denyOutboundUpgradedConnection', 'denyInboundRelayReservation', 'denyOutboundRelayedConnection', 'denyInboundRelayedConnection', 'filterMultiaddrForPeer'] as const satisfies ReadonlyArray<keyof ConnectionGater>
+
+/** Messages a validator ignored for the sender's doing (a past it does not serve), with the weight each counts. */
 const unjudged = new WeakMap<object, number>()
 
 /** Ignore a message, counting `weight` of a refusal against its sender (an Ignore is otherwise free: a missing past may come later). */

@@ -14,7 +14,7 @@ import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { Queue } from '@libp2p/utils'
 import { Entry, type LogEntry } from '@orbitdb/core'
-import { DROPPED_WEIGHT, ignoreCounted } from './peer-penalties.js'
+import { ignoreCounted, UNSERVED_WEIGHT } from './peer-penalties.js'
 
 /** Strangers' entries judged at once per database; the others wait for a turn. */
 export const MAX_JUDGING = 32
@@ -27,9 +27,11 @@ export const MAX_LINE_BYTES = 16 * 1024 * 1024
 /**
  * Links a stranger's entry may name that this replica does not hold: only these are fetched
  * to judge it. An honest newcomer links to the heads it saw and up to 16 older entries
- * (OrbitDB's references), which came from replicas like this one; an entry with a larger unknown past comes with a heads exchange instead.
+ * (OrbitDB's references), which came from replicas like this one (room for 16 heads); an entry with a larger unknown past comes with a heads exchange instead.
  */
-export const MAX_UNKNOWN_LINKS = 16
+export const MAX_UNKNOWN_LINKS = 32
+/** Senders that together may fill a line: one holds at most this fraction of it. */
+export const SOURCES_TO_FILL = 4
 
 export interface ValidatorContext {
   address: string
@@ -67,9 +69,12 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
   // A stranger's entry whose past its sender does not serve cost fetches: that counts against the sender.
   const judgeStranger = async (entry: LogEntry, message: Message): Promise<TopicValidatorResult> => {
     const verdict = await judge(entry, message)
-    return verdict === TopicValidatorResult.Ignore ? ignoreCounted(message, 1) : verdict
+    return verdict === TopicValidatorResult.Ignore ? ignoreCounted(message, UNSERVED_WEIGHT) : verdict
   }
-  return async (_peer, message: Message) => {
+  return async (peer, received: Message) => {
+    // A copy: the message's data may be a view into a whole frame (up to 4 MiB) that a
+    // queued message, or the entry decoded from it, would keep alive.
+    const message = { ...received, data: received.data.slice() }
     let entry: LogEntry
     try {
       entry = await Entry.decode(message.data)
@@ -81,17 +86,22 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
       ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'wrong-database', `the entry belongs to ${String(entry.id)}`))
       return TopicValidatorResult.Reject
     }
-    if (await ctx.has(entry.hash)) return TopicValidatorResult.Accept
+    // Held already: nothing to apply and nothing to forward. Not the sender's fault either:
+    // anyone can wrap a replica's old entries in new messages, and honest peers pass them on.
+    if (await ctx.has(entry.hash)) return TopicValidatorResult.Ignore
     // Known writers never wait behind strangers.
     // The key that signed, not only the DID claimed: anyone can claim a member's DID.
     if (ctx.knows(String(entry.identity), `did:key:${String(entry.key)}`)) return judge(entry, message)
+    // Under a flood, drop what cannot wait: a later entry or a heads exchange brings it again.
+    // Drops are not counted against the sender: it may be an honest peer passing on what it accepted.
+    const line = ctx.invited?.(entry) === true ? invitees : strangers
+    const source = peer.toString()
+    if (!line.hasRoom(source, message.data.byteLength)) return TopicValidatorResult.Ignore
     if (await unknownLinks(entry, ctx.has) > MAX_UNKNOWN_LINKS) {
       ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'unavailable', `a stranger's entry names more than ${MAX_UNKNOWN_LINKS} links this replica does not hold; it is taken with a heads exchange`))
-      return ignoreCounted(message, DROPPED_WEIGHT)
+      return TopicValidatorResult.Ignore
     }
-    // Under a flood, drop what cannot wait: a later entry or a heads exchange brings it again.
-    const line = ctx.invited?.(entry) === true ? invitees : strangers
-    return line.join(message.data.byteLength, async () => judgeStranger(entry, message)) ?? ignoreCounted(message, DROPPED_WEIGHT)
+    return line.join(source, message.data.byteLength, async () => judgeStranger(entry, message)) ?? TopicValidatorResult.Ignore
   }
 }
 
@@ -106,16 +116,35 @@ async function unknownLinks (entry: LogEntry, has: (hash: string) => Promise<boo
   return unknown
 }
 
-/** A queue bounded by its length and by the bytes of the messages it holds. */
+/**
+ * A queue bounded by its length and by the bytes of the messages it holds, of which one
+ * sender (the peer a message came from) may hold a quarter: a few peers cannot fill it.
+ */
 class Line {
   #bytes = 0
-  constructor (readonly queue: Queue<TopicValidatorResult>) {}
+  readonly #bySource = new Map<string, { count: number, bytes: number }>()
+  readonly #maxCount: number
+  constructor (readonly queue: Queue<TopicValidatorResult>) {
+    this.#maxCount = queue.maxSize ?? Number.POSITIVE_INFINITY
+  }
 
-  /** Judge in turn, or undefined when the line is full. */
-  join (bytes: number, judge: () => Promise<TopicValidatorResult>): Promise<TopicValidatorResult> | undefined {
-    const { queue } = this
-    if (queue.size >= (queue.maxSize ?? Number.POSITIVE_INFINITY) || this.#bytes + bytes > MAX_LINE_BYTES) return undefined
+  hasRoom (source: string, bytes: number): boolean {
+    const held = this.#bySource.get(source) ?? { count: 0, bytes: 0 }
+    return this.queue.size < this.#maxCount && this.#bytes + bytes <= MAX_LINE_BYTES &&
+      held.count < Math.max(1, this.#maxCount / SOURCES_TO_FILL) && held.bytes + bytes <= MAX_LINE_BYTES / SOURCES_TO_FILL
+  }
+
+  /** Judge in turn, or undefined when the line has no room. */
+  join (source: string, bytes: number, judge: () => Promise<TopicValidatorResult>): Promise<TopicValidatorResult> | undefined {
+    if (!this.hasRoom(source, bytes)) return undefined
+    const held = this.#bySource.get(source) ?? { count: 0, bytes: 0 }
+    this.#bySource.set(source, { count: held.count + 1, bytes: held.bytes + bytes })
     this.#bytes += bytes
-    return queue.add(judge).finally(() => { this.#bytes -= bytes })
+    return this.queue.add(judge).finally(() => {
+      this.#bytes -= bytes
+      const now = this.#bySource.get(source) as { count: number, bytes: number }
+      if (now.count === 1) this.#bySource.delete(source)
+      else this.#bySource.set(source, { count: now.count - 1, bytes: now.bytes - bytes })
+    })
   }
 }
