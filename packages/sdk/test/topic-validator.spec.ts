@@ -7,6 +7,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Message } from '@libp2p/gossipsub'
 import { Entry, type LogEntry } from '@orbitdb/core'
 import { describe, expect, it } from 'vitest'
+import { OVER_SHARE_WEIGHT, PeerPenalties, UNSERVED_WEIGHT } from '../src/sync/peer-penalties.js'
 import { entryValidator, MAX_JUDGING, MAX_LINE_BYTES, MAX_WAITING, SOURCES_TO_FILL, type ValidatorContext } from '../src/sync/topic-validator.js'
 
 const ADDRESS = '/orbitdb/zdpuAvalidatorTest'
@@ -64,9 +65,12 @@ describe('entryValidator', () => {
         throw new EntryRejectedError(entry.hash, entry.identity, entry.hash === refused.hash ? 'not-a-writer' : 'unavailable', 'no')
       }
     })
-    const validate = entryValidator(ctx)
+    const penalties = new PeerPenalties()
+    const validate = penalties.counting(entryValidator(ctx))
     expect(await validate(from(), message(refused.bytes))).toBe(TopicValidatorResult.Reject)
     expect(await validate(from(), message(unavailable.bytes))).toBe(TopicValidatorResult.Ignore)
+    // A refusal counts against the sender; a stranger's past it did not serve, half as much.
+    expect(penalties.points('peer-0')).toBeCloseTo(1 + UNSERVED_WEIGHT, 2)
     expect(seen.accepted).toEqual([])
     expect(seen.rejected.map((r) => r.reason)).toEqual(['not-a-writer', 'unavailable'])
   })
@@ -128,7 +132,9 @@ describe('entryValidator', () => {
     let release: () => void = () => {}
     const held = new Promise<void>((resolve) => { release = resolve })
     const { ctx, seen } = context({ check: async (entry) => { seen.checked.push(entry.hash); await held } })
-    const validate = entryValidator(ctx)
+    // Counted as gossipsub's validator is, per sender: drops past a sender's share count against it.
+    const penalties = new PeerPenalties()
+    const validate = penalties.counting(entryValidator(ctx))
     const stranger = createDidKeyIdentity()
     const share = (MAX_JUDGING + MAX_WAITING) / SOURCES_TO_FILL
     const flood = await Promise.all(Array.from({ length: share + 2 }, async (_, n) => entryBytes(stranger, ADDRESS, n)))
@@ -136,6 +142,8 @@ describe('entryValidator', () => {
     expect(await Promise.all(verdicts.slice(-2))).toEqual([TopicValidatorResult.Ignore, TopicValidatorResult.Ignore])
     const other = await entryBytes(stranger, ADDRESS, share + 3)
     const fromOther = validate(from(2), message(other.bytes))
+    expect(penalties.points('peer-1')).toBeCloseTo(2 * OVER_SHARE_WEIGHT, 2)
+    expect(penalties.points('peer-2')).toBe(0)
     release()
     expect(await fromOther).toBe(TopicValidatorResult.Accept)
     expect((await Promise.all(verdicts.slice(0, -2))).every((v) => v === TopicValidatorResult.Accept)).toBe(true)

@@ -25,6 +25,8 @@ export const GRAYLIST_AT = 32
 export const HALF_LIFE_MS = 30_000
 /** A stranger's entry whose past the sender did not serve in time counts this much of a refusal. */
 export const UNSERVED_WEIGHT = 0.5
+/** A stranger's entry dropped because its sender already holds its whole share of the line counts this much. */
+export const OVER_SHARE_WEIGHT = 0.25
 /** Refusals (decaying) at which the peer is disconnected, and refused a connection until it is back under GRAYLIST_AT. */
 export const BAN_AT = 64
 /** Peers whose refusals are remembered; the least recently penalized is forgotten first. */
@@ -121,7 +123,7 @@ export class PeerPenalties {
 /** libp2p's connection gater rules. */
 const GATER_RULES = ['denyDialPeer', 'denyDialMultiaddr', 'denyInboundConnection', 'denyOutboundConnection', 'denyInboundEncryptedConnection', 'denyOutboundEncryptedConnection', 'denyInboundUpgradedConnection', 'denyOutboundUpgradedConnection', 'denyInboundRelayReservation', 'denyOutboundRelayedConnection', 'denyInboundRelayedConnection', 'filterMultiaddrForPeer'] as const satisfies ReadonlyArray<keyof ConnectionGater>
 
-/** Messages a validator ignored for the sender's doing (a past it does not serve), with the weight each counts. */
+/** Messages a validator ignored for the sender's doing (a past it does not serve, more than its share of a line), with the weight each counts. */
 const unjudged = new WeakMap<object, number>()
 
 /** Ignore a message, counting `weight` of a refusal against its sender (an Ignore is otherwise free: a missing past may come later). */

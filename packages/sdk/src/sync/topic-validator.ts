@@ -14,7 +14,7 @@ import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { Queue } from '@libp2p/utils'
 import { Entry, type LogEntry } from '@orbitdb/core'
-import { ignoreCounted, UNSERVED_WEIGHT } from './peer-penalties.js'
+import { ignoreCounted, OVER_SHARE_WEIGHT, UNSERVED_WEIGHT } from './peer-penalties.js'
 
 /** Strangers' entries judged at once per database; the others wait for a turn. */
 export const MAX_JUDGING = 32
@@ -71,10 +71,12 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
     const verdict = await judge(entry, message)
     return verdict === TopicValidatorResult.Ignore ? ignoreCounted(message, UNSERVED_WEIGHT) : verdict
   }
-  return async (peer, received: Message) => {
-    // A copy: the message's data may be a view into a whole frame (up to 4 MiB) that a
-    // queued message, or the entry decoded from it, would keep alive.
-    const message = { ...received, data: received.data.slice() }
+  return async (peer, message: Message) => {
+    // Its own bytes: the data is a view into the whole received frame (up to 4 MiB), which a
+    // queued message, or the entry decoded from it, would keep alive. Replaced in place, so
+    // that gossipsub (which delivers this message when it passes) holds no view either, and
+    // so that `ignoreCounted` marks the very message the counting validator sees.
+    message.data = message.data.slice()
     let entry: LogEntry
     try {
       entry = await Entry.decode(message.data)
@@ -93,15 +95,18 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
     // The key that signed, not only the DID claimed: anyone can claim a member's DID.
     if (ctx.knows(String(entry.identity), `did:key:${String(entry.key)}`)) return judge(entry, message)
     // Under a flood, drop what cannot wait: a later entry or a heads exchange brings it again.
-    // Drops are not counted against the sender: it may be an honest peer passing on what it accepted.
     const line = ctx.invited?.(entry) === true ? invitees : strangers
     const source = peer.toString()
-    if (!line.hasRoom(source, message.data.byteLength)) return TopicValidatorResult.Ignore
+    const bytes = message.data.byteLength
+    // A sender that already holds its share of the line and sends on is flooding it; one
+    // that finds the line full of others' entries may be an honest peer passing on what it accepted.
+    const noRoom = (): TopicValidatorResult => line.holdsShare(source, bytes) ? ignoreCounted(message, OVER_SHARE_WEIGHT) : TopicValidatorResult.Ignore
+    if (!line.hasRoom(source, bytes)) return noRoom()
     if (await unknownLinks(entry, ctx.has) > MAX_UNKNOWN_LINKS) {
       ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'unavailable', `a stranger's entry names more than ${MAX_UNKNOWN_LINKS} links this replica does not hold; it is taken with a heads exchange`))
       return TopicValidatorResult.Ignore
     }
-    return line.join(source, message.data.byteLength, async () => judgeStranger(entry, message)) ?? TopicValidatorResult.Ignore
+    return line.join(source, bytes, async () => judgeStranger(entry, message)) ?? noRoom()
   }
 }
 
@@ -128,10 +133,14 @@ class Line {
     this.#maxCount = queue.maxSize ?? Number.POSITIVE_INFINITY
   }
 
-  hasRoom (source: string, bytes: number): boolean {
+  /** Whether `source` holds its whole share of the line: no more from it, in count or in `bytes` more. */
+  holdsShare (source: string, bytes: number): boolean {
     const held = this.#bySource.get(source) ?? { count: 0, bytes: 0 }
-    return this.queue.size < this.#maxCount && this.#bytes + bytes <= MAX_LINE_BYTES &&
-      held.count < Math.max(1, this.#maxCount / SOURCES_TO_FILL) && held.bytes + bytes <= MAX_LINE_BYTES / SOURCES_TO_FILL
+    return held.count >= Math.max(1, this.#maxCount / SOURCES_TO_FILL) || held.bytes + bytes > MAX_LINE_BYTES / SOURCES_TO_FILL
+  }
+
+  hasRoom (source: string, bytes: number): boolean {
+    return this.queue.size < this.#maxCount && this.#bytes + bytes <= MAX_LINE_BYTES && !this.holdsShare(source, bytes)
   }
 
   /** Judge in turn, or undefined when the line has no room. */
