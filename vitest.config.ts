@@ -23,9 +23,11 @@ export default defineConfig({
           sequence: { groupOrder: 0 }
         }
       },
+      // After the rest, beside each other: the command suites wait on short-lived processes,
+      // the packed-tarball install on npm and the compiler. Their tests have no deadlines
+      // tighter than their timeouts, so sharing the two cores costs time, not verdicts.
       { extends: true, test: { name: 'commands', include: COMMANDS, sequence: { groupOrder: 1 } } },
-      // The packed-tarball install runs alone, after the rest: it takes both cores for a while.
-      { extends: true, test: { name: 'consumer', include: [CONSUMER], sequence: { groupOrder: 2 } } }
+      { extends: true, test: { name: 'consumer', include: [CONSUMER], sequence: { groupOrder: 1 } } }
     ],
     // .ci/run asks for a machine-readable summary to print its closing count.
     ...(process.env.DIDBASE_TEST_REPORT

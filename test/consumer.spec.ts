@@ -19,6 +19,10 @@ const TEMPLATE = fileURLToPath(new URL('./consumer/', import.meta.url))
 const PACKAGES = ['schemas', 'access', 'sdk'] as const
 // Children run on the Node that runs the tests (the repository pins Node 22).
 const ENV = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` }
+/** The Node.js lines didbase supports, each run here: the pinned one, and Node 24 (the root devDependency `node24`, an npm alias of `node`). */
+const NODES: Array<[string, string]> = [[process.version, process.execPath], ['24', join(REPO, 'node_modules', 'node24', 'bin', 'node')]]
+/** Node flags that make a process look like Node.js 20 to the code it runs (the real one is newer). */
+const AS_NODE_20 = ['--import', `data:text/javascript,${encodeURIComponent("Object.defineProperty(process.versions, 'node', { value: '20.20.2' })")}`]
 
 interface Run { stdout: string, stderr: string, ms: number }
 
@@ -118,17 +122,36 @@ describe('a project outside the repository, installed from the packed tarballs',
     await run(project, 'npx', ['tsc', '-p', 'tsconfig.node10.json'])
   })
 
-  it('runs the app: a schema-typed put, read back, a refused value, replicated to a second node', async () => {
-    await run(project, 'npx', ['tsc', '-p', 'tsconfig.json'])
-    const out = JSON.parse((await run(project, process.execPath, ['dist/app.js'], 120_000)).stdout.trim().split('\n').at(-1)!) as Record<string, unknown>
-    expect(out).toMatchObject({
-      title: 'Buy milk',
-      notAString: 'boolean',
-      refused: 'SchemaValidationError',
-      replicated: { title: 'Buy milk', done: false },
-      writers: [out.alice]
+  for (const [version, node] of NODES) {
+    it(`runs the app on Node ${version}: a schema-typed put, read back, a refused value, replicated to a second node; the CLI starts`, async () => {
+      expect((await run(project, node, ['--version'])).stdout.trim()).toMatch(new RegExp(`^v${version.replace(/^v/, '').split('.')[0]}\\.`))
+      await run(project, 'npx', ['tsc', '-p', 'tsconfig.json'])
+      const out = JSON.parse((await run(project, node, ['dist/app.js'], 120_000)).stdout.trim().split('\n').at(-1)!) as Record<string, unknown>
+      expect(out).toMatchObject({
+        title: 'Buy milk',
+        notAString: 'boolean',
+        refused: 'SchemaValidationError',
+        replicated: { title: 'Buy milk', done: false },
+        writers: [out.alice]
+      })
+      expect(out.alice).toMatch(/^did:key:z6Mk/)
+      const init = JSON.parse((await run(project, node, [join(project, 'node_modules', '@didbase', 'sdk', 'bin', 'didbase.js'), 'init', '--dir', `data-${version}`, '--json'])).stdout) as { did: string }
+      expect(init.did).toMatch(/^did:key:z6Mk/)
     })
-    expect(out.alice).toMatch(/^did:key:z6Mk/)
+  }
+
+  it('on Node 20, the CLI and the SDK say which Node.js they need, before loading the network stack', async () => {
+    const cli = await run(project, process.execPath, [...AS_NODE_20, join(project, 'node_modules', '@didbase', 'sdk', 'bin', 'didbase.js'), 'init', '--dir', 'data-old'])
+      .then(() => undefined, (err: Error) => err.message)
+    expect(cli).toContain('Command failed')
+    expect(cli).toContain('didbase: didbase needs Node.js 22 or later; this is Node.js 20.20.2.')
+    expect(cli).not.toContain('undici')
+    const code = await new Promise<number | null>((resolve) => {
+      execFile(process.execPath, [...AS_NODE_20, join(project, 'node_modules', '@didbase', 'sdk', 'bin', 'didbase.js'), '--help'], { cwd: project, env: ENV }, (err) => { resolve(err === null ? 0 : (err as { code?: number }).code ?? null) })
+    })
+    expect(code).toBe(5)
+    const sdk = await run(project, process.execPath, [...AS_NODE_20, '--input-type=module', '-e', "import('@didbase/sdk').then(() => console.log('loaded'), (err) => console.log(JSON.stringify({ name: err.name, message: err.message })))"])
+    expect(JSON.parse(sdk.stdout.trim())).toEqual({ name: 'UnsupportedRuntimeError', message: expect.stringContaining('this is Node.js 20.20.2') })
   })
 
   it('runs npx didbase --help and npx didbase init', async () => {

@@ -1,9 +1,10 @@
-// postinstall: make better-sqlite3 (Peerbit's on-disk index) load under the Node the repo
-// pins (root devDependency `node`, which `npm run bench` runs), not the host's. Its own
-// install script is denied in the root allowScripts: offline, prebuild-install cannot
-// download a binary and node-gyp cannot download headers, and it would build for the host's
-// Node. So it is built here from source, against the pinned Node's own headers, and only
-// when the addon already there does not load.
+// Make better-sqlite3 (Peerbit's on-disk index) load under the Node that runs the bench,
+// the first time a bench row needs Peerbit (bench/src/run.js), not at `npm install`: the
+// build needs python3, make and a C++ compiler, and only the bench's Peerbit rows need it.
+// Its own install script is denied in the root allowScripts: offline, prebuild-install
+// cannot download a binary and node-gyp cannot download headers. So it is built here from
+// source, against that Node's own headers, and only when the addon there does not load.
+// `node bench/scripts/sqlite-addon.js` builds it ahead of time.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -66,7 +67,7 @@ function headersDir (nodeDir, version, cache) {
 function nodeGyp () {
   const candidates = [process.env.npm_config_node_gyp, process.env.npm_execpath && join(dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')]
   const found = candidates.find((c) => c && existsSync(c))
-  if (!found) throw new Error('node-gyp not found (run this through npm install)')
+  if (!found) throw new Error('node-gyp not found (run the bench through npm: npm run bench)')
   return found
 }
 
@@ -88,9 +89,28 @@ function build (node, addonDir, nodeDir) {
   log(`better-sqlite3 built in ${((performance.now() - start) / 1000).toFixed(0)} s`)
 }
 
-const addonDir = packageDir('better-sqlite3')
-const nodeDir = packageDir('node')
-const node = nodeDir ? join(nodeDir, 'bin', 'node') : process.execPath
-if (!addonDir) log('better-sqlite3 is not installed; nothing to build')
-else if (loads(node, addonDir)) log('better-sqlite3 loads under the pinned Node')
-else build(node, addonDir, nodeDir)
+/**
+ * Make better-sqlite3 load under `node` (default: this process's), building it once if it
+ * does not. Resolves with undefined when it loads, else with why it cannot (the bench then
+ * runs without Peerbit's rows).
+ */
+export function ensureSqliteAddon (node = process.execPath) {
+  const addonDir = packageDir('better-sqlite3')
+  if (!addonDir) return 'better-sqlite3 is not installed'
+  if (loads(node, addonDir)) return undefined
+  try {
+    build(node, addonDir, packageDir('node'))
+    return undefined
+  } catch (err) {
+    return err.message
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const why = ensureSqliteAddon()
+  if (why !== undefined) {
+    log(why)
+    process.exit(1)
+  }
+  log('better-sqlite3 loads')
+}

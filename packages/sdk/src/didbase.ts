@@ -402,9 +402,10 @@ class DidbaseNode implements Didbase {
  * ```ts
  * import { createDidbase } from '@didbase/sdk'
  *
- * await using didbase = await createDidbase({ directory: './.didbase' })
+ * const didbase = await createDidbase({ directory: './.didbase' })
  * const todos = await didbase.keyValue<{ title: string }>('todos')
  * await todos.put('1', { title: 'write docs' })
+ * await didbase.close()
  * ```
  */
 export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {

@@ -9,13 +9,17 @@
  * ```ts
  * import { createDidbase } from '@didbase/sdk'
  *
- * await using didbase = await createDidbase()
+ * const didbase = await createDidbase()
  * const log = await didbase.eventLog<string>('journal')
  * await log.add('hello')
  * for await (const { value, writer } of log.entries()) console.log(writer, value)
+ * // The node listens until it is closed (on Node.js 24, `await using` closes it for you).
+ * await didbase.close()
  * ```
  */
 /// <reference types="@didbase/access/orbitdb-core" preserve="true" />
+// First: on a Node.js too old for the network stack, fail with a message that says so.
+import './runtime/check.js'
 export {
   type Did,
   type DidIdentity,
@@ -61,3 +65,4 @@ export type { DatabaseEvents, RejectedDetail, UnreadableDetail, UpdateDetail } f
 export { type KeyValueRecord, KeyValueDatabase } from './databases/keyvalue.js'
 export type { DatabaseType } from './databases/manifest.js'
 export type { IceServer } from './node/helia-node.js'
+export { MIN_NODE_MAJOR, TESTED_NODE_MAJORS, UnsupportedRuntimeError } from './runtime/node-version.js'

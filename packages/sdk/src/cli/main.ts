@@ -3,7 +3,8 @@
  * `./.didbase`), does one thing, and stops. `--json` prints machine-readable output.
  *
  * Exit codes: 0 done; 1 bad usage; 2 refused (access, schema, invalid value, invite or delegation);
- * 3 not found (no identity, unknown database or key); 4 anything else.
+ * 3 not found (no identity, unknown database or key); 4 anything else; 5 this Node.js is too
+ * old (bin/didbase.js checks before this module loads).
  *
  * `--help`, `init`, `id` and every usage error load no networking code: the command line is
  * checked in full first (args.ts), and network.ts is imported only for a command that

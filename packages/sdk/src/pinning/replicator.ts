@@ -7,6 +7,8 @@
  * @module replicator
  */
 /// <reference types="@didbase/access/orbitdb-core" preserve="true" />
+// First: on a Node.js too old for the network stack, fail with a message that says so.
+import '../runtime/check.js'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ACL_TYPE, ANYONE, type BlockstoreLike, loadPolicy, type PolicyBlock } from '@didbase/access'
