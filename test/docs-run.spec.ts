@@ -7,8 +7,11 @@
  * A block preceded by `<!-- docs-run: with a peer -->` is given a running peer's multiaddr
  * and the address of a key-value database that peer holds on its command line. One preceded
  * by `<!-- docs-run: not run, <reason> -->` is not run; the reason says what does run it.
+ * The examples of the README and of docs/access, schemas and sync also have what they
+ * print checked (PRINTS).
  */
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,12 +45,64 @@ async function blocks (): Promise<Block[]> {
   return all
 }
 
-async function run (node: string, script: string, args: string[], cwd: string): Promise<{ code: number | null, out: string }> {
+async function run (node: string, script: string, args: string[], cwd: string): Promise<{ code: number | null, stdout: string, out: string }> {
   return new Promise((resolve) => {
     execFile(node, [script, ...args], { cwd, timeout: RUN_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : (err as { code?: number }).code ?? null, out: `${stdout}\n${stderr}`.slice(-4000) })
+      resolve({ code: err === null ? 0 : (err as { code?: number }).code ?? null, stdout, out: `${stdout}\n${stderr}`.slice(-4000) })
     })
   })
+}
+
+/** What a block prints, checked on every Node: the first block after `heading` in `file`. */
+const PRINTS: Array<{ file: string, heading: string, check: (stdout: string) => void }> = [
+  {
+    file: 'README.md',
+    heading: '## Example',
+    check: (stdout) => {
+      expect(stdout).toMatch(/bob sees milk = \{.*"title":"Buy milk".*\}, signed by did:key:z6Mk/)
+      expect(stdout).toContain('bob cannot write: AccessDeniedError')
+    }
+  },
+  {
+    file: 'docs/access.md',
+    heading: '## Example',
+    check: (stdout) => {
+      expect(stdout).toContain('member: AccessDeniedError (not-the-owner)')
+      expect(stdout).toContain('owner sees: written by the member')
+      expect(stdout).toMatch(/roles: \{"admins":\["did:key:z6Mk\w+"\],"writers":\["did:key:z6Mk\w+"\]\}/)
+      expect(stdout).toContain('member may write after revocation: false')
+    }
+  },
+  {
+    file: 'docs/schemas.md',
+    heading: '## In databases',
+    check: (stdout) => {
+      expect(stdout).toContain('SchemaValidationError: /tags/1: expected String, got Int')
+      expect(stdout).toContain('Buy milk true')
+      const line = (key: string): unknown => JSON.parse(stdout.split('\n').find((l) => l.startsWith(`${key} {`))?.slice(key.length + 1) ?? 'null')
+      expect(line('milk')).toEqual({ title: 'Buy milk', done: false, due: null })
+      expect(line('bread')).toEqual({ title: 'Buy bread', done: false, due: null })
+    }
+  },
+  {
+    file: 'docs/sync.md',
+    heading: '## Example',
+    check: (stdout) => {
+      expect(stdout).toContain('alice is offline; the replicator serves 1 database')
+      expect(stdout).toContain('bob caught up from the replicator: 300 entries')
+    }
+  }
+]
+
+/** The check of what `block` prints, if PRINTS has one for it. */
+async function printCheck (block: Block): Promise<((stdout: string) => void) | undefined> {
+  for (const p of PRINTS.filter((p) => p.file === block.file)) {
+    const lines = (await readFile(join(root, p.file), 'utf8')).split(/\r?\n/)
+    const headingLine = lines.indexOf(p.heading) + 1
+    const first = all.find((b) => b.file === p.file && headingLine > 0 && b.line > headingLine)
+    if (first === block) return p.check
+  }
+  return undefined
 }
 
 const all = await blocks()
@@ -76,6 +131,13 @@ describe('the documentation\'s TypeScript blocks run', () => {
     const notRun = all.filter((b) => b.mode !== 'run' && b.mode !== 'with a peer')
     for (const b of notRun) expect(b.mode, `${b.file}:${b.line}`).toMatch(/^not run, .{20,}/)
     expect(notRun.length).toBeLessThanOrEqual(1)
+    // Each block whose output is checked is there, and runs.
+    for (const p of PRINTS) {
+      const lines = readFileSync(join(root, p.file), 'utf8').split(/\r?\n/)
+      const headingLine = lines.indexOf(p.heading) + 1
+      expect(headingLine, `${p.file} has "${p.heading}"`).toBeGreaterThan(0)
+      expect(all.find((b) => b.file === p.file && b.line > headingLine)?.mode, `the block after ${p.file} "${p.heading}"`).toMatch(/^(run|with a peer)$/)
+    }
   })
 
   const runnable = all.filter((b) => b.mode === 'run' || b.mode === 'with a peer')
@@ -92,6 +154,7 @@ describe('the documentation\'s TypeScript blocks run', () => {
           const args = block.mode === 'with a peer' ? [served?.multiaddr as string, served?.address as string] : []
           const result = await run(node, script, args, dir).finally(async () => rm(script, { force: true }))
           expect(result.code, `${block.file}:${block.line} on Node ${version}:\n${result.out}`).toBe(0)
+          ;(await printCheck(block))?.(result.stdout)
         }, RUN_MS + 10_000)
       }
     })

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 
 const require = createRequire(import.meta.url)
-const log = (line) => process.stderr.write(`bench postinstall: ${line}\n`)
+const log = (line) => process.stderr.write(`bench: Peerbit's index: ${line}\n`)
 const hasHeaders = (dir) => existsSync(join(dir, 'include', 'node', 'node_version.h'))
 
 /** The directory of an installed package, or undefined. */

@@ -1,7 +1,9 @@
 // didbase against raw OrbitDB 4 in the same run, on the same Helia and storage, and
 // against Peerbit (its own stack, peerbit.js) where it has a comparable figure.
-// Usage: npm run bench [-- --quick | --large]
+// Usage: npm run bench [-- --quick | --large] [--without-peerbit]
 //   --quick  small N, for CI (no thresholds)
+//   --without-peerbit  leave Peerbit's cells empty (CI: building its native index takes
+//            about 90 s on a fresh clone, more than the rest of the quick bench)
 //   --large  also the peak RSS of replicas of 5k and 100k entries (about half an hour)
 import { execFileSync } from 'node:child_process'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
@@ -16,6 +18,7 @@ import { ensureSqliteAddon } from '../scripts/sqlite-addon.js'
 
 const quick = process.argv.includes('--quick')
 const large = process.argv.includes('--large')
+const withoutPeerbit = process.argv.includes('--without-peerbit')
 const N = quick ? 100 : 1000
 const MID = quick ? 200 : 5000
 const BIG = quick ? 300 : 10_000
@@ -62,6 +65,10 @@ const NO_PEERBIT = {
 
 /** Peerbit's side, its native index (better-sqlite3) built the first time a bench needs it. */
 async function loadPeerbit () {
+  if (withoutPeerbit) {
+    process.stderr.write('bench: Peerbit\'s cells are left empty (--without-peerbit)\n')
+    return NO_PEERBIT
+  }
   progress('Peerbit: its native index (better-sqlite3), built the first time…')
   const why = ensureSqliteAddon()
   if (why === undefined) return import('./peerbit.js')

@@ -13,7 +13,8 @@
  * and median honest latency under 100 ms are asserted. Otherwise
  * a few hundred, and only the structural facts. The figures are printed either way.
  * DIDBASE_FLOOD (entries per kind), DIDBASE_FLOOD_PADDED (entries of kind e),
- * DIDBASE_FLOOD_MAX_S (longest a flood is sent) and DIDBASE_FLOOD_MAX_RSS_MIB (RSS of the
+ * DIDBASE_FLOOD_MAX_S (longest a flood is sent), DIDBASE_FLOOD_HEAP_DIR (where the victim writes a
+ * heap snapshot after the flood) and DIDBASE_FLOOD_MAX_RSS_MIB (RSS of the
  * victim or of this process past which a flood stops) override the defaults; a flood cut
  * short says so in its figures.
  */
@@ -498,6 +499,7 @@ describe('flood gates: a victim replica in its own process', () => {
       }, 'the warm-up writes on the victim')
       const warmArrived = await victim.arrivals()
       const warmLatencies = warmUp.acked.map((w) => (warmArrived[w.name] as number) - w.sentAt).sort((x, y) => x - y)
+      if (process.env.DIDBASE_FLOOD_HEAP_DIR !== undefined) await victim.call('snapshot', { path: `${process.env.DIDBASE_FLOOD_HEAP_DIR}/flood-${kind}-before.heapsnapshot` }, CALL_MS)
       const before = await victim.memory(true, 60_000, true)
       step(`(${kind}) flood`)
 
@@ -569,6 +571,10 @@ describe('flood gates: a victim replica in its own process', () => {
       }
       // A victim still busy answers late: its figures are printed all the same.
       const after = await victim.memory(false, CALL_MS, true).catch(() => undefined)
+      if (process.env.DIDBASE_FLOOD_HEAP_DIR !== undefined) {
+        const written = await victim.call<{ path: string }>('snapshot', { path: `${process.env.DIDBASE_FLOOD_HEAP_DIR}/flood-${kind}.heapsnapshot` }, CALL_MS).catch((err: Error) => ({ path: `not written: ${err.message}` }))
+        console.log(`flood (${kind}): heap snapshot ${written.path}`)
+      }
       step(`(${kind}) final`)
       const final = await victim.call<Final>('final', { hostile, stepMs: STEP_MS }, CALL_MS).catch((err: Error) => {
         console.log(`flood (${kind}): the victim did not say what it holds: ${err.message}`)
