@@ -114,8 +114,12 @@ describe('a project outside the repository, installed from the packed tarballs',
     expect(seen).toContain('@didbase/sdk/dist/cli/args.js: @didbase/schemas')
   })
 
+  /** The app, type-checked and compiled to dist/ once, for whichever test needs it first. */
+  let compiled: Promise<unknown> | undefined
+  const compile = async (): Promise<unknown> => (compiled ??= run(project, 'npx', ['tsc', '-p', 'tsconfig.json']))
+
   it('type-checks a Node app and a browser page with skipLibCheck: false', async () => {
-    await run(project, 'npx', ['tsc', '-p', 'tsconfig.json'])
+    await compile()
     // The page has no @types/node: the published types must not need them.
     await run(project, 'npx', ['tsc', '-p', 'tsconfig.page.json'])
     // Older resolution (no `exports`): the OrbitDB declarations are found through `typesVersions`.
@@ -125,7 +129,7 @@ describe('a project outside the repository, installed from the packed tarballs',
   for (const [version, node] of NODES) {
     it(`runs the app on Node ${version}: a schema-typed put, read back, a refused value, replicated to a second node; the CLI starts`, async () => {
       expect((await run(project, node, ['--version'])).stdout.trim()).toMatch(new RegExp(`^v${version.replace(/^v/, '').split('.')[0]}\\.`))
-      await run(project, 'npx', ['tsc', '-p', 'tsconfig.json'])
+      await compile()
       const out = JSON.parse((await run(project, node, ['dist/app.js'], 120_000)).stdout.trim().split('\n').at(-1)!) as Record<string, unknown>
       expect(out).toMatchObject({
         title: 'Buy milk',
