@@ -42,6 +42,10 @@ describe('fast message id', () => {
     const d = { topic: 't', signature: new Uint8Array([1, 2, 3]) }
     expect(new Set([a, b, c, d].map(fastMessageId)).size).toBe(4)
   })
+
+  it('is the 32 bytes of the digest as 32 characters, made at once (gossipsub keeps one per message seen)', () => {
+    expect(fastMessageId({ topic: 't', data: new Uint8Array([1]) })).toHaveLength(32)
+  })
 })
 
 function equal (a: Uint8Array | undefined, b: Uint8Array): boolean {

@@ -8,7 +8,7 @@ import type { Message } from '@libp2p/gossipsub'
 import { Entry, type LogEntry } from '@orbitdb/core'
 import { describe, expect, it } from 'vitest'
 import { OVER_SHARE_WEIGHT, PeerPenalties, UNSERVED_WEIGHT } from '../src/sync/peer-penalties.js'
-import { entryValidator, MAX_JUDGING, MAX_LINE_BYTES, MAX_WAITING, SOURCES_TO_FILL, type ValidatorContext } from '../src/sync/topic-validator.js'
+import { entryValidator, MAX_JUDGING, MAX_LINE_BYTES, MAX_TURN_MS, MAX_WAITING, SOURCES_TO_FILL, type ValidatorContext } from '../src/sync/topic-validator.js'
 
 const ADDRESS = '/orbitdb/zdpuAvalidatorTest'
 
@@ -34,6 +34,8 @@ function context (overrides: Partial<ValidatorContext> = {}): { ctx: ValidatorCo
     has: async () => false,
     accepted: (entry) => { seen.accepted.push(entry.hash) },
     rejected: (entry, err) => { seen.rejected.push({ hash: entry?.hash, reason: (err as EntryRejectedError).reason }) },
+    // Tests that hold a judgment on purpose hold it longer than a turn lasts in use.
+    maxTurnMs: 60_000,
     ...overrides
   }
   return { ctx, seen }
@@ -73,6 +75,31 @@ describe('entryValidator', () => {
     expect(penalties.points('peer-0')).toBeCloseTo(1 + UNSERVED_WEIGHT, 2)
     expect(seen.accepted).toEqual([])
     expect(seen.rejected.map((r) => r.reason)).toEqual(['not-a-writer', 'unavailable'])
+  })
+
+  it(`gives a stranger's entry whose past does not arrive at most its turn (${MAX_TURN_MS / 1000} s in use): dropped as unavailable, charged as unserved, never handed on later`, async () => {
+    const stuck = await entryBytes()
+    const next = await entryBytes()
+    let arrive: () => void = () => {}
+    const past = new Promise<void>((resolve) => { arrive = resolve })
+    const { ctx, seen } = context({
+      maxTurnMs: 50,
+      check: async (entry) => {
+        seen.checked.push(entry.hash)
+        if (entry.hash === stuck.hash) await past
+      }
+    })
+    const penalties = new PeerPenalties()
+    const validate = penalties.counting(entryValidator(ctx))
+    expect(await validate(from(), message(stuck.bytes))).toBe(TopicValidatorResult.Ignore)
+    expect(seen.rejected).toEqual([{ hash: stuck.hash, reason: 'unavailable' }])
+    expect(penalties.points('peer-0')).toBeCloseTo(UNSERVED_WEIGHT, 2)
+    // Its turn is over: the next entry is judged, and a verdict that comes late hands nothing on.
+    expect(await validate(from(1), message(next.bytes))).toBe(TopicValidatorResult.Accept)
+    arrive()
+    await past
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(seen.accepted).toEqual([next.hash])
   })
 
   it('ignores an entry it already has, without judging it again (nothing to apply or forward)', async () => {

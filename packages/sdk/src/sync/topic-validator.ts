@@ -18,8 +18,12 @@ import { ignoreCounted, OVER_SHARE_WEIGHT, UNSERVED_WEIGHT } from './peer-penalt
 
 /** Strangers' entries judged at once per database; the others wait for a turn. */
 export const MAX_JUDGING = 32
-/** Strangers' entries waiting for a turn; more are dropped (a later entry or heads exchange brings them again). */
-export const MAX_WAITING = 1_000
+/**
+ * Strangers' entries waiting for a turn; more are dropped (a later entry or heads exchange
+ * brings them again). With MAX_TURN_MS, a line of entries whose past never comes drains in
+ * under a minute.
+ */
+export const MAX_WAITING = 256
 /** Redeems of invites judged at once, in a line of their own (eight times as many may wait). */
 export const MAX_INVITEES = 4
 /** Bytes of messages either line holds at once: entries up to 4 MiB must not make 1,000 of them 4 GiB. */
@@ -32,6 +36,14 @@ export const MAX_LINE_BYTES = 16 * 1024 * 1024
 export const MAX_UNKNOWN_LINKS = 32
 /** Senders that together may fill a line: one holds at most this fraction of it. */
 export const SOURCES_TO_FILL = 4
+/**
+ * Longest a stranger's entry (or an invitee's redeem) holds its turn in a line. One whose past
+ * does not arrive in time (its sender went away, or never served it) is dropped as
+ * unavailable and the next one is judged; the fetches it started end on their own deadline.
+ * Without it, a line full of entries from a sender that had left waited 30 s per fetch, so
+ * its thousand entries, and their memory, stayed for many minutes.
+ */
+export const MAX_TURN_MS = 5_000
 
 export interface ValidatorContext {
   address: string
@@ -49,15 +61,19 @@ export interface ValidatorContext {
   accepted: (entry: LogEntry, bytes: Uint8Array) => void
   /** Told of each message refused here (it never reaches OrbitDB); no entry when it did not decode. */
   rejected: (entry: LogEntry | undefined, err: unknown) => void
+  /** Longest a turn in a line lasts (MAX_TURN_MS unless told). */
+  maxTurnMs?: number
 }
 
 export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
   // Strangers' entries are judged MAX_JUDGING at a time; a full line drops the rest.
   const strangers = new Line(new Queue<TopicValidatorResult>({ concurrency: MAX_JUDGING, maxSize: MAX_JUDGING + MAX_WAITING }))
   const invitees = new Line(new Queue<TopicValidatorResult>({ concurrency: MAX_INVITEES, maxSize: MAX_INVITEES * 8 }))
-  const judge = async (entry: LogEntry, message: Message): Promise<TopicValidatorResult> => {
+  const judge = async (entry: LogEntry, message: Message, late = (): boolean => false): Promise<TopicValidatorResult> => {
     try {
       await ctx.check(entry)
+      // A turn that ran out was answered already (ignored): nothing to hand on to OrbitDB.
+      if (late()) return TopicValidatorResult.Ignore
       ctx.accepted(entry, message.data)
       return TopicValidatorResult.Accept
     } catch (err) {
@@ -67,9 +83,26 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
     }
   }
   // A stranger's entry whose past its sender does not serve cost fetches: that counts against the sender.
+  const maxTurnMs = ctx.maxTurnMs ?? MAX_TURN_MS
   const judgeStranger = async (entry: LogEntry, message: Message): Promise<TopicValidatorResult> => {
-    const verdict = await judge(entry, message)
-    return verdict === TopicValidatorResult.Ignore ? ignoreCounted(message, UNSERVED_WEIGHT) : verdict
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let late = false
+    const turnOver = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => {
+        late = true
+        resolve('late')
+      }, maxTurnMs)
+    })
+    try {
+      const verdict = await Promise.race([judge(entry, message, () => late), turnOver])
+      if (verdict === 'late') {
+        ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'unavailable', `the entry's past did not arrive within ${maxTurnMs / 1000} s; it is taken again if it comes again`))
+        return ignoreCounted(message, UNSERVED_WEIGHT)
+      }
+      return verdict === TopicValidatorResult.Ignore ? ignoreCounted(message, UNSERVED_WEIGHT) : verdict
+    } finally {
+      clearTimeout(timer)
+    }
   }
   return async (peer, message: Message) => {
     // Its own bytes: the data is a view into the whole received frame (up to 4 MiB), which a

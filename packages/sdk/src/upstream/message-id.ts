@@ -15,7 +15,6 @@
  */
 import type { GossipsubOpts } from '@libp2p/gossipsub'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { bytesToHex } from '@noble/hashes/utils.js'
 
 type RawMessage = Parameters<GossipsubOpts['fastMsgIdFn']>[0]
 
@@ -30,5 +29,8 @@ export function fastMessageId (message: RawMessage): string {
     hash.update(length)
     if (field !== undefined) hash.update(field)
   }
-  return bytesToHex(hash.digest())
+  // One flat string of 32 characters. Hex built two characters at a time is a chain of 32
+  // string pieces (about 1 KiB), which gossipsub keeps for every message it has seen: under a
+  // flood of 20,000 messages that was half of what the flood left on the heap.
+  return String.fromCharCode(...hash.digest())
 }
