@@ -77,29 +77,39 @@ describe('entryValidator', () => {
     expect(seen.rejected.map((r) => r.reason)).toEqual(['not-a-writer', 'unavailable'])
   })
 
-  it(`gives a stranger's entry whose past does not arrive at most its turn (${MAX_TURN_MS / 1000} s in use): dropped as unavailable, charged as unserved, never handed on later`, async () => {
-    const stuck = await entryBytes()
+  it(`gives a stranger's entry whose past does not arrive at most its turn (${MAX_TURN_MS / 1000} s in use): dropped as unavailable, its sender charged only by the verdict it gets in the end`, async () => {
+    const slow = await entryBytes()
+    const refused = await entryBytes()
     const next = await entryBytes()
     let arrive: () => void = () => {}
     const past = new Promise<void>((resolve) => { arrive = resolve })
+    const penalties = new PeerPenalties()
     const { ctx, seen } = context({
       maxTurnMs: 50,
+      penalize: (peer, points) => { penalties.add(peer, points) },
       check: async (entry) => {
         seen.checked.push(entry.hash)
-        if (entry.hash === stuck.hash) await past
+        if (entry.hash === next.hash) return
+        await past
+        if (entry.hash === refused.hash) throw new EntryRejectedError(entry.hash, entry.identity, 'not-a-member', 'no')
       }
     })
-    const penalties = new PeerPenalties()
     const validate = penalties.counting(entryValidator(ctx))
-    expect(await validate(from(), message(stuck.bytes))).toBe(TopicValidatorResult.Ignore)
-    expect(seen.rejected).toEqual([{ hash: stuck.hash, reason: 'unavailable' }])
-    expect(penalties.points('peer-0')).toBeCloseTo(UNSERVED_WEIGHT, 2)
-    // Its turn is over: the next entry is judged, and a verdict that comes late hands nothing on.
-    expect(await validate(from(1), message(next.bytes))).toBe(TopicValidatorResult.Accept)
+    expect(await validate(from(0), message(slow.bytes))).toBe(TopicValidatorResult.Ignore)
+    expect(await validate(from(1), message(refused.bytes))).toBe(TopicValidatorResult.Ignore)
+    expect(seen.rejected).toEqual([{ hash: slow.hash, reason: 'unavailable' }, { hash: refused.hash, reason: 'unavailable' }])
+    // Nobody is charged for a turn that ran out: an honest relay's entry may only be slow.
+    expect([penalties.points('peer-0'), penalties.points('peer-1')]).toEqual([0, 0])
+    // Their turns are over: the next entry is judged at once.
+    expect(await validate(from(2), message(next.bytes))).toBe(TopicValidatorResult.Accept)
     arrive()
     await past
     await new Promise((resolve) => setImmediate(resolve))
+    // The late pass is handed on to nobody, the late refusal is not reported twice, and its sender pays for it.
     expect(seen.accepted).toEqual([next.hash])
+    expect(seen.rejected).toHaveLength(2)
+    expect(penalties.points('peer-0')).toBe(0)
+    expect(penalties.points('peer-1')).toBeCloseTo(1, 2)
   })
 
   it('ignores an entry it already has, without judging it again (nothing to apply or forward)', async () => {

@@ -23,6 +23,8 @@ export const FREE_REFUSALS = 8
 export const GRAYLIST_AT = 32
 /** Refusals lose half their weight in this long. */
 export const HALF_LIFE_MS = 30_000
+/** A refused entry counts one point against the peer that sent it. */
+export const REFUSED_WEIGHT = 1
 /** A stranger's entry whose past the sender did not serve in time counts this much of a refusal. */
 export const UNSERVED_WEIGHT = 0.5
 /** A stranger's entry dropped because its sender already holds its whole share of the line counts this much. */
@@ -38,6 +40,8 @@ export const GRAYLIST_THRESHOLD = -80
 export interface TopicValidators {
   set: (topic: string, validator: TopicValidatorFn) => unknown
   delete: (topic: string) => unknown
+  /** Charge a peer after the fact (a verdict that came after its message was answered). */
+  penalize?: (peer: PeerId, points: number) => void
 }
 
 export class PeerPenalties {
@@ -105,7 +109,7 @@ export class PeerPenalties {
   counting (validate: TopicValidatorFn): TopicValidatorFn {
     return async (peer, message) => {
       const verdict = await validate(peer, message)
-      const points = verdict === TopicValidatorResult.Reject ? 1 : verdict === TopicValidatorResult.Ignore ? unjudged.get(message) : undefined
+      const points = verdict === TopicValidatorResult.Reject ? REFUSED_WEIGHT : verdict === TopicValidatorResult.Ignore ? unjudged.get(message) : undefined
       if (points !== undefined) this.add(peer, points)
       return verdict
     }
@@ -115,7 +119,8 @@ export class PeerPenalties {
   validators (validators: Map<string, TopicValidatorFn>): TopicValidators {
     return {
       set: (topic, validate) => validators.set(topic, this.counting(validate)),
-      delete: (topic) => validators.delete(topic)
+      delete: (topic) => validators.delete(topic),
+      penalize: (peer, points) => { this.add(peer, points) }
     }
   }
 }

@@ -79,7 +79,8 @@ export class Replication {
       invited: (entry) => this.#policy.invited(entry),
       has: async (hash) => this.#db.log.has(hash),
       accepted: (entry, bytes) => { this.#fetches.arrived(entry, bytes) },
-      rejected: (entry, err) => { this.#reportRejected(entry, err) }
+      rejected: (entry, err) => { this.#reportRejected(entry, err) },
+      penalize: (peer, points) => { this.#topicValidators.penalize?.(peer, points) }
     }))
   }
 

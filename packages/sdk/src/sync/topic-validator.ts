@@ -14,7 +14,8 @@ import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { Queue } from '@libp2p/utils'
 import { Entry, type LogEntry } from '@orbitdb/core'
-import { ignoreCounted, OVER_SHARE_WEIGHT, UNSERVED_WEIGHT } from './peer-penalties.js'
+import type { PeerId } from '@libp2p/interface'
+import { ignoreCounted, OVER_SHARE_WEIGHT, REFUSED_WEIGHT, UNSERVED_WEIGHT } from './peer-penalties.js'
 
 /** Strangers' entries judged at once per database; the others wait for a turn. */
 export const MAX_JUDGING = 32
@@ -38,8 +39,10 @@ export const MAX_UNKNOWN_LINKS = 32
 export const SOURCES_TO_FILL = 4
 /**
  * Longest a stranger's entry (or an invitee's redeem) holds its turn in a line. One whose past
- * does not arrive in time (its sender went away, or never served it) is dropped as
- * unavailable and the next one is judged; the fetches it started end on their own deadline.
+ * has not arrived by then (its sender went away, or never served it) is dropped as
+ * unavailable and the next one is judged. Its judgment goes on until its fetches end (30 s
+ * at most), with its message still counted against the line, and its sender is charged only
+ * by the verdict it then gets: an honest relay whose entry was merely slow pays nothing.
  * Without it, a line full of entries from a sender that had left waited 30 s per fetch, so
  * its thousand entries, and their memory, stayed for many minutes.
  */
@@ -63,28 +66,30 @@ export interface ValidatorContext {
   rejected: (entry: LogEntry | undefined, err: unknown) => void
   /** Longest a turn in a line lasts (MAX_TURN_MS unless told). */
   maxTurnMs?: number
+  /** Charge a peer refusal points after the fact: the verdict on an entry whose turn ran out. */
+  penalize?: (peer: PeerId, points: number) => void
 }
 
 export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
   // Strangers' entries are judged MAX_JUDGING at a time; a full line drops the rest.
   const strangers = new Line(new Queue<TopicValidatorResult>({ concurrency: MAX_JUDGING, maxSize: MAX_JUDGING + MAX_WAITING }))
   const invitees = new Line(new Queue<TopicValidatorResult>({ concurrency: MAX_INVITEES, maxSize: MAX_INVITEES * 8 }))
+  /** The policy's verdict as gossipsub's result, reported; once `late()` (its turn ran out, and was answered), nothing is handed on or reported. */
   const judge = async (entry: LogEntry, message: Message, late = (): boolean => false): Promise<TopicValidatorResult> => {
     try {
       await ctx.check(entry)
-      // A turn that ran out was answered already (ignored): nothing to hand on to OrbitDB.
-      if (late()) return TopicValidatorResult.Ignore
-      ctx.accepted(entry, message.data)
+      // A late pass is not handed on: the entry comes again with a heads exchange, and its verdict is cached.
+      if (!late()) ctx.accepted(entry, message.data)
       return TopicValidatorResult.Accept
     } catch (err) {
-      ctx.rejected(entry, err)
+      if (!late()) ctx.rejected(entry, err)
       // An entry whose past could not be fetched may be fine later; only a verdict is a rejection.
       return err instanceof EntryRejectedError && err.reason === 'unavailable' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
     }
   }
   // A stranger's entry whose past its sender does not serve cost fetches: that counts against the sender.
   const maxTurnMs = ctx.maxTurnMs ?? MAX_TURN_MS
-  const judgeStranger = async (entry: LogEntry, message: Message): Promise<TopicValidatorResult> => {
+  const judgeStranger = async (peer: PeerId, entry: LogEntry, message: Message, keep: (judging: Promise<unknown>) => void): Promise<TopicValidatorResult> => {
     let timer: ReturnType<typeof setTimeout> | undefined
     let late = false
     const turnOver = new Promise<'late'>((resolve) => {
@@ -92,14 +97,21 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
         late = true
         resolve('late')
       }, maxTurnMs)
+      // A node closing does not wait for a turn to end.
+      timer.unref?.()
     })
+    const judging = judge(entry, message, () => late)
+    keep(judging)
     try {
-      const verdict = await Promise.race([judge(entry, message, () => late), turnOver])
-      if (verdict === 'late') {
-        ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'unavailable', `the entry's past did not arrive within ${maxTurnMs / 1000} s; it is taken again if it comes again`))
-        return ignoreCounted(message, UNSERVED_WEIGHT)
-      }
-      return verdict === TopicValidatorResult.Ignore ? ignoreCounted(message, UNSERVED_WEIGHT) : verdict
+      const verdict = await Promise.race([judging, turnOver])
+      if (verdict !== 'late') return verdict === TopicValidatorResult.Ignore ? ignoreCounted(message, UNSERVED_WEIGHT) : verdict
+      ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'unavailable', `the entry's past did not arrive within ${maxTurnMs / 1000} s; it is taken again if it comes again`))
+      // Charged by the verdict it gets in the end, as if it had come in time.
+      void judging.then((outcome) => {
+        const points = outcome === TopicValidatorResult.Reject ? REFUSED_WEIGHT : outcome === TopicValidatorResult.Ignore ? UNSERVED_WEIGHT : 0
+        if (points > 0) ctx.penalize?.(peer, points)
+      })
+      return TopicValidatorResult.Ignore
     } finally {
       clearTimeout(timer)
     }
@@ -139,7 +151,7 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
       ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'unavailable', `a stranger's entry names more than ${MAX_UNKNOWN_LINKS} links this replica does not hold; it is taken with a heads exchange`))
       return TopicValidatorResult.Ignore
     }
-    return line.join(source, bytes, async () => judgeStranger(entry, message)) ?? noRoom()
+    return line.join(source, bytes, async (keep) => judgeStranger(peer, entry, message, keep)) ?? noRoom()
   }
 }
 
@@ -159,6 +171,8 @@ async function unknownLinks (entry: LogEntry, has: (hash: string) => Promise<boo
  * sender (the peer a message came from) may hold a quarter: a few peers cannot fill it.
  */
 class Line {
+  /** Messages held: waiting, judged, or judged on after their turn. */
+  #count = 0
   #bytes = 0
   readonly #bySource = new Map<string, { count: number, bytes: number }>()
   readonly #maxCount: number
@@ -173,20 +187,30 @@ class Line {
   }
 
   hasRoom (source: string, bytes: number): boolean {
-    return this.queue.size < this.#maxCount && this.#bytes + bytes <= MAX_LINE_BYTES && !this.holdsShare(source, bytes)
+    return this.#count < this.#maxCount && this.#bytes + bytes <= MAX_LINE_BYTES && !this.holdsShare(source, bytes)
   }
 
-  /** Judge in turn, or undefined when the line has no room. */
-  join (source: string, bytes: number, judge: () => Promise<TopicValidatorResult>): Promise<TopicValidatorResult> | undefined {
+  /**
+   * Judge in turn, or undefined when the line has no room. The message stays counted (count
+   * and bytes) until the turn ends and whatever `judge` hands to `keep` (a judgment that outlives
+   * its turn) settles: work in the background is bounded by the line too.
+   */
+  join (source: string, bytes: number, judge: (keep: (work: Promise<unknown>) => void) => Promise<TopicValidatorResult>): Promise<TopicValidatorResult> | undefined {
     if (!this.hasRoom(source, bytes)) return undefined
     const held = this.#bySource.get(source) ?? { count: 0, bytes: 0 }
     this.#bySource.set(source, { count: held.count + 1, bytes: held.bytes + bytes })
+    this.#count++
     this.#bytes += bytes
-    return this.queue.add(judge).finally(() => {
+    let kept: Promise<unknown> = Promise.resolve()
+    const turn = this.queue.add(async () => judge((work) => { kept = work }))
+    const release = (): void => {
+      this.#count--
       this.#bytes -= bytes
       const now = this.#bySource.get(source) as { count: number, bytes: number }
       if (now.count === 1) this.#bySource.delete(source)
       else this.#bySource.set(source, { count: now.count - 1, bytes: now.bytes - bytes })
-    })
+    }
+    void turn.then(async () => kept, async () => kept).then(release, release)
+    return turn
   }
 }
