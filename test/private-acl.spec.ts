@@ -91,6 +91,25 @@ describe('private database with an ACL', () => {
     for (const bytes of await bytesUnder(replicatorDir)) expect(bytes.includes('MARKER-')).toBe(false)
   })
 
+  it('a revoked writer\'s next write is refused as not-a-writer, saying it was revoked, not told to wait for a key', async () => {
+    const alice = await peer()
+    const bob = await peer()
+    const team = await alice.keyValue<string>('team-revoked-writer', { acl: true, private: true })
+    await team.grant('writer', bob.did)
+    await connect(bob, alice)
+    const bobTeam = await bob.keyValue<string>(team.address)
+    // Bob writes once his replica holds the grant and the key.
+    await waitFor(async () => bobTeam.put('bob', 'while a writer').then(() => true, () => false), 'Bob to write as a writer')
+    await waitFor(async () => (await team.get('bob')) === 'while a writer', 'Bob\'s write on Alice\'s replica')
+    await team.revoke('writer', bob.did)
+    await waitFor(async () => sameHeads(bobTeam, team), 'Bob\'s replica to hold his revocation and the key rotation')
+    const refused = await bobTeam.put('bob', 'after').then(() => undefined, (err: Error & { reason?: string }) => err)
+    expect(refused).toMatchObject({ name: 'AccessDeniedError', reason: 'not-a-writer' })
+    expect(refused?.message).toContain('an admin revoked it')
+    expect(refused?.message).not.toContain('shares it')
+    expect(await team.get('bob')).toBe('while a writer')
+  })
+
   it('an invitee reads as soon as it redeems; one invited before a rotation reads what follows it after one sync with an admin', async () => {
     const alice = await peer()
     const carol = await peer()

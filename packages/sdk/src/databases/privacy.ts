@@ -105,6 +105,12 @@ export class Vault {
       if (state.revokedDevices.has(`${this.#identity.did} ${this.keyring.did}`)) {
         throw new AccessDeniedError(this.#identity.did, this.#address, `cannot write with the key ${this.keyring.did}: its user took it back`, 'device-revoked')
       }
+      // A member removed from the database is never handed the new key: it must not be told to wait for one.
+      const did = this.#identity.did
+      if (!state.admins.has(did) && !state.writers.has(did) && !state.writers.has('*')) {
+        const why = state.revokedAt.has(did) ? 'is no longer a writer of this database: an admin revoked it, and a revoked member writes nothing; ask an admin for a new invite' : 'is not a writer of this database; ask an admin for an invite'
+        throw new AccessDeniedError(did, this.#address, why, 'not-a-writer')
+      }
       throw new AccessDeniedError(this.#identity.did, this.#address, `cannot write yet: it holds no key for the current epoch (an admin shares it once it sees this member lacks it): ${cause.message}`, 'stale-key')
     }
     const sealed = seal(sealing, dagCbor.encode({ key, value } satisfies Plain), this.#binding(blinded, epochs))
