@@ -11,7 +11,6 @@
  * print checked (PRINTS).
  */
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -94,18 +93,13 @@ const PRINTS: Array<{ file: string, heading: string, check: (stdout: string) => 
   }
 ]
 
-/** The check of what `block` prints, if PRINTS has one for it. */
-async function printCheck (block: Block): Promise<((stdout: string) => void) | undefined> {
-  for (const p of PRINTS.filter((p) => p.file === block.file)) {
-    const lines = (await readFile(join(root, p.file), 'utf8')).split(/\r?\n/)
-    const headingLine = lines.indexOf(p.heading) + 1
-    const first = all.find((b) => b.file === p.file && headingLine > 0 && b.line > headingLine)
-    if (first === block) return p.check
-  }
-  return undefined
-}
-
 const all = await blocks()
+/** Each example whose output is checked, with the line of its heading (0: gone) and its block (the first after it). */
+const checked = await Promise.all(PRINTS.map(async (p) => {
+  const lines = (await readFile(join(root, p.file), 'utf8')).split(/\r?\n/)
+  const headingLine = lines.indexOf(p.heading) + 1
+  return { ...p, headingLine, block: headingLine > 0 ? all.find((b) => b.file === p.file && b.line > headingLine) : undefined }
+}))
 let work = ''
 let served: { multiaddr: string, address: string } | undefined
 /** The peer `with a peer` blocks dial: open for the whole file (test/src/peers.ts closes its peers after each test). */
@@ -132,11 +126,9 @@ describe('the documentation\'s TypeScript blocks run', () => {
     for (const b of notRun) expect(b.mode, `${b.file}:${b.line}`).toMatch(/^not run, .{20,}/)
     expect(notRun.length).toBeLessThanOrEqual(1)
     // Each block whose output is checked is there, and runs.
-    for (const p of PRINTS) {
-      const lines = readFileSync(join(root, p.file), 'utf8').split(/\r?\n/)
-      const headingLine = lines.indexOf(p.heading) + 1
-      expect(headingLine, `${p.file} has "${p.heading}"`).toBeGreaterThan(0)
-      expect(all.find((b) => b.file === p.file && b.line > headingLine)?.mode, `the block after ${p.file} "${p.heading}"`).toMatch(/^(run|with a peer)$/)
+    for (const p of checked) {
+      expect(p.headingLine, `${p.file} has "${p.heading}"`).toBeGreaterThan(0)
+      expect(p.block?.mode, `the block after ${p.file} "${p.heading}"`).toMatch(/^(run|with a peer)$/)
     }
   })
 
@@ -154,7 +146,7 @@ describe('the documentation\'s TypeScript blocks run', () => {
           const args = block.mode === 'with a peer' ? [served?.multiaddr as string, served?.address as string] : []
           const result = await run(node, script, args, dir).finally(async () => rm(script, { force: true }))
           expect(result.code, `${block.file}:${block.line} on Node ${version}:\n${result.out}`).toBe(0)
-          ;(await printCheck(block))?.(result.stdout)
+          checked.find((p) => p.block === block)?.check(result.stdout)
         }, RUN_MS + 10_000)
       }
     })

@@ -27,7 +27,7 @@ export const MAX_JUDGING = 32
 export const MAX_WAITING = 256
 /** Redeems of invites judged at once, in a line of their own (eight times as many may wait). */
 export const MAX_INVITEES = 4
-/** Bytes of messages either line holds at once: entries up to 4 MiB must not make 1,000 of them 4 GiB. */
+/** Bytes of messages either line holds at once: entries up to 4 MiB must not make a full line of them a gigabyte. */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024
 /**
  * Links a stranger's entry may name that this replica does not hold: only these are fetched
