@@ -59,6 +59,29 @@ describe('delegated identities between replicas', () => {
     await waitFor(async () => (await copy.get('hello')) === 'from the wallet', 'a third replica to accept it')
   })
 
+  it('a wallet user redeems an invite with its session: one entry registers the session and grants the role; it writes, and every replica accepts both', async () => {
+    const wallet = walletProvider()
+    const alice = await peer()
+    const team = await alice.keyValue<string>('team', { acl: true })
+    const bob = await peer({ identity: await walletSession(wallet, { databases: [team.address], expiresIn: 3_600_000 }) })
+    await connect(bob, alice)
+    const token = await team.invite(bob.user, { role: 'writer' })
+    const mine = await bob.accept(token) as typeof team
+    expect(await mine.size()).toBe(1)
+    expect(await mine.roles()).toMatchObject({ writers: [wallet.did] })
+    await mine.put('hello', 'from a wallet invitee')
+    // The redeem and the put: no separate session entry.
+    expect(await mine.size()).toBe(2)
+    await waitFor(async () => (await team.get('hello')) === 'from a wallet invitee', 'Alice to accept the invitee\'s write')
+    expect((await team.roles()).writers).toEqual([wallet.did])
+    const third = await peer()
+    await connect(third, alice)
+    const copy = await third.keyValue<string>(team.address)
+    await waitFor(async () => (await copy.get('hello')) === 'from a wallet invitee', 'a third replica to accept the redeem and the write')
+    const record = (await collect(copy.entries())).find((r) => r.key === 'hello')
+    expect(record?.writer).toBe(wallet.did)
+  })
+
   it('a session made by did-session (a client nobody here wrote) writes, as it is', async () => {
     const account = privateKeyToAccount(generatePrivateKey())
     const wallet = walletProvider(account)

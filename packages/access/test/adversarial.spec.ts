@@ -32,7 +32,7 @@
  *   second key it delegated to (`…2`; for `stolen`, a chain user → stolen → stolen2).
  *   Every action kind: PUT, DEL, BATCH (some over 1 MiB), grant, revoke, redeem (the
  *   leftover invite, replays of honest invites, invites it issued, invites of the other
- *   database), session (its own registered delegation, a sub-delegation, a chain of its own),
+ *   database; signed by its own key, or by a delegated key bringing its delegation), session (its own registered delegation, a sub-delegation, a chain of its own),
  *   revoke-device (of the honest device, itself, an unregistered key, the stolen key; with
  *   no key, a real new key or a forged share), rotate-key, share (real or forged shares for
  *   members, itself, or anyone), set-schema, cancel-invite; claiming its own DID, the DID
@@ -321,7 +321,7 @@ type Recipients = 'members' | 'members+self' | 'self' | 'anyone'
 type Action =
   | { kind: 'put' | 'del' | 'batch', key: string, big: boolean }
   | { kind: 'grant' | 'revoke', role: Role, target: Name, rekey: 'real' | 'forged', recipients: Recipients }
-  | { kind: 'redeem', token: 'leftover' | 'replay' | 'self' | 'other-db' }
+  | { kind: 'redeem', token: 'leftover' | 'replay' | 'self' | 'other-db', proof: 'none' | 'stolen' | 'own' }
   | { kind: 'session', proof: 'registered' | 'sub' | 'own' }
   | { kind: 'revoke-device', target: 'sibling' | 'self' | 'unregistered' | 'stolen', rekey: 'none' | 'real' | 'forged', recipients: Recipients }
   | { kind: 'rotate-key', rekey: 'real' | 'forged', recipients: Recipients }
@@ -361,7 +361,7 @@ const honestStep: fc.Arbitrary<HonestStep> = fc.oneof(
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constantFrom('put' as const, 'put' as const, 'del' as const, 'batch' as const), key: recordKey, big: fc.constantFrom(false, false, false, false, true) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('grant' as const, 'revoke' as const), role: fc.constantFrom<Role>('admin', 'writer', 'reader'), target: fc.constantFrom(...NAMES), rekey: fc.constantFrom('real' as const, 'forged' as const), recipients }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('redeem' as const), token: fc.constantFrom('leftover' as const, 'leftover' as const, 'replay' as const, 'self' as const, 'other-db' as const) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('redeem' as const), token: fc.constantFrom('leftover' as const, 'leftover' as const, 'replay' as const, 'self' as const, 'other-db' as const), proof: fc.constantFrom('none' as const, 'none' as const, 'stolen' as const, 'own' as const) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('session' as const), proof: fc.constantFrom('registered' as const, 'sub' as const, 'own' as const) }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('revoke-device' as const), target: fc.constantFrom('sibling' as const, 'sibling' as const, 'self' as const, 'unregistered' as const, 'stolen' as const), rekey: fc.constantFrom('none' as const, 'none' as const, 'real' as const, 'forged' as const), recipients }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('rotate-key' as const), rekey: fc.constantFrom('real' as const, 'forged' as const), recipients }) },
@@ -621,11 +621,22 @@ async function playAdversary (w: World, s: AdversaryStep, i: number): Promise<vo
       break
     }
     case 'redeem': {
+      // A delegated key's redeem brings its delegation, registering the key as it joins.
+      let proof = {}
+      if (a.proof === 'own') {
+        signer = altKey[who]
+        claim = mainKey[who].did
+        proof = { proof: ownChain[who] }
+      } else if (a.proof === 'stolen') {
+        if (who === 'stolen') signer = id.stolen
+        claim = id.user.did
+        proof = { proof: proofStolen }
+      }
       const token = a.token === 'leftover' ? leftoverInvite
         : a.token === 'replay' ? (w.tokens[(s.picks[0] ?? 0) % (w.tokens.length + 1)] ?? readerInvite)
           : a.token === 'self' ? await inviteBy(signer, ADDRESS, claim)
             : await inviteBy(id.outsider, OTHER, claim)
-      payload = aclPayload({ action: 'redeem', token, at })
+      payload = aclPayload({ action: 'redeem', token, at, ...proof })
       break
     }
     case 'session': {

@@ -254,6 +254,12 @@ async function checkedDelegation (proof: unknown): Promise<Delegation | Denial> 
   }
 }
 
+/** The delegation an entry brings with it: a `session`'s, or a delegated key's redeem's. */
+function broughtProof (op: Operation): readonly unknown[] | undefined {
+  if (op.kind !== 'acl') return undefined
+  return op.acl.action === 'session' || op.acl.action === 'redeem' ? op.acl.proof : undefined
+}
+
 /**
  * A delegated entry (signed by a key its DID delegated to) holds only if a delegation from
  * the DID to that key covers this database at the entry's own time, and the DID has not
@@ -261,9 +267,9 @@ async function checkedDelegation (proof: unknown): Promise<Delegation | Denial> 
  * finds it registered in its past.
  */
 async function delegationCheck (ctx: RuleContext, c: Candidate, state: AclState): Promise<Denial | undefined> {
-  const session = c.op.kind === 'acl' && c.op.acl.action === 'session' ? c.op.acl : undefined
-  if (c.signer === c.did) return session === undefined ? undefined : invalid('a delegated key registers its own session; this entry is signed by the DID itself')
-  const delegation = session !== undefined ? await checkedDelegation(session.proof) : state.sessions.get(`${c.did} ${c.signer}`)
+  const proof = broughtProof(c.op)
+  if (c.signer === c.did) return proof === undefined ? undefined : invalid('a delegated key registers its own session; this entry is signed by the DID itself')
+  const delegation = proof !== undefined ? await checkedDelegation(proof) : state.sessions.get(`${c.did} ${c.signer}`)
   if (delegation === undefined) {
     // As before delegations existed: a key that is not the DID's own, with nothing that says it may speak for it.
     return { reason: 'signer-mismatch', detail: `the entry is signed by ${c.signer}, not by ${c.did}'s own key, and no delegation from ${c.did} to that key is in its past` }
@@ -360,15 +366,17 @@ const ACL_RULES: AclRules = {
     const revokedAt = state.revokedAt.get(c.did)
     if ((ctx.rules.version ?? 1) >= 2 && revokedAt !== undefined && voids(revokedAt, issued, claims.issuedExactly)) return { reason: 'invite-revoked', detail: `${c.did} was revoked at ${new Date(revokedAt).toISOString()}, after invite ${claims.id} was issued; a revocation voids the invites issued before it` }
     const effect = { type: 'grant' as const, role: claims.role, did: c.did, invite: claims.id, issued, ...(claims.issuedExactly === true ? { exactly: true } : {}) }
+    // A delegated key's redeem registers the key as well (`delegationCheck` checked its chain).
+    const session = acl.proof === undefined ? {} : { session: await checkedDelegation(acl.proof) as Delegation }
     if (ctx.rules.private !== true) {
       if (claims.role === 'reader' || claims.keys !== undefined) return { reason: 'invalid-invite', detail: 'readers and key shares are for private databases' }
-      return { effect, actor: claims.issuer }
+      return { effect, actor: claims.issuer, ...session }
     }
     // Keys of epochs the redeemer had not seen yet are left for an admin to share again.
     const known = (claims.keys ?? []).filter((k) => k.epoch === GENESIS_EPOCH || c.pastAcl.ops.includes(k.epoch))
     const shares = known.length === 0 ? [] : checkShares(ctx, known, [c.did], state, c.pastAcl, false)
     if ('reason' in shares) return { reason: 'invalid-invite', detail: shares.detail }
-    return { effect, actor: claims.issuer, shares }
+    return { effect, actor: claims.issuer, shares, ...session }
   },
   /** Move to another schema: founding admins only, and only to a schema didbase can check. */
   'set-schema': async (ctx, c, acl) => {

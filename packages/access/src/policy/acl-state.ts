@@ -391,8 +391,10 @@ export class AclFold {
     // revocation either, are void. Only founders demote, and founders are never void, so
     // every demotion counts and no voiding depends on another.
     const demotions = ops.filter((op) => op.effect?.type === 'revoke' && op.effect.role === 'admin')
-    // Sessions and device revocations act on their user's own authority, not an admin's: never void.
-    const isVoid = (op: AclOpFacts): boolean => op.session === undefined && op.revokedDevice === undefined && !this.#genesisAdmins.has(op.actor) && demotions.some((r) =>
+    // Sessions and device revocations act on their user's own authority, not an admin's: never
+    // void. A delegated key's redeem grants on its issuer's: that grant may be (its session stays).
+    const ownAuthority = (op: AclOpFacts): boolean => op.effect === undefined && (op.session !== undefined || op.revokedDevice !== undefined)
+    const isVoid = (op: AclOpFacts): boolean => !ownAuthority(op) && !this.#genesisAdmins.has(op.actor) && demotions.some((r) =>
       r !== op && r.effect?.type === 'revoke' && r.effect.did === op.actor && !contains(r.past, op.hash) && !contains(op.past, r.hash))
     const live = ops.filter((op) => !isVoid(op))
 

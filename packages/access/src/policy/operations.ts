@@ -40,8 +40,13 @@ export type AclOperation =
    * refused. In a private database it carries a new epoch key, as a role revocation does.
    */
   | { action: 'revoke-device', did: string, at: number, rekey?: Rekey }
-  /** Join with an invite issued by an admin; the signer must be the invite's audience. */
-  | { action: 'redeem', token: string, at: number }
+  /**
+   * Join with an invite issued by an admin; the signer must be the invite's audience. A
+   * delegated key (a wallet's session, a device) that redeems for its user brings its
+   * delegation in `proof`, as a `session` does: the redeem registers the key too, since a
+   * user without a role yet could not register one before.
+   */
+  | { action: 'redeem', token: string, at: number, proof?: ProofLink[] }
   /** Withdraw an invite that has not been redeemed yet. */
   | { action: 'cancel-invite', id: string, at: number }
   /** Move the database to another schema (founding admins only): entries that follow it are checked against it. */
@@ -77,6 +82,14 @@ function shown (value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : typeof value
 }
 
+/** A delegation chain as an entry carries it, or why it is not one. */
+function proofOf (value: unknown): ProofLink[] | string {
+  // Chains longer than MAX_CHAIN parse, so that they are refused as delegations, saying why.
+  if (!Array.isArray(value) || value.length === 0 || value.length > 4 * MAX_CHAIN) return 'a list of links'
+  if (value.some((l) => typeof l !== 'string' && (typeof l !== 'object' || l === null || Array.isArray(l)))) return 'a delegation link is a JWS string or a CACAO'
+  return value as ProofLink[]
+}
+
 function aclOperation (value: unknown): AclOperation | string {
   if (typeof value !== 'object' || value === null) return 'an access operation must be an object'
   const v = value as Record<string, unknown>
@@ -104,11 +117,10 @@ function aclOperation (value: unknown): AclOperation | string {
       const keys = epochSharesOf(v.keys)
       return typeof keys === 'string' ? keys : { action: 'share', keys, at: v.at }
     }
-    case 'session':
-      // Chains longer than MAX_CHAIN parse, so that they are refused as delegations, saying why.
-      if (!Array.isArray(v.proof) || v.proof.length === 0 || v.proof.length > 4 * MAX_CHAIN) return 'a session names its delegation: a list of links'
-      if (v.proof.some((l) => typeof l !== 'string' && (typeof l !== 'object' || l === null || Array.isArray(l)))) return 'a delegation link is a JWS string or a CACAO'
-      return { action: 'session', proof: v.proof as ProofLink[], at: v.at }
+    case 'session': {
+      const proof = proofOf(v.proof)
+      return typeof proof === 'string' ? `a session names its delegation: ${proof}` : { action: 'session', proof, at: v.at }
+    }
     case 'revoke-device':
       if (typeof v.did !== 'string' || !v.did.startsWith('did:key:') || !Did.is(v.did)) return 'revoke-device names the did:key of the device or session'
       if (v.rekey !== undefined) {
@@ -116,9 +128,12 @@ function aclOperation (value: unknown): AclOperation | string {
         return typeof rekey === 'string' ? rekey : { action: 'revoke-device', did: v.did, at: v.at, rekey }
       }
       return { action: 'revoke-device', did: v.did, at: v.at }
-    case 'redeem':
+    case 'redeem': {
       if (typeof v.token !== 'string' || v.token.length > MAX_TOKEN) return 'a redeem operation needs an invite token'
-      return { action: 'redeem', token: v.token, at: v.at }
+      if (v.proof === undefined) return { action: 'redeem', token: v.token, at: v.at }
+      const proof = proofOf(v.proof)
+      return typeof proof === 'string' ? `a redeem by a delegated key names its delegation: ${proof}` : { action: 'redeem', token: v.token, at: v.at, proof }
+    }
     case 'cancel-invite':
       if (typeof v.id !== 'string' || v.id.length === 0 || v.id.length > 256) return 'cancel-invite needs an invite id'
       return { action: 'cancel-invite', id: v.id, at: v.at }

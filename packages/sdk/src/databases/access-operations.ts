@@ -235,7 +235,9 @@ export class AccessOperations {
   async redeem (token: string, options?: AbortOptions): Promise<string> {
     const claims = decodeInvite(token)
     if (claims.address !== this.#address) throw new InvalidInviteError(`the invite is for ${claims.address}, not ${this.#address}`)
-    return this.#acl({ action: 'redeem', token, at: Date.now() }, options)
+    // A delegated key (a wallet's session) brings its delegation: its user has no role yet to register it under.
+    const proof = isDelegated(this.#identity) ? { proof: [...this.#identity.proof] } : {}
+    return this.#acl({ action: 'redeem', token, at: Date.now(), ...proof }, options)
   }
 
   async #acl (acl: Parameters<typeof aclPayload>[0], options?: AbortOptions): Promise<string> {

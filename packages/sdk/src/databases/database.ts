@@ -298,6 +298,12 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   protected async write (payload: unknown, op: () => Promise<string>, options?: AbortOptions): Promise<string> {
     const delegated = this.#delegated
     if (delegated === undefined) return this.#gate.write(payload, op, options)
+    if (bringsDelegation(payload)) {
+      // A redeem that brings the key's delegation registers the key itself.
+      const hash = await this.#gate.write(payload, op, options)
+      this.#session ??= Promise.resolve()
+      return hash
+    }
     await this.#registerSession(delegated, options)
     // A delegated entry carries its time, which replicas judge its delegation's expiry against.
     const dated = this.#dated(payload)
@@ -431,4 +437,10 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   async [Symbol.asyncDispose] (): Promise<void> {
     await this.close()
   }
+}
+
+/** An access payload that carries its signer's delegation (a delegated key's redeem). */
+function bringsDelegation (payload: unknown): boolean {
+  const p = payload as { op?: unknown, value?: { proof?: unknown } } | null
+  return p?.op === 'ACL' && p.value?.proof !== undefined
 }
