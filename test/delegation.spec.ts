@@ -6,7 +6,7 @@
  */
 import { EthereumNodeAuth, getAccountId } from '@didtools/pkh-ethereum'
 import { aclPayload } from '@didbase/access'
-import { createDidKeyIdentity, delegatedIdentity, delegateDevice, type Eip1193Provider, fromDidSession, walletSession } from '@didbase/sdk'
+import { createDidKeyIdentity, delegatedIdentity, delegateDevice, fromDidSession, walletSession } from '@didbase/sdk'
 import type { RejectedDetail } from '@didbase/sdk'
 import type { Database } from '@orbitdb/core'
 import { DIDSession } from 'did-session'
@@ -14,28 +14,9 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { craftEntry, push } from './src/attacker.js'
 import { collect, connect, peer, waitFor } from './src/peers.js'
+import { walletProvider } from './src/wallets.js'
 
 const raw = (handle: unknown): Database => (handle as { db: Database }).db
-
-/** An EIP-1193 provider backed by a viem local account: what a page's `window.ethereum` offers. */
-function walletProvider (account = privateKeyToAccount(generatePrivateKey())): Eip1193Provider & { did: string } {
-  return {
-    did: `did:pkh:eip155:1:${account.address.toLowerCase()}`,
-    async request ({ method, params = [] }) {
-      switch (method) {
-        case 'eth_accounts':
-        case 'eth_requestAccounts':
-          return [account.address]
-        case 'eth_chainId':
-          return '0x1'
-        case 'personal_sign':
-          return account.signMessage({ message: { raw: params[0] as `0x${string}` } })
-        default:
-          throw Object.assign(new Error(`unsupported ${method}`), { code: 4200 })
-      }
-    }
-  }
-}
 
 describe('delegated identities between replicas', () => {
   it('a wallet session writes for its did:pkh; the creator\'s replica and a third one accept it; records name the wallet', async () => {

@@ -59,6 +59,15 @@ export interface DidbaseInit {
   /** How long `open` waits for a manifest from peers, in ms. Default 30 000. */
   openTimeout?: number
   /**
+   * Heads exchanged again after peers first meet: every `intervalMs` with every peer of a
+   * database (anti-entropy; default 15 000, 0 for never), and shortly after a failed
+   * exchange (`retry`, default true). Turning both off leaves only the live path (an
+   * entry published as it is written, heads exchanged as peers meet): tests that prove
+   * the live path does not lean on a resync do that.
+   */
+  resync?: ResyncOptions
+
+  /**
    * Be a circuit relay (v2) for peers that cannot be dialed directly, such as browsers,
    * which then reach each other through this node. Default false; `didbase peer` turns it on.
    */
@@ -79,6 +88,11 @@ export interface DidbaseInit {
    * against its CID.
    */
   blockstore?: Blockstore
+}
+
+export interface ResyncOptions {
+  intervalMs?: number
+  retry?: boolean
 }
 
 /** Options of `open`, `dial`, `pin` and the other calls that wait on peers. */
@@ -181,6 +195,7 @@ class DidbaseNode implements Didbase {
   readonly #node: Node
   readonly #orbitdb: OrbitDB
   readonly #openTimeout: number
+  readonly #resync: ResyncOptions
   readonly #tempDir: string | undefined
   readonly #orbitdbDirectory: string
   readonly #handles = new Map<string, AnyDatabase>()
@@ -192,8 +207,9 @@ class DidbaseNode implements Didbase {
 
   readonly #unlock: () => void
 
-  constructor (identity: DidIdentity, node: Node, orbitdb: OrbitDB, options: { orbitdbDirectory: string, openTimeout: number, tempDir: string | undefined, unlock: () => void }) {
-    const { orbitdbDirectory, openTimeout, tempDir, unlock } = options
+  constructor (identity: DidIdentity, node: Node, orbitdb: OrbitDB, options: { orbitdbDirectory: string, openTimeout: number, resync: ResyncOptions, tempDir: string | undefined, unlock: () => void }) {
+    const { orbitdbDirectory, openTimeout, resync, tempDir, unlock } = options
+    this.#resync = resync
     this.#unlock = unlock
     this.#identity = identity
     this.user = identity.did
@@ -349,6 +365,7 @@ class DidbaseNode implements Didbase {
       stop: () => stopping.abort(),
       fetches,
       resync: (again) => { exchangeWithNewPeers(db, this.helia, again) },
+      resyncOptions: this.#resync,
       snapshots: snapshotStore(this.helia.datastore, db.address),
       stored: async (hash) => this.#stored(hash)
     }
@@ -430,7 +447,7 @@ export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
     const { identity: orbitIdentity, identities } = orbitIdentityLayer(identity)
     const orbitdbDirectory = joinPath(directory, 'orbitdb')
     const orbitdb = await createOrbitDB({ ipfs: node.helia, identity: orbitIdentity, identities, directory: orbitdbDirectory })
-    return new DidbaseNode(identity, node, orbitdb, { orbitdbDirectory, openTimeout: init.openTimeout ?? DEFAULT_OPEN_TIMEOUT, tempDir, unlock })
+    return new DidbaseNode(identity, node, orbitdb, { orbitdbDirectory, openTimeout: init.openTimeout ?? DEFAULT_OPEN_TIMEOUT, resync: init.resync ?? {}, tempDir, unlock })
   } catch (err) {
     await node?.stop()
     unlock()

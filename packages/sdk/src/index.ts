@@ -53,6 +53,7 @@ export {
   createDidbase,
   type Didbase,
   type DidbaseInit,
+  type ResyncOptions,
   type DocumentsOptions,
   type OpenOptions
 } from './didbase.js'

@@ -50,6 +50,8 @@ export interface HandleContext {
   stop: () => void
   /** Exchange heads with subscribers this replica has not exchanged with; with `again`, with all. */
   resync: (again?: boolean) => void
+  /** When heads are exchanged again (`DidbaseInit.resync`). */
+  resyncOptions?: { intervalMs?: number, retry?: boolean }
   /** The block fetches of OrbitDB's join in progress (entry-storage.ts). */
   fetches: JoinFetches
   /** Where an index kept beside the log is saved between runs (index-snapshot.ts). */
@@ -112,6 +114,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
       policy: ctx.policy,
       topicValidators: ctx.topicValidators,
       resync: ctx.resync,
+      ...ctx.resyncOptions,
       fetches: ctx.fetches,
       events: this,
       indexEntry: (entry) => {

@@ -29,6 +29,10 @@ export interface ReplicationInit {
   topicValidators: TopicValidators
   /** Exchange heads with subscribers this replica has not exchanged with; with `again`, with all. */
   resync: (again?: boolean) => void
+  /** How often heads are exchanged again with every peer, in ms (0: never). Default 15 000. */
+  intervalMs?: number
+  /** Exchange again shortly after a failed exchange. Default true. */
+  retry?: boolean
   /** The block fetches of OrbitDB's join in progress (entry-storage.ts). */
   fetches: JoinFetches
   /** Where the handle's events go. */
@@ -48,7 +52,8 @@ export class Replication {
   readonly #indexEntry: (entry: LogEntry) => void
   /** Whether judging an entry means judging its causal past first (ACL or ownership). */
   readonly #walksPast: boolean
-  readonly #antiEntropy: ReturnType<typeof setInterval>
+  readonly #antiEntropy: ReturnType<typeof setInterval> | undefined
+  readonly #retries: boolean
   readonly #exchanged = new Set<string>()
   #retry: ReturnType<typeof setTimeout> | undefined
   #stopped = false
@@ -68,9 +73,11 @@ export class Replication {
     // Heads are exchanged when peers meet, and a failed exchange or a join given up is
     // retried; this catches whatever still slips through (no replica forwards what it
     // learnt in an exchange), at the cost of a few heads per peer now and then.
-    this.#antiEntropy = setInterval(() => { if (!this.#stopped) this.#resync(true) }, ANTI_ENTROPY_MS)
+    const interval = init.intervalMs ?? ANTI_ENTROPY_MS
+    this.#antiEntropy = interval > 0 ? setInterval(() => { if (!this.#stopped) this.#resync(true) }, interval) : undefined
     // A number in browsers, where there is no process to keep alive.
-    this.#antiEntropy.unref?.()
+    this.#antiEntropy?.unref?.()
+    this.#retries = init.retry ?? true
     this.#watch()
     this.#topicValidators.set(this.#address, entryValidator({
       address: this.#address,
@@ -202,7 +209,7 @@ export class Replication {
    * random pause, so two peers that collided do not collide again.
    */
   #retryExchange (): void {
-    if (this.#retry !== undefined || this.#stopped) return
+    if (this.#retry !== undefined || this.#stopped || !this.#retries) return
     this.#retry = setTimeout(() => {
       this.#retry = undefined
       if (!this.#stopped) this.#resync()
