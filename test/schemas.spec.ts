@@ -33,11 +33,15 @@ describe('schemas in databases', () => {
   })
 
   it('commits the address to the schema', async () => {
-    const p = await peer({ memory: true })
+    // One user, two nodes: the same name with and without a schema makes two addresses.
+    const identity = createDidKeyIdentity()
+    const p = await peer({ memory: true, identity })
     const plain = await p.keyValue('same-name')
-    const typed = await p.keyValue('same-name', { schema: todo })
+    const typed = await (await peer({ memory: true, identity })).keyValue('same-name', { schema: todo })
     expect(typed.address).not.toBe(plain.address)
     expect((await typed.schema?.cid())?.toString()).toBe((await todo.cid()).toString())
+    // On one node the name already opens the plain one: asking it for a schema is a contradiction.
+    await expect(p.keyValue('same-name', { schema: todo })).rejects.toMatchObject({ name: 'NameTakenError', address: plain.address })
   })
 
   it('a replica that knows only the address enforces the schema it fetched by CID', async () => {

@@ -29,9 +29,12 @@ function wallet () {
   }
 }
 
+/** With `--live-only`, no resync: an entry that misses the live path never arrives. */
+const resync = process.argv.includes('--live-only') ? { intervalMs: 0, retry: false } : undefined
+
 async function once () {
   const dirs = [await mkdtemp(join(tmpdir(), 'first-write-')), await mkdtemp(join(tmpdir(), 'first-write-'))]
-  const alice = await createDidbase({ directory: dirs[0] })
+  const alice = await createDidbase({ directory: dirs[0], resync })
   let bob
   try {
     let user, identity
@@ -50,8 +53,17 @@ async function once () {
     }
     const db = await alice.keyValue('first-write', policy === 'acl' ? { acl: true } : { writers: [alice.did, user] })
     if (policy === 'acl') await db.grant('writer', user)
-    bob = await createDidbase({ directory: dirs[1], identity: await identity(db.address) })
+    bob = await createDidbase({ directory: dirs[1], identity: await identity(db.address), resync })
     await bob.dial(alice.multiaddrs[0])
+    if (process.env.TRACE === '1') {
+      const pubsub = bob.helia.libp2p.services.pubsub
+      const publish = pubsub.publish.bind(pubsub)
+      pubsub.publish = async (topic, data) => {
+        const result = await publish(topic, data)
+        console.log(`  publish: ${result.recipients.length} recipients, ${pubsub.getSubscribers(topic).length} subscribers known, outbound ${pubsub.streamsOutbound?.has(alice.peerId)}`)
+        return result
+      }
+    }
     const mine = await bob.keyValue(db.address)
     if (process.env.NOSYNC !== "1") await mine.whenSynced()
     if (process.env.BOTH === "1") await db.whenSynced()

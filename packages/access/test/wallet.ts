@@ -12,8 +12,9 @@ export const walletDid = `did:pkh:eip155:1:${wallet.address.toLowerCase()}`
 
 
 /** A CACAO as did-session makes one: SIWE fields, EIP-191 signature, `aud` the session key. */
-export async function walletCacao (session: string, fields: { resources?: string[], expiresIn?: number, chainId?: string, signer?: typeof wallet } = {}): Promise<Record<string, unknown>> {
-  const now = Date.now()
+export async function walletCacao (session: string, fields: { resources?: string[], expiresIn?: number, chainId?: string, signer?: typeof wallet, issuedIn?: number } = {}): Promise<Record<string, unknown>> {
+  // `issuedIn`: a wallet whose clock is ahead (or a message dated ahead on purpose).
+  const now = Date.now() + (fields.issuedIn ?? 0)
   const msg = new SiweMessage({
     domain: 'app.example.com',
     address: wallet.address,

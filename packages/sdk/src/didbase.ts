@@ -19,11 +19,12 @@ import { CID } from 'multiformats/cid'
 import type { ConnectionGater } from '@libp2p/interface'
 import type { Helia } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
-import { DEFAULT_DIRECTORY, DEFAULT_LISTEN, joinPath, lockDirectory, removeTemporary, storeExists, temporaryDirectory } from './node/platform.js'
+import { DEFAULT_DIRECTORY, DEFAULT_LISTEN, joinPath, listStores, lockDirectory, removeTemporary, storeExists, temporaryDirectory } from './node/platform.js'
 import type { DatabaseHandle, HandleContext } from './databases/database.js'
 import { DocumentsDatabase } from './databases/documents.js'
 import { closableEntryStorage, JoinFetches } from './storage/entry-storage.js'
-import { LogIndex } from './storage/log-index.js'
+import { countMarkers, LogIndex } from './storage/log-index.js'
+import { type DatabaseInfo, Registry } from './databases/registry.js'
 import { snapshotStore } from './storage/index-snapshot.js'
 import { ClosedError, InvalidAddressError, UnsupportedDatabaseError, WrongDatabaseTypeError } from './errors.js'
 import { EventLogDatabase } from './databases/eventlog.js'
@@ -33,6 +34,7 @@ import { accessControllerFor, bindLogIndex, DEFAULT_INDEX_BY, DEFAULT_OPEN_TIMEO
 import { createNode, type IceServer, type Node } from './node/helia-node.js'
 import { requestPin } from './pinning/pin.js'
 import { exchangeWithNewPeers, startSync } from './upstream/sync-start.js'
+import { handleHeadsQueries, queryHeads } from './sync/heads-query.js'
 import { type AbortOptions, abortable } from './abort.js'
 import { debugLog } from './log.js'
 
@@ -179,6 +181,12 @@ export interface Didbase extends AsyncDisposable {
    * has, for a database open here. Throws `PinRefusedError` with the peer's reason.
    */
   pin: (address: string, peer: string | Multiaddr, options?: OpenOptions) => Promise<void>
+  /**
+   * The databases this node holds (their stores are in its directory): name, type,
+   * address, policy kind, whether private, entries held, and whether this node's user made
+   * it by that name here (opening the name opens it). `didbase ls` prints it.
+   */
+  databases: (options?: AbortOptions) => Promise<DatabaseInfo[]>
   /** Close every database and stop the node. Idempotent; an abort stops the waiting, not the closing. */
   close: (options?: AbortOptions) => Promise<void>
 }
@@ -196,6 +204,7 @@ class DidbaseNode implements Didbase {
   readonly #orbitdb: OrbitDB
   readonly #openTimeout: number
   readonly #resync: ResyncOptions
+  readonly #registry: Registry
   readonly #tempDir: string | undefined
   readonly #orbitdbDirectory: string
   readonly #handles = new Map<string, AnyDatabase>()
@@ -220,6 +229,47 @@ class DidbaseNode implements Didbase {
     this.#openTimeout = openTimeout
     this.#tempDir = tempDir
     this.#orbitdbDirectory = orbitdbDirectory
+    // Blocks read from this node only: a listing or a name never waits on peers.
+    const local = node.helia.blockstore as unknown as BlockstoreLike & { get: (cid: CID, o?: object) => ReturnType<BlockstoreLike['get']> }
+    this.#registry = new Registry({
+      datastore: node.helia.datastore,
+      blockstore: { get: (cid, o) => local.get(cid, { ...o, offline: true }), put: async (cid, bytes, o) => local.put(cid, bytes, o) },
+      stores: async () => listStores(orbitdbDirectory),
+      size: async (address) => this.#size(address)
+    })
+  }
+
+  async databases (options?: AbortOptions): Promise<DatabaseInfo[]> {
+    this.#assertOpen()
+    return abortable((async () => {
+      const out: DatabaseInfo[] = []
+      for (const held of await this.#registry.held()) {
+        options?.signal?.throwIfAborted()
+        out.push({
+          name: held.manifest.name,
+          type: held.manifest.type,
+          address: held.address,
+          policy: held.policy.type === 'didbase-acl' ? 'acl' : 'writers',
+          private: held.policy.private !== undefined,
+          size: await this.#size(held.address),
+          named: await this.#registry.names(this.user, held)
+        })
+      }
+      return out
+    })(), options)
+  }
+
+  /** The heads of `address` when it is open here (what a heads query is answered with). */
+  async headsOf (address: string): Promise<string[] | undefined> {
+    const open = this.#handles.get(address)
+    return open === undefined || this.#closing !== undefined ? undefined : open.heads()
+  }
+
+  /** Entries this node holds of `address`: from its open handle, or from its log index on disk. */
+  async #size (address: string): Promise<number> {
+    const open = this.#handles.get(address)
+    if (open !== undefined) return open.size()
+    return countMarkers(joinPath(this.#orbitdbDirectory, address, 'log', '_index'))
   }
 
   get peerId (): string {
@@ -286,6 +336,13 @@ class DidbaseNode implements Didbase {
     const schemaCid = options.schema === undefined ? undefined : await options.schema.cid()
     const blockstore = this.helia.blockstore as unknown as BlockstoreLike
     let target = await resolveTarget(blockstore, wanted, nameOrAddress, options, schemaCid, this.#openTimeout)
+    const name = target.cid === undefined ? nameOrAddress : undefined
+    // A name opens the database it opened before, whatever its kind (a private one's address holds a random key).
+    const registered = name === undefined ? undefined : await this.#registry.find(this.user, target.type, name, options, schemaCid)
+    if (registered !== undefined) {
+      nameOrAddress = registered
+      target = await resolveTarget(blockstore, wanted, registered, {}, undefined, this.#openTimeout)
+    }
     // A name this node made a database for before rules versions opens that database.
     const legacy = target.cid === undefined ? await legacyAddress(this.helia.blockstore, this.user, nameOrAddress, target.type, target.meta, options) : undefined
     // Only a database this node opened before: a manifest block alone may be one a peer sent.
@@ -345,6 +402,7 @@ class DidbaseNode implements Didbase {
         throw err
       }
     }
+    if (name !== undefined) await this.#registry.remember(this.user, type, name, db.address)
     return handle
   }
 
@@ -367,6 +425,7 @@ class DidbaseNode implements Didbase {
       resync: (again) => { exchangeWithNewPeers(db, this.helia, again) },
       resyncOptions: this.#resync,
       snapshots: snapshotStore(this.helia.datastore, db.address),
+      queryHeads: async (peer, signal) => queryHeads(this.helia.libp2p, multiaddr(`/p2p/${peer}`), db.address, signal),
       stored: async (hash) => this.#stored(hash)
     }
     const handle = type === 'keyvalue'
@@ -447,7 +506,9 @@ export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
     const { identity: orbitIdentity, identities } = orbitIdentityLayer(identity)
     const orbitdbDirectory = joinPath(directory, 'orbitdb')
     const orbitdb = await createOrbitDB({ ipfs: node.helia, identity: orbitIdentity, identities, directory: orbitdbDirectory })
-    return new DidbaseNode(identity, node, orbitdb, { orbitdbDirectory, openTimeout: init.openTimeout ?? DEFAULT_OPEN_TIMEOUT, resync: init.resync ?? {}, tempDir, unlock })
+    const didbase = new DidbaseNode(identity, node, orbitdb, { orbitdbDirectory, openTimeout: init.openTimeout ?? DEFAULT_OPEN_TIMEOUT, resync: init.resync ?? {}, tempDir, unlock })
+    await handleHeadsQueries(node.helia.libp2p, async (address) => didbase.headsOf(address))
+    return didbase
   } catch (err) {
     await node?.stop()
     unlock()

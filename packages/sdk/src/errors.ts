@@ -33,6 +33,33 @@ export class UnsupportedDatabaseError extends Error {
   override name = 'UnsupportedDatabaseError'
 }
 
+/**
+ * A name already opens another database here (`address`), made with options that
+ * contradict the ones given: open it by address, or give the new database another name.
+ */
+export class NameTakenError extends Error {
+  static override name = 'NameTakenError'
+  override name = 'NameTakenError'
+  readonly address: string
+
+  constructor (message: string, address: string) {
+    super(message)
+    this.address = address
+  }
+}
+
+/** A peer asked to hold a write does not have the database open: it does not replicate it. */
+export class NotReplicatedError extends Error {
+  static override name = 'NotReplicatedError'
+  override name = 'NotReplicatedError'
+  readonly peer: string
+
+  constructor (message: string, peer: string) {
+    super(message)
+    this.peer = peer
+  }
+}
+
 /** A value that cannot be stored: not serialisable as dag-cbor, or a bad key. Nothing was written. */
 export class InvalidValueError extends Error {
   static override name = 'InvalidValueError'

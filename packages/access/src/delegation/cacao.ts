@@ -8,7 +8,7 @@ import { Cacao } from '@didtools/cacao'
 import { getEIP191Verifier } from '@didtools/pkh-ethereum'
 import { canonicalPkh, Did } from '../did/did.js'
 import { InvalidDelegationError } from '../errors.js'
-import { ANY_DATABASE, type DelegationLink, RESOURCE_PREFIX } from './link.js'
+import { ANY_DATABASE, type DelegationLink, MAX_SCOPE, RESOURCE_PREFIX } from './link.js'
 
 const verifiers = getEIP191Verifier()
 
@@ -29,6 +29,9 @@ export function resourceOf (address: string): string {
   return `${RESOURCE_PREFIX}${address === ANY_DATABASE ? ANY_DATABASE : address}`
 }
 
+/** The latest time a Date holds: no `iat` or `nbf` is after it. */
+const END_OF_TIME = new Date(8.64e15)
+
 /** Check a CACAO's shape and signature; `InvalidDelegationError` when it is not one didbase accepts. */
 export async function verifyCacaoLink (value: Record<string, unknown>): Promise<DelegationLink> {
   const cacao = value as { h?: { t?: unknown }, p?: Record<string, unknown>, s?: { t?: unknown, s?: unknown } }
@@ -44,8 +47,11 @@ export async function verifyCacaoLink (value: Record<string, unknown>): Promise<
   const expiresAt = time(p.exp, 'expiration time')
   if (expiresAt === undefined) throw new InvalidDelegationError('the CACAO has no expiration time; didbase accepts delegations that expire')
   const notBefore = Math.max(time(p.iat, 'issued-at time') ?? 0, time(p.nbf, 'not-before time') ?? 0)
+  if (Array.isArray(p.resources) && p.resources.length > MAX_SCOPE) throw new InvalidDelegationError(`a delegation names at most ${MAX_SCOPE} resources; this one names ${p.resources.length}`)
   try {
-    await Cacao.verify(cacao as never, { verifiers, disableExpirationCheck: true })
+    // The signature only: a delegation's window is judged against each entry's own `at`
+    // (chain.ts), never this replica's clock, or replicas with different clocks would disagree.
+    await Cacao.verify(cacao as never, { verifiers, disableExpirationCheck: true, atTime: END_OF_TIME })
   } catch (cause) {
     throw new InvalidDelegationError(`the CACAO's signature does not verify as ${issuer}'s (a field changed after signing, or another wallet signed it)`, { cause })
   }

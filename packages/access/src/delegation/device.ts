@@ -11,7 +11,7 @@ import { base64url } from 'multiformats/bases/base64'
 import { Did } from '../did/did.js'
 import { InvalidDelegationError } from '../errors.js'
 import type { DidIdentity } from '../identity/identity.js'
-import { ANY_DATABASE, type DelegationLink } from './link.js'
+import { ANY_DATABASE, type DelegationLink, MAX_SCOPE } from './link.js'
 
 const resolver = new Resolver(KeyDidResolver.getResolver())
 const seconds = (ms: number): number => Math.floor(ms / 1000)
@@ -34,6 +34,7 @@ export async function createDeviceDelegation (root: DidIdentity, device: string,
   if (!(expiresIn > 0)) throw new InvalidDelegationError('a delegation must expire in the future (expiresIn > 0)')
   const scope = options.scope ?? [ANY_DATABASE]
   if (scope.length === 0) throw new InvalidDelegationError('a delegation covers at least one database (or "*")')
+  if (scope.length > MAX_SCOPE) throw new InvalidDelegationError(`a delegation names at most ${MAX_SCOPE} databases (or "*" for all); this one names ${scope.length}`)
   const signer = async (data: string | Uint8Array): Promise<string> => base64url.baseEncode(await root.sign(typeof data === 'string' ? new TextEncoder().encode(data) : data))
   return createJWT(
     { aud: device, exp: seconds(Date.now() + expiresIn), nbf: seconds(options.notBefore ?? Date.now() - 60_000), didbase: { delegate: { scope } } },
@@ -60,6 +61,7 @@ export async function verifyDeviceLink (token: string): Promise<DelegationLink> 
   if (header.kid !== undefined && header.kid.split('#')[0] !== iss) throw new InvalidDelegationError('the delegation\'s key id names another DID than its issuer')
   if (typeof payload.exp !== 'number') throw new InvalidDelegationError('the delegation has no expiry (exp)')
   if (!Array.isArray(scope) || scope.length === 0 || scope.some((s) => typeof s !== 'string')) throw new InvalidDelegationError('the delegation names no databases (didbase.delegate.scope)')
+  if (scope.length > MAX_SCOPE) throw new InvalidDelegationError(`a delegation names at most ${MAX_SCOPE} databases (or "*" for all); this one names ${scope.length}`)
   try {
     // Times are judged by the caller, against the entry's own time.
     await verifyJWT(token, { resolver, audience: aud, policies: { nbf: false, iat: false, exp: false } })

@@ -21,6 +21,12 @@ export type ProofLink = string | Record<string, unknown>
 
 /** The longest chain a replica follows: user, one device, one session below it. */
 export const MAX_CHAIN = 3
+/**
+ * Most databases one link may name: a delegation covers a few databases or all (`*`), and a
+ * link naming more is refused before its signature is checked, so a stranger's huge scope
+ * costs a replica almost nothing.
+ */
+export const MAX_SCOPE = 1024
 /** What a scope names to cover every database. */
 export const ANY_DATABASE = '*'
 /** How a database address is written as a SIWE resource (a URI), and the wildcard. */

@@ -366,8 +366,14 @@ const ACL_RULES: AclRules = {
     const revokedAt = state.revokedAt.get(c.did)
     if ((ctx.rules.version ?? 1) >= 2 && revokedAt !== undefined && voids(revokedAt, issued, claims.issuedExactly)) return { reason: 'invite-revoked', detail: `${c.did} was revoked at ${new Date(revokedAt).toISOString()}, after invite ${claims.id} was issued; a revocation voids the invites issued before it` }
     const effect = { type: 'grant' as const, role: claims.role, did: c.did, invite: claims.id, issued, ...(claims.issuedExactly === true ? { exactly: true } : {}) }
-    // A delegated key's redeem registers the key as well (`delegationCheck` checked its chain).
-    const session = acl.proof === undefined ? {} : { session: await checkedDelegation(acl.proof) as Delegation }
+    // A delegated key's redeem registers the key as well (`delegationCheck` checked its chain),
+    // within the same budget as a `session`.
+    const delegation = acl.proof === undefined ? undefined : await checkedDelegation(acl.proof) as Delegation
+    if (delegation !== undefined && (ctx.rules.version ?? 1) >= 2 && !state.sessions.has(`${c.did} ${c.signer}`)) {
+      const full = keyBudgetDenial(state, c.did, delegation)
+      if (full !== undefined) return invalid(full)
+    }
+    const session = delegation === undefined ? {} : { session: delegation }
     if (ctx.rules.private !== true) {
       if (claims.role === 'reader' || claims.keys !== undefined) return { reason: 'invalid-invite', detail: 'readers and key shares are for private databases' }
       return { effect, actor: claims.issuer, ...session }

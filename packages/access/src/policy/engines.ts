@@ -59,9 +59,10 @@ export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined
     return detail === undefined ? undefined : { reason: 'entry-too-large', detail }
   }
   const needsPast = (did: string, signer: string, payload: unknown): boolean => {
-    if (did !== signer) return true
     const action = ((payload as { value?: { action?: unknown } } | null)?.value)?.action
-    return (payload as { op?: unknown } | null)?.op === 'ACL' && (action === 'session' || action === 'revoke-device')
+    // Other access operations are refused alone, delegated or not: no delegation is verified for them.
+    if ((payload as { op?: unknown } | null)?.op === 'ACL') return action === 'session' || action === 'revoke-device'
+    return did !== signer
   }
   return {
     check: async (did, payload, heads, signer = did) => needsPast(did, signer, payload) ? causal.check(did, payload, heads, signer) : denial(did, payload),

@@ -20,6 +20,7 @@ export const USAGE = `didbase <command> [options]
   create <keyvalue|documents|events> <name> [--schema file.ipldsch --root Type] [--writers did,...] [--acl] [--ownership]
                                          [--private [--readers did,...]]  values only members read (with --acl,
                                          admins grant and revoke readers; every revocation rotates the key)
+  ls                                     the databases in --dir: name, type, address, policy, entries held
   put <address> <key> <json>             key-value: set a key; documents: <json> is the document (key ignored)
   get <address> <key>
   del <address> <key>
@@ -100,6 +101,7 @@ export type Command =
   | { name: 'help' }
   | { name: 'init' }
   | { name: 'id' }
+  | { name: 'ls' }
   | { name: 'create', kind: DatabaseKind, database: string, schema?: Schema, writers?: string[], readers?: string[], acl: boolean, ownership: boolean, private: boolean }
   | { name: 'put', address: string, key: string, value: unknown }
   | { name: 'add', address: string, value: unknown }
@@ -128,6 +130,7 @@ export async function parseCommand ({ flags, positionals }: CommandLine): Promis
   switch (name) {
     case 'init':
     case 'id':
+    case 'ls':
       return { name }
     case 'create': {
       const kind = arg(1, 'keyvalue|documents|events')

@@ -29,3 +29,9 @@ export class SyncTimeoutError extends Error {
   static override name = 'SyncTimeoutError'
   override name = 'SyncTimeoutError'
 }
+
+/** A write given `--peer`: the peer did not confirm it holds the write in time. Exit code 4. */
+export class NotDeliveredError extends Error {
+  static override name = 'NotDeliveredError'
+  override name = 'NotDeliveredError'
+}

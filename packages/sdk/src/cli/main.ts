@@ -18,7 +18,7 @@ import { deviceList, id, init } from './local.js'
 const { enableCompileCache } = nodeModule as { enableCompileCache?: () => unknown }
 
 const USAGE_ERRORS = new Set(['UsageError', 'InvalidAddressError', 'ConfigError'])
-const REFUSED = new Set(['AccessDeniedError', 'InvalidDelegationError', 'SchemaValidationError', 'InvalidValueError', 'InvalidInviteError', 'InviteExpiredError', 'InvalidDidError', 'WrongDatabaseTypeError', 'ClosedError', 'PinRefusedError'])
+const REFUSED = new Set(['AccessDeniedError', 'NameTakenError', 'InvalidDelegationError', 'SchemaValidationError', 'InvalidValueError', 'InvalidInviteError', 'InviteExpiredError', 'InvalidDidError', 'WrongDatabaseTypeError', 'ClosedError', 'PinRefusedError'])
 const NOT_FOUND = new Set(['NotFoundError', 'UnknownDatabaseError', 'UnsupportedDatabaseError'])
 
 function exitCode (name: string): number {

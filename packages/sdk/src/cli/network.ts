@@ -10,7 +10,8 @@ import type { DocumentsDatabase } from '../databases/documents.js'
 import type { EventLogDatabase } from '../databases/eventlog.js'
 import type { KeyValueDatabase } from '../databases/keyvalue.js'
 import type { Command, CommandLine } from './args.js'
-import { NotFoundError, UsageError } from './errors.js'
+import { NotDeliveredError, NotFoundError, UsageError } from './errors.js'
+import { multiaddr } from '@multiformats/multiaddr'
 import { print } from './output.js'
 import { runPeer } from './peer.js'
 import { syncFromPeer } from './sync.js'
@@ -45,6 +46,33 @@ async function withDatabase<T> (cli: CommandLine, address: string, run: (db: Any
   return withNode(cli, async (didbase) => run(await didbase.open(address)))
 }
 
+/** How long a write given `--peer` waits for that peer to hold it. */
+const DELIVERY_MS = 15_000
+
+/**
+ * Write to `address` and, with `--peer`, return only once that peer holds the new entry
+ * (it answers a heads query with it): a peer that does not replicate the database never
+ * would, and the command says so rather than exit 0.
+ */
+async function writeTo (cli: CommandLine, address: string, write: (db: Any) => Promise<string>): Promise<void> {
+  const peer = cli.flags.peer
+  const { hash, heldBy } = await withDatabase(cli, address, async (db) => {
+    const hash = await write(db)
+    if (peer === undefined) return { hash, heldBy: [] as string[] }
+    const peerId = multiaddr(peer).getComponents().findLast((c) => c.name === 'p2p')?.value ?? null
+    if (peerId === null) throw new UsageError(`--peer ${peer} names no peer id; give the address the peer prints, ending in /p2p/12D3Koo…`)
+    try {
+      await db.whenPeerHolds(peerId, hash, { signal: AbortSignal.timeout(DELIVERY_MS) })
+    } catch (err) {
+      if ((err as Error).name !== 'TimeoutError' && (err as Error).name !== 'AbortError') throw err
+      throw new NotDeliveredError(`the write ${hash} is saved in ${cli.dir}, but ${peerId} did not confirm it holds it within ${DELIVERY_MS / 1000} s; it reaches the peer the next time the two meet`)
+    }
+    return { hash, heldBy: [peerId] }
+  })
+  if (peer === undefined) print(cli, hash, { hash })
+  else print(cli, `${hash}\nheld by ${heldBy.length} peer${heldBy.length === 1 ? '' : 's'}: ${heldBy.join(', ')}`, { hash, heldBy })
+}
+
 export async function runNetworkCommand (command: NetworkCommand, cli: CommandLine): Promise<void> {
   const json = cli.flags.json
   switch (command.name) {
@@ -64,38 +92,46 @@ export async function runNetworkCommand (command: NetworkCommand, cli: CommandLi
       })
       return
     }
+    case 'ls': {
+      const held = await withNode(cli, async (didbase) => didbase.databases())
+      if (json) console.log(JSON.stringify(held))
+      else if (held.length === 0) console.log(`no databases in ${cli.dir}`)
+      else for (const d of held) console.log(`${d.name}\t${d.type}\t${d.address}\t${d.policy}${d.private ? ', private' : ''}\t${d.size} entries${d.named ? '' : '\t(opened by address)'}`)
+      return
+    }
     case 'put': {
       const { address, key, value } = command
-      const hash = await withDatabase(cli, address, async (db) => {
+      await writeTo(cli, address, async (db) => {
         if (db.type === 'keyvalue') return db.put(key, value)
         if (db.type === 'documents') return db.put(value as Record<string, unknown>)
         throw new UsageError(`${address} is an event log; use: didbase add <address> <json>`)
       })
-      print(cli, hash, { hash })
       return
     }
     case 'add': {
       const { address, value } = command
-      const hash = await withDatabase(cli, address, async (db) => {
+      await writeTo(cli, address, async (db) => {
         if (db.type !== 'events') throw new UsageError(`${address} is a ${db.type} database; use: didbase put`)
         return db.add(value)
       })
-      print(cli, hash, { hash })
       return
     }
-    case 'get':
-    case 'del': {
+    case 'get': {
       const { address, key } = command
       await withDatabase(cli, address, async (db) => {
         if (db.type === 'events') throw new UsageError(`${address} is an event log; use: didbase list`)
         const value = await db.get(key)
         if (value === undefined) throw new NotFoundError(`no record ${key} in ${address}`)
-        if (command.name === 'get') {
-          print(cli, JSON.stringify(value), { key, value })
-          return
-        }
-        const hash = await db.del(key)
-        print(cli, hash, { hash })
+        print(cli, JSON.stringify(value), { key, value })
+      })
+      return
+    }
+    case 'del': {
+      const { address, key } = command
+      await writeTo(cli, address, async (db) => {
+        if (db.type === 'events') throw new UsageError(`${address} is an event log; events are not deleted`)
+        if (await db.get(key) === undefined) throw new NotFoundError(`no record ${key} in ${address}`)
+        return db.del(key)
       })
       return
     }
@@ -112,8 +148,7 @@ export async function runNetworkCommand (command: NetworkCommand, cli: CommandLi
     case 'grant':
     case 'revoke': {
       const { address, role, did } = command
-      const hash = await withDatabase(cli, address, async (db) => (command.name === 'grant' ? db.grant(role, did) : db.revoke(role, did)))
-      print(cli, hash, { hash })
+      await writeTo(cli, address, async (db) => (command.name === 'grant' ? db.grant(role, did) : db.revoke(role, did)))
       return
     }
     case 'device-add': {
@@ -133,13 +168,11 @@ export async function runNetworkCommand (command: NetworkCommand, cli: CommandLi
       return
     }
     case 'device-revoke': {
-      const hash = await withDatabase(cli, command.address, async (db) => db.revokeDevice(command.did))
-      print(cli, hash, { hash })
+      await writeTo(cli, command.address, async (db) => db.revokeDevice(command.did))
       return
     }
     case 'rotate-key': {
-      const hash = await withDatabase(cli, command.address, async (db) => db.rotateKey())
-      print(cli, hash, { hash })
+      await writeTo(cli, command.address, async (db) => db.rotateKey())
       return
     }
     case 'invite': {

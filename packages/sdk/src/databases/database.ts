@@ -14,6 +14,7 @@ import type { DatabaseEvents, UnreadableDetail } from '../events.js'
 import type { SnapshotStore } from '../storage/index-snapshot.js'
 import type { JoinFetches } from '../storage/entry-storage.js'
 import { Replication } from '../sync/replication.js'
+import { whenPeerHolds } from '../sync/peer-holds.js'
 import { AccessOperations, type InviteOptions, type Roles } from './access-operations.js'
 import { CommitQueue } from './commit-queue.js'
 import type { DatabaseType } from './manifest.js'
@@ -56,6 +57,8 @@ export interface HandleContext {
   fetches: JoinFetches
   /** Where an index kept beside the log is saved between runs (index-snapshot.ts). */
   snapshots?: SnapshotStore
+  /** The heads `peer` (a peer id) holds of this database, or undefined when it does not have it open (heads-query.ts). */
+  queryHeads?: (peer: string, signal: AbortSignal) => Promise<string[] | undefined>
   /** Whether the block of entry `hash` is stored here (asks no peer, and does not wait for the log index to load). */
   stored: (hash: string) => Promise<boolean>
 }
@@ -81,8 +84,11 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   #session: Promise<void> | undefined
   #closing: Promise<void> | undefined
 
+  readonly #queryHeads: HandleContext['queryHeads']
+
   constructor (ctx: HandleContext) {
     super()
+    this.#queryHeads = ctx.queryHeads
     this.db = ctx.db
     this.address = ctx.db.address
     this.name = ctx.db.name
@@ -275,6 +281,25 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    */
   async whenSynced (options: { peerId?: string, signal?: AbortSignal } = {}): Promise<string> {
     return this.#replication.whenSynced(options)
+  }
+
+  /**
+   * Resolve once the peer `peerId` holds the entry `hash` of this database (a write of this
+   * replica, say): its heads are that entry, or entries that link to it. The peer is asked
+   * directly, every 200 ms, until then. Throws `NotReplicatedError` when the peer does not
+   * have the database open (it would never get the entry: ask it to keep the database with
+   * `didbase.pin`), and the signal's reason when `signal` aborts.
+   *
+   * @example
+   * ```ts
+   * const hash = await notes.put('n1', 'hello')
+   * await notes.whenPeerHolds(peerId, hash, { signal: AbortSignal.timeout(15_000) })
+   * ```
+   */
+  async whenPeerHolds (peerId: string, hash: string, options: AbortOptions = {}): Promise<void> {
+    const query = this.#queryHeads
+    if (query === undefined) throw new InvariantError('this handle cannot ask peers for heads')
+    await whenPeerHolds({ query: async (signal) => query(peerId, signal), get: async (h) => this.db.log.get(h), peer: peerId, address: this.address }, hash, options.signal ?? new AbortController().signal)
   }
 
   /**

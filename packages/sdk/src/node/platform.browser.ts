@@ -55,6 +55,19 @@ export function joinPath (...parts: string[]): string {
   return parts.join('/').replace(/\/{2,}/g, '/')
 }
 
+/** The addresses of the databases OrbitDB keeps stores for under `orbitdbDirectory` (IndexedDB databases named after their paths). */
+export async function listStores (orbitdbDirectory: string): Promise<string[]> {
+  const prefix = joinPath(orbitdbDirectory, 'orbitdb/')
+  const addresses = new Set<string>()
+  for (const { name } of await indexedDB.databases()) {
+    const at = name?.indexOf(prefix) ?? -1
+    if (name === undefined || at < 0) continue
+    const cid = name.slice(at + prefix.length).split('/')[0]
+    if (cid !== undefined && cid.length > 0) addresses.add(`/orbitdb/${cid}`)
+  }
+  return [...addresses]
+}
+
 export async function prepareDirectory (_directory: string): Promise<void> {}
 
 /** Whether a store (an IndexedDB database named after `path`) was made by an earlier run. */

@@ -7,7 +7,7 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import type { Libp2p, PeerDiscovery, Transport } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { access, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { browserDiscovery } from './discovery.js'
@@ -38,6 +38,12 @@ export function joinPath (...parts: string[]): string {
 /** Whether a store (a LevelDB directory) was made at `path` by an earlier run. */
 export async function storeExists (path: string): Promise<boolean> {
   return access(path).then(() => true, () => false)
+}
+
+/** The addresses of the databases OrbitDB keeps stores for under `orbitdbDirectory`. */
+export async function listStores (orbitdbDirectory: string): Promise<string[]> {
+  const names = await readdir(join(orbitdbDirectory, 'orbitdb')).catch(() => [] as string[])
+  return names.map((name) => `/orbitdb/${name}`)
 }
 
 export async function prepareDirectory (directory: string): Promise<void> {

@@ -16,6 +16,7 @@
  */
 import { LevelStorage, type Storage } from '@orbitdb/core'
 import { debugLog } from '../log.js'
+import { storeExists } from '../node/platform.js'
 
 const log = debugLog('log-index')
 
@@ -181,5 +182,18 @@ export async function markReachable (index: Marks, heads: LinkedEntry[], load: (
       const linked = await load(hash)
       if (linked !== undefined) stack.push(linked)
     }
+  }
+}
+
+/** How many entries the log index at `path` marks (a closed database's size); 0 when there is none. */
+export async function countMarkers (path: string): Promise<number> {
+  if (!(await storeExists(path))) return 0
+  const store = await LevelStorage({ path })
+  try {
+    let n = 0
+    for await (const _ of store.iterator()) n++
+    return n
+  } finally {
+    await store.close()
   }
 }
