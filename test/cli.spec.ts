@@ -15,7 +15,7 @@ import { describe, expect, it, vi } from 'vitest'
 // more on a 2-core machine running the other suites), and these tests run many of them.
 vi.setConfig({ testTimeout: 180_000 })
 import { didbase, didbaseOnNode } from './src/cli.js'
-import { tempDir } from './src/peers.js'
+import { peer, tempDir } from './src/peers.js'
 
 describe('didbase CLI', () => {
   it('init creates the identity once; id shows it; id without one says what to do', async () => {
@@ -148,5 +148,31 @@ describe('didbase CLI', () => {
     const unknown = await didbase(dir, 'list', nobodyHasIt, '--json')
     expect(unknown.code).toBe(3)
     expect(JSON.parse(unknown.stderr)).toMatchObject({ error: 'UnknownDatabaseError' })
+  })
+
+  it('a write with --peer returns once the peer holds it and says so; a peer that does not replicate the database gets a non-zero exit that says to pin; ls lists the databases', async () => {
+    const dir = await tempDir()
+    const { did: cliDid } = JSON.parse((await didbase(dir, 'init', '--json')).stdout) as { did: string }
+    const holder = await peer()
+    const shared = await holder.keyValue<string>('shared', { writers: [holder.did, cliDid] })
+    const put = await didbase(dir, 'put', shared.address, 'k', '"from the CLI"', '--peer', holder.multiaddrs[0] as string, '--json')
+    expect(put.code, put.stderr).toBe(0)
+    const { hash, heldBy } = JSON.parse(put.stdout) as { hash: string, heldBy: string[] }
+    expect(heldBy).toEqual([holder.peerId])
+    // Held, not merely sent: the holder's replica has it when the command returns.
+    expect(await shared.get('k')).toBe('from the CLI')
+    expect(await shared.heads()).toEqual([hash])
+    const bystander = await peer()
+    const lost = await didbase(dir, 'put', shared.address, 'k2', '"v2"', '--peer', bystander.multiaddrs[0] as string, '--json')
+    expect(lost.code).toBe(4)
+    expect(JSON.parse(lost.stderr)).toMatchObject({ error: 'NotReplicatedError' })
+    expect(JSON.parse(lost.stderr).message).toContain(`didbase pin ${shared.address}`)
+    await didbase(dir, 'create', 'events', 'journal')
+    const listed = JSON.parse((await didbase(dir, 'ls', '--json')).stdout) as Array<{ name: string, address: string, size: number, named: boolean }>
+    expect(listed.map(({ name, size, named }) => ({ name, size, named })).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'journal', size: 0, named: true },
+      // Opened by address here; its second write is saved here although no peer holds it.
+      { name: 'shared', size: 2, named: false }
+    ])
   })
 })

@@ -425,7 +425,7 @@ class DidbaseNode implements Didbase {
       resync: (again) => { exchangeWithNewPeers(db, this.helia, again) },
       resyncOptions: this.#resync,
       snapshots: snapshotStore(this.helia.datastore, db.address),
-      queryHeads: async (peer, signal) => queryHeads(this.helia.libp2p, multiaddr(`/p2p/${peer}`), db.address, signal),
+      queryHeads: async (peer, signal) => queryHeads(this.helia.libp2p, multiaddr(peer.startsWith('/') ? peer : `/p2p/${peer}`), db.address, signal),
       stored: async (hash) => this.#stored(hash)
     }
     const handle = type === 'keyvalue'

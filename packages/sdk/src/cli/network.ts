@@ -62,7 +62,7 @@ async function writeTo (cli: CommandLine, address: string, write: (db: Any) => P
     const peerId = multiaddr(peer).getComponents().findLast((c) => c.name === 'p2p')?.value ?? null
     if (peerId === null) throw new UsageError(`--peer ${peer} names no peer id; give the address the peer prints, ending in /p2p/12D3Koo…`)
     try {
-      await db.whenPeerHolds(peerId, hash, { signal: AbortSignal.timeout(DELIVERY_MS) })
+      await db.whenPeerHolds(peer, hash, { signal: AbortSignal.timeout(DELIVERY_MS) })
     } catch (err) {
       if ((err as Error).name !== 'TimeoutError' && (err as Error).name !== 'AbortError') throw err
       throw new NotDeliveredError(`the write ${hash} is saved in ${cli.dir}, but ${peerId} did not confirm it holds it within ${DELIVERY_MS / 1000} s; it reaches the peer the next time the two meet`)

@@ -57,7 +57,7 @@ export interface HandleContext {
   fetches: JoinFetches
   /** Where an index kept beside the log is saved between runs (index-snapshot.ts). */
   snapshots?: SnapshotStore
-  /** The heads `peer` (a peer id) holds of this database, or undefined when it does not have it open (heads-query.ts). */
+  /** The heads `peer` (a peer id, or a multiaddr to dial) holds of this database, or undefined when it does not have it open (heads-query.ts). */
   queryHeads?: (peer: string, signal: AbortSignal) => Promise<string[] | undefined>
   /** Whether the block of entry `hash` is stored here (asks no peer, and does not wait for the log index to load). */
   stored: (hash: string) => Promise<boolean>
@@ -284,7 +284,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   }
 
   /**
-   * Resolve once the peer `peerId` holds the entry `hash` of this database (a write of this
+   * Resolve once the peer `peer` (its id, or a multiaddr ending in its id) holds the entry `hash` of this database (a write of this
    * replica, say): its heads are that entry, or entries that link to it. The peer is asked
    * directly, every 200 ms, until then. Throws `NotReplicatedError` when the peer does not
    * have the database open (it would never get the entry: ask it to keep the database with
@@ -296,10 +296,10 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    * await notes.whenPeerHolds(peerId, hash, { signal: AbortSignal.timeout(15_000) })
    * ```
    */
-  async whenPeerHolds (peerId: string, hash: string, options: AbortOptions = {}): Promise<void> {
+  async whenPeerHolds (peer: string, hash: string, options: AbortOptions = {}): Promise<void> {
     const query = this.#queryHeads
     if (query === undefined) throw new InvariantError('this handle cannot ask peers for heads')
-    await whenPeerHolds({ query: async (signal) => query(peerId, signal), get: async (h) => this.db.log.get(h), peer: peerId, address: this.address }, hash, options.signal ?? new AbortController().signal)
+    await whenPeerHolds({ query: async (signal) => query(peer, signal), get: async (h) => this.db.log.get(h), peer, address: this.address }, hash, options.signal ?? new AbortController().signal)
   }
 
   /**

@@ -25,7 +25,7 @@ export async function whenPeerHolds (init: PeerHoldsInit, hash: string, signal: 
   for (;;) {
     signal.throwIfAborted()
     const heads = await init.query(signal)
-    if (heads === undefined) throw new NotReplicatedError(`peer ${init.peer} does not have ${init.address} open, so it does not replicate it; ask it to keep the database (didbase pin ${init.address} --peer <its address>), then write again`, init.peer)
+    if (heads === undefined) throw new NotReplicatedError(`peer ${init.peer} does not have ${init.address} open, so it does not replicate it; ask it to keep the database (didbase pin ${init.address} --peer ${init.peer.startsWith('/') ? init.peer : '<its address>'}), then write again`, init.peer)
     if (await reaches(init.get, heads, hash)) return
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, POLL_MS)
