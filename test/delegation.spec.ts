@@ -4,16 +4,18 @@
  * the signer such a wallet uses, and the API a page talks to); the session clients are
  * didbase's own and the real `did-session` package.
  */
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { EthereumNodeAuth, getAccountId } from '@didtools/pkh-ethereum'
 import { aclPayload } from '@didbase/access'
-import { createDidKeyIdentity, delegatedIdentity, delegateDevice, fromDidSession, walletSession } from '@didbase/sdk'
+import { createDidKeyIdentity, delegatedIdentity, delegateDevice, forgetSession, fromDidSession, keepSession, walletSession } from '@didbase/sdk'
 import type { RejectedDetail } from '@didbase/sdk'
 import type { Database } from '@orbitdb/core'
 import { DIDSession } from 'did-session'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { craftEntry, push } from './src/attacker.js'
-import { collect, connect, peer, waitFor } from './src/peers.js'
+import { collect, connect, peer, tempDir, waitFor } from './src/peers.js'
 import { walletProvider } from './src/wallets.js'
 
 const raw = (handle: unknown): Database => (handle as { db: Database }).db
@@ -61,6 +63,32 @@ describe('delegated identities between replicas', () => {
     await waitFor(async () => (await copy.get('hello')) === 'from a wallet invitee', 'a third replica to accept the redeem and the write')
     const record = (await collect(copy.entries())).find((r) => r.key === 'hello')
     expect(record?.writer).toBe(wallet.did)
+  })
+
+  it('a wallet session kept for a directory signs after a restart (owner-only file); an expired one fails when the node starts; forgetting it brings back the directory\'s key', async () => {
+    const wallet = walletProvider()
+    const alice = await peer()
+    const board = await alice.keyValue<string>('kept', { writers: [alice.did, wallet.did] })
+    const directory = await tempDir()
+    const session = await walletSession(wallet, { databases: [board.address], expiresIn: 3_600_000 })
+    await keepSession(directory, session)
+    expect((await stat(join(directory, 'session.json'))).mode & 0o777).toBe(0o600)
+    const first = await peer({ directory })
+    expect([first.user, first.did]).toEqual([wallet.did, session.signer.did])
+    await first.close()
+    const again = await peer({ directory })
+    expect(again.did).toBe(session.signer.did)
+    await connect(again, alice)
+    await (await again.keyValue<string>(board.address)).put('k', 'after a restart')
+    await waitFor(async () => (await board.get('k')) === 'after a restart', 'Alice to accept the restored session\'s write')
+    await again.close()
+    // Renewed with a session that has already expired: the node refuses to start with it.
+    await keepSession(directory, await walletSession(wallet, { databases: [board.address], expiresIn: -1000 }))
+    await expect(peer({ directory })).rejects.toMatchObject({ name: 'SessionExpiredError', reason: 'delegation-expired' })
+    await forgetSession(directory)
+    const own = await peer({ directory })
+    expect(own.user).toBe(own.did)
+    expect(own.did).not.toBe(session.signer.did)
   })
 
   it('a session made by did-session (a client nobody here wrote) writes, as it is', async () => {

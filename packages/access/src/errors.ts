@@ -146,6 +146,19 @@ export class DecryptionError extends Error {
 }
 
 /** A delegation (a CACAO from a wallet, or a device delegation from a root did:key) is malformed, forged or not for this key. */
+/** A kept session's delegation has expired: sign in again. */
+export class SessionExpiredError extends Error {
+  static override name = 'SessionExpiredError'
+  override name = 'SessionExpiredError'
+  readonly reason: RejectionReason = 'delegation-expired'
+  readonly expiresAt: number
+
+  constructor (message: string, expiresAt: number) {
+    super(message)
+    this.expiresAt = expiresAt
+  }
+}
+
 export class InvalidDelegationError extends Error {
   static override name = 'InvalidDelegationError'
   override name = 'InvalidDelegationError'

@@ -71,5 +71,6 @@ export { createDeviceIdentity, delegateDevice, type DelegatedIdentity, delegated
 export { type Delegation, verifyDelegation } from './delegation/chain.js'
 export type { DeviceDelegationOptions } from './delegation/device.js'
 export { ANY_DATABASE, MAX_CHAIN, type ProofLink } from './delegation/link.js'
-export { InvalidDelegationError } from './errors.js'
+export { InvalidDelegationError, SessionExpiredError } from './errors.js'
+export { forgetSession, keepSession, loadSession, SESSION_FILE } from './identity/session-file.js'
 export { verifySigned } from './identity/entry.js'

@@ -7,6 +7,7 @@ import {
   isDelegated,
   isDidAccessController,
   loadOrCreateIdentity,
+  loadSession,
   orbitIdentityLayer,
   createDidKeyIdentity,
   type BlockstoreLike
@@ -51,7 +52,9 @@ export interface DidbaseInit {
   /**
    * Sign as this identity instead of the one kept in `directory`: a did:key identity, or a
    * delegated one (`walletSession`, `delegatedIdentity`, `fromDidSession`) whose entries are
-   * signed by a session or device key for its user DID. See docs/identity.md.
+   * signed by a session or device key for its user DID. Without it, a session kept for the
+   * directory (`keepSession`) signs, else the directory's own key; a kept session that has
+   * expired fails here with `SessionExpiredError`. See docs/identity.md.
    */
   identity?: DidIdentity
   /** Multiaddrs to listen on. Default: TCP on 127.0.0.1, any port. Add `/ws` addresses for browsers. */
@@ -492,7 +495,8 @@ export async function createDidbase (init: DidbaseInit = {}): Promise<Didbase> {
   const unlock = await lockDirectory(directory)
   let node: Node | undefined
   try {
-    const identity = init.identity ?? (memory ? createDidKeyIdentity() : await loadOrCreateIdentity(directory))
+    // A session kept for the directory (keepSession) signs, unless an identity is given; an expired one fails here, not at the first write.
+    const identity = init.identity ?? (memory ? createDidKeyIdentity() : (await loadSession(directory)) ?? await loadOrCreateIdentity(directory))
     node = await createNode({
       directory,
       memory,

@@ -90,6 +90,12 @@ const DAY = 24 * 60 * 60 * 1000
  * A session for the wallet behind `provider`: a new session key, and a Sign-In with Ethereum
  * message (EIP-4361) the wallet signs (EIP-191 `personal_sign`) that delegates to it, kept as
  * a CACAO. The user DID is the wallet's `did:pkh:eip155:<chain>:<address>`.
+ *
+ * It calls three EIP-1193 methods, in this order: `eth_requestAccounts` (the wallet may ask
+ * its user to connect), `eth_chainId`, and `personal_sign` with the message's hex and the
+ * account (the wallet shows its user the message, once per session). Nothing is sent to a
+ * chain. To keep the session across restarts, `keepSession(directory, session)`; the next
+ * `createDidbase({ directory })` signs with it until it expires.
  */
 export async function walletSession (provider: Eip1193Provider, options: WalletSessionOptions = {}): Promise<DelegatedIdentity> {
   const accounts = await provider.request({ method: 'eth_requestAccounts' }) as string[]

@@ -47,3 +47,13 @@ export async function readSecret (directory: string, name: string): Promise<Uint
 export async function writeSecret (directory: string, name: string, data: Uint8Array): Promise<void> {
   await inStore('readwrite', (store) => store.add(new Uint8Array(data), `${directory}/${name}`))
 }
+
+/** Keep a secret that may replace an earlier one (a renewed session). */
+export async function replaceSecret (directory: string, name: string, data: Uint8Array): Promise<void> {
+  await inStore('readwrite', (store) => store.put(new Uint8Array(data), `${directory}/${name}`))
+}
+
+/** Forget the secret `name` of `directory`, if it is kept. */
+export async function removeSecret (directory: string, name: string): Promise<void> {
+  await inStore('readwrite', (store) => store.delete(`${directory}/${name}`))
+}

@@ -3,7 +3,7 @@
  * directory, readable by its owner only. The browser build (secret-store.browser.ts) keeps
  * them in IndexedDB instead; the `browser` field of package.json swaps it in for bundlers.
  */
-import { chmod, mkdir, open, readFile } from 'node:fs/promises'
+import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
 /** Where `name` is kept, for messages. */
@@ -37,4 +37,19 @@ export async function writeSecret (directory: string, name: string, data: Uint8A
   }
   // The umask may have narrowed the mode at creation; make it exactly 0600.
   await chmod(path, 0o600)
+}
+
+/**
+ * Keep a secret that may replace an earlier one (a renewed session): written to a new
+ * owner-only file, flushed, then renamed over the old one, so a crash leaves one or the other.
+ */
+export async function replaceSecret (directory: string, name: string, data: Uint8Array): Promise<void> {
+  const temporary = `${name}.${process.pid}.${Date.now()}.new`
+  await writeSecret(directory, temporary, data)
+  await rename(join(directory, temporary), join(directory, name))
+}
+
+/** Forget the secret `name` of `directory`, if it is kept. */
+export async function removeSecret (directory: string, name: string): Promise<void> {
+  await rm(join(directory, name), { force: true })
 }
