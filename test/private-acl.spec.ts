@@ -6,12 +6,13 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { aclPayload, createDidKeyIdentity, type DidKeyIdentity, epochField, epochLabel, GENESIS_EPOCH, type Keyring, openSealed, seal } from '@didbase/access'
-import { delegatedIdentity, delegateDevice, type KeyValueDatabase, type RejectedDetail, type UnreadableDetail } from '@didbase/sdk'
+import { delegatedIdentity, delegateDevice, type KeyValueDatabase, type RejectedDetail, type UnreadableDetail, walletSession } from '@didbase/sdk'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { describe, expect, it } from 'vitest'
 import { craftEntry, push } from './src/attacker.js'
 import { collect, connect, peer, tempDir, waitFor } from './src/peers.js'
+import { walletProvider } from './src/wallets.js'
 
 const raw = (handle: unknown): Database => (handle as { db: Database }).db
 /** A member's keyring: what a member holding the replica can use to craft entries, or try keys with. */
@@ -212,5 +213,71 @@ describe('private database with delegated devices', () => {
     expect(await onPhone.get('before')).toBe('MARKER-before')
     await expect(onPhone.put('again', 'no')).rejects.toMatchObject({ name: 'AccessDeniedError', reason: 'device-revoked' })
     expect((await team.membersLackingKeys()).size).toBe(0)
+  })
+})
+
+describe('private database with wallet members', () => {
+  it('a wallet invited with its session key reads at once, from a replica, with no admin online; its writes are sealed (the replicator stores them, unreadable)', async () => {
+    const wallet = walletProvider()
+    const alice = await peer()
+    const team = await alice.keyValue<string>('wallet-team', { acl: true, private: true })
+    await team.put('plan', 'MARKER-plan')
+    const keeper = await peer()
+    await connect(keeper, alice)
+    const kept = await keeper.keyValue<string>(team.address)
+    await waitFor(async () => sameHeads(kept, team), 'the replicator to hold the log')
+    const bob = await peer({ identity: await walletSession(wallet, { databases: [team.address] }) })
+    const token = await team.invite(bob.user, { role: 'writer', sessionKey: bob.did })
+    await alice.close()
+    await connect(bob, keeper)
+    const bobTeam = await bob.accept(token) as KeyValueDatabase<string>
+    await waitFor(async () => (await bobTeam.get('plan')) === 'MARKER-plan', 'Bob\'s session to read what Alice wrote, from the replicator')
+    await bobTeam.put('from-bob', 'sealed by a wallet session')
+    // Not on the replicator's disk in the clear, though it stores and judges the entry.
+    await waitFor(async () => sameHeads(kept, bobTeam), 'the replicator to hold Bob\'s write')
+    await expect(kept.get('from-bob')).rejects.toMatchObject({ name: 'AccessDeniedError', reason: 'not-a-reader' })
+  })
+
+  it('a granted wallet\'s sessions are handed the keys by an admin\'s node; revoking a session stops it, revoking the wallet starts an epoch without it', async () => {
+    const wallet = walletProvider()
+    const alice = await peer()
+    const team = await alice.keyValue<string>('wallet-grant', { acl: true, private: true })
+    await team.put('before', 'MARKER-before')
+    await team.grant('reader', wallet.did)
+    expect((await team.roles()).readers).toEqual([wallet.did])
+    const laptop = await peer({ identity: await walletSession(wallet, { databases: [team.address] }) })
+    const phone = await peer({ identity: await walletSession(wallet, { databases: [team.address] }) })
+    await connect(laptop, alice)
+    await connect(phone, alice)
+    const onLaptop = await laptop.keyValue<string>(team.address)
+    const onPhone = await phone.keyValue<string>(team.address)
+    // Each session registers; Alice's node sees a member's key without the epoch key and shares it.
+    await waitFor(async () => (await once(onLaptop, 'before')) === 'MARKER-before', 'the laptop\'s session to be handed the key')
+    await waitFor(async () => (await once(onPhone, 'before')) === 'MARKER-before', 'the phone\'s session to be handed the key')
+    // The phone's session signs out (a lost phone: a newer session of the wallet may take it back too).
+    const signedOut = await onPhone.revokeDevice(phone.did)
+    // Alice's node sees a revoked key that holds the current epoch key and starts a new epoch on top of it.
+    await waitFor(async () => {
+      const heads = await team.heads()
+      return heads.length === 1 && heads[0] !== signedOut && await raw(team).log.has(signedOut)
+    }, 'Alice\'s node to start a new epoch without the phone')
+    await waitFor(async () => (await sameHeads(team, onLaptop)) && (await team.membersLackingKeys()).size === 0, 'the new epoch to reach the laptop, with its key')
+    const afterSession = await team.put('after-session', 'MARKER-after-session')
+    await waitFor(async () => (await sameHeads(team, onPhone)) && (await sameHeads(team, onLaptop)), 'the write to reach both sessions')
+    expect(await onLaptop.get('after-session')).toBe('MARKER-after-session')
+    const unreadable: UnreadableDetail[] = []
+    onPhone.addEventListener('entry:unreadable', (e) => { unreadable.push(e.detail) })
+    expect(await onPhone.get('after-session')).toBeUndefined()
+    expect(unreadable).toEqual([expect.objectContaining({ hash: afterSession, reason: 'no-key' })])
+    // The wallet itself is revoked: a new epoch, wrapped for no key of it.
+    await team.revoke('reader', wallet.did)
+    const afterWallet = await team.put('after-wallet', 'MARKER-after-wallet')
+    await waitFor(async () => (await onLaptop.heads()).includes(afterWallet), 'the laptop to hold the revocation and the write')
+    const lockedOut: UnreadableDetail[] = []
+    onLaptop.addEventListener('entry:unreadable', (e) => { lockedOut.push(e.detail) })
+    expect(await onLaptop.get('after-wallet')).toBeUndefined()
+    expect(lockedOut).toEqual([expect.objectContaining({ hash: afterWallet, reason: 'no-key' })])
+    expect(await onLaptop.get('before')).toBe('MARKER-before')
+    expect(await team.get('after-wallet')).toBe('MARKER-after-wallet')
   })
 })

@@ -181,6 +181,8 @@ const id = {
   unregistered: named('unregistered')
 }
 type Name = keyof typeof id
+/** A wallet account no one here holds: hostile grants name it too (a did:pkh holds no key). */
+const WALLET = 'did:pkh:eip155:1:0x00000000000000000000000000000000000000aa'
 const NAMES = Object.keys(id) as Name[]
 const nameOf = new Map<string, string>(NAMES.map((n) => [id[n].did, n]))
 const named1 = (did: string): string => nameOf.get(did) ?? did
@@ -320,7 +322,7 @@ type HonestStep =
 type Recipients = 'members' | 'members+self' | 'self' | 'anyone'
 type Action =
   | { kind: 'put' | 'del' | 'batch', key: string, big: boolean }
-  | { kind: 'grant' | 'revoke', role: Role, target: Name, rekey: 'real' | 'forged', recipients: Recipients }
+  | { kind: 'grant' | 'revoke', role: Role, target: Name | 'wallet', rekey: 'real' | 'forged', recipients: Recipients }
   | { kind: 'redeem', token: 'leftover' | 'replay' | 'self' | 'other-db', proof: 'none' | 'stolen' | 'own' }
   | { kind: 'session', proof: 'registered' | 'sub' | 'own' }
   | { kind: 'revoke-device', target: 'sibling' | 'self' | 'unregistered' | 'stolen', rekey: 'none' | 'real' | 'forged', recipients: Recipients }
@@ -360,7 +362,7 @@ const honestStep: fc.Arbitrary<HonestStep> = fc.oneof(
 )
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constantFrom('put' as const, 'put' as const, 'del' as const, 'batch' as const), key: recordKey, big: fc.constantFrom(false, false, false, false, true) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('grant' as const, 'revoke' as const), role: fc.constantFrom<Role>('admin', 'writer', 'reader'), target: fc.constantFrom(...NAMES), rekey: fc.constantFrom('real' as const, 'forged' as const), recipients }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('grant' as const, 'revoke' as const), role: fc.constantFrom<Role>('admin', 'writer', 'reader'), target: fc.constantFrom<Name | 'wallet'>(...NAMES, 'wallet'), rekey: fc.constantFrom('real' as const, 'forged' as const), recipients }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('redeem' as const), token: fc.constantFrom('leftover' as const, 'leftover' as const, 'replay' as const, 'self' as const, 'other-db' as const), proof: fc.constantFrom('none' as const, 'none' as const, 'stolen' as const, 'own' as const) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('session' as const), proof: fc.constantFrom('registered' as const, 'sub' as const, 'own' as const) }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('revoke-device' as const), target: fc.constantFrom('sibling' as const, 'sibling' as const, 'self' as const, 'unregistered' as const, 'stolen' as const), rekey: fc.constantFrom('none' as const, 'none' as const, 'real' as const, 'forged' as const), recipients }) },
@@ -609,9 +611,10 @@ async function playAdversary (w: World, s: AdversaryStep, i: number): Promise<vo
     }
     case 'grant':
     case 'revoke': {
-      const target = id[a.target].did
+      // A wallet (did:pkh) holds no key: a grant of it carries none, or (picked) a forged one.
+      const target = a.target === 'wallet' ? WALLET : id[a.target].did
       let keys = {}
-      if (secret && a.kind === 'grant') keys = { keys: epochs.map((epoch) => ({ epoch, share: forgedShare([target]) })) }
+      if (secret && a.kind === 'grant' && (a.target !== 'wallet' || (s.picks[0] ?? 0) % 2 === 0)) keys = { keys: epochs.map((epoch) => ({ epoch, share: forgedShare([target]) })) }
       if (secret && a.kind === 'revoke') {
         const made = await hostileRekey(w, who, a.rekey, chooseRecipients(a.recipients, state, claim, s.picks), epochs)
         keys = { rekey: made.rekey }

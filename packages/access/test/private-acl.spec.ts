@@ -16,6 +16,8 @@ import { GENESIS_EPOCH } from '../src/private/share-shape.js'
 import { ACL_TYPE, type PrivateField, policyBlock, WRITERS_TYPE } from '../src/policy/policy-block.js'
 import { createDeviceDelegation } from '../src/delegation/device.js'
 import { History, verdict } from './history.js'
+import { walletCacao, walletDid } from './wallet.js'
+import { resourceOf } from '../src/delegation/cacao.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 const [alice, bob, carol, dave] = [createDidKeyIdentity(), createDidKeyIdentity(), createDidKeyIdentity(), createDidKeyIdentity()] as [DidKeyIdentity, DidKeyIdentity, DidKeyIdentity, DidKeyIdentity]
@@ -194,6 +196,43 @@ describe('private database with an ACL', () => {
     const fixed = h.judge({ ...rules, mutable: false, admins: [], writers: [alice.did] })
     expect(await verdict(fixed, await h.acl(bob, { action: 'revoke-device', did: phone.did, at: Date.now(), rekey }, []))).toBe('invalid-operation')
     expect(await verdict(fixed, await h.acl(alice, { action: 'revoke-device', did: phone.did, at: Date.now() }, []))).toBe('accepted')
+  })
+
+  it('a wallet member (did:pkh) holds no key: granted without keys, its sessions are handed them, a rotation wraps for them in its place, and its invite is wrapped for the session that redeems', async () => {
+    const { h, author, ring, rules } = await database()
+    const aliceRing = ring(alice)
+    const here = { resources: [resourceOf(h.address)] }
+    const put = await accepted(author, sealedPut(h, author, aliceRing, alice, 'k', 'hello', []))
+    // A grant of a wallet carries no keys; one that carries some (wrapped for a kid naming the wallet) is refused.
+    expect(await verdict(author, await h.acl(alice, { action: 'grant', role: 'reader', did: walletDid, keys: await aliceRing.sharesFor([dave.did], [GENESIS_EPOCH]) }, [put.hash]))).toBe('invalid-operation')
+    const grant = await accepted(author, h.acl(alice, { action: 'grant', role: 'reader', did: walletDid }, [put.hash]))
+    const session = createDidKeyIdentity()
+    const register = await accepted(author, h.acl(session, { action: 'session', at: Date.now(), proof: [await walletCacao(session.did, here)] }, [grant.hash], { as: walletDid }))
+    const share = await accepted(author, h.acl(alice, { action: 'share', keys: await aliceRing.sharesFor([session.did], [GENESIS_EPOCH]) }, [register.hash]))
+    expect(await readWith(h, ring(session), put)).toBe('hello')
+    // A rotation must wrap for the wallet's live session in the wallet's place: not for the wallet, not without the session.
+    const members = [alice.did, bob.did]
+    for (const wrong of [members, [...members, carol.did]]) {
+      expect(await verdict(author, await h.acl(alice, { action: 'rotate-key', rekey: await aliceRing.rekey(wrong, [GENESIS_EPOCH]) }, [share.hash]))).toBe('invalid-operation')
+    }
+    const rotate = await accepted(author, h.acl(alice, { action: 'rotate-key', rekey: await aliceRing.rekey([...members, session.did].sort(), [GENESIS_EPOCH]) }, [share.hash]))
+    const after = await accepted(author, sealedPut(h, author, aliceRing, alice, 'k2', 'after the rotation', [rotate.hash]))
+    expect(await readWith(h, ring(session), after)).toBe('after the rotation')
+    // Revoking the wallet: the new key is for the others only, and its session reads nothing written after.
+    const revoke = await accepted(author, h.acl(alice, { action: 'revoke', role: 'reader', did: walletDid, rekey: await aliceRing.rekey(members, [rotate.hash]) }, [after.hash]))
+    const last = await accepted(author, sealedPut(h, author, aliceRing, alice, 'k3', 'after the wallet left', [revoke.hash]))
+    expect(await readWith(h, ring(session), last)).toBeUndefined()
+    // Invited: the keys are wrapped for the session that redeems, which registers with the same entry.
+    const other = createDidKeyIdentity()
+    const fresh = h.judge(rules)
+    const token = await createInvite(alice, { address: h.address, audience: walletDid, role: 'reader', expiresIn: 60_000, keys: await aliceRing.sharesFor([other.did], [GENESIS_EPOCH]) })
+    const redeem = await h.acl(other, { action: 'redeem', token, at: Date.now(), proof: [await walletCacao(other.did, here)] }, [put.hash], { as: walletDid })
+    expect(await verdict(fresh, redeem)).toBe('accepted')
+    expect(await readWith(h, ring(other, fresh), put)).toBe('hello')
+    // Another session of the same wallet cannot redeem keys wrapped for that one.
+    const third = createDidKeyIdentity()
+    const stolen = await h.acl(third, { action: 'redeem', token, at: Date.now(), proof: [await walletCacao(third.did, here)] }, [put.hash], { as: walletDid })
+    expect(await verdict(h.judge(rules), stolen)).toBe('invalid-invite')
   })
 
   it('readers and key operations are refused in a database that is not private', async () => {

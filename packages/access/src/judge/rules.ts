@@ -4,7 +4,7 @@
  * checks for data. Every input is the entry and its past, so every replica agrees.
  */
 import type { Schema } from '@didbase/schemas'
-import { type AclEffect, type AclFold, type AclOpFacts, type AclSet, type AclSets, type AclState, type DeliveredKey, type Genesis, memberDevices, membersOf, membersWithout, revokedKeys, voids } from '../policy/acl-state.js'
+import { type AclEffect, type AclFold, type AclOpFacts, type AclSet, type AclSets, type AclState, type DeliveredKey, type Genesis, holdsKeys, keyRecipients, memberDevices, membersOf, membersWithout, revokedKeys, voids } from '../policy/acl-state.js'
 import type { RejectionReason } from '../errors.js'
 import { verifyInvite } from '../invite/invite.js'
 import { type AclOperation, type DataOperation, dataOperationsOf, type Operation } from '../policy/operations.js'
@@ -156,13 +156,14 @@ function checkShares (ctx: RuleContext, keys: readonly EpochShare[], to: readonl
   return out
 }
 
-/** A new epoch key: wrapped for exactly `members`, and chained to each current epoch. */
-function checkRekey (c: Candidate, rekey: Rekey | undefined, members: readonly string[], state: AclState): Granted | Denial {
+/** A new epoch key: wrapped for exactly `members` (a wallet member's live keys in its place), and chained to each current epoch. */
+function checkRekey (c: Candidate, rekey: Rekey | undefined, remaining: readonly string[], state: AclState): Granted | Denial {
   if (rekey === undefined) return invalid('a revocation in a private database starts a new key epoch: it must carry the new key (rekey)')
   const recipients = recipientsOf(rekey.share)
   if (typeof recipients === 'string') return invalid(recipients)
+  const members = keyRecipients(state, remaining)
   if (!sameDids(recipients, members)) {
-    return invalid(`the new key must be wrapped for exactly the members that remain (${members.length}); it is wrapped for ${recipients.length}, not the same`)
+    return invalid(`the new key must be wrapped for exactly the members that remain, a wallet member's registered keys in its place (${members.length}); it is wrapped for ${recipients.length}, not the same`)
   }
   if (rekey.chain.length !== state.epochs.length) return invalid(`the new key must seal the keys of the ${state.epochs.length} epoch(s) it follows`)
   return {
@@ -194,6 +195,8 @@ const adminChange: AclRule<Extract<AclOperation, { action: 'grant' | 'revoke' | 
     const rekeyed = checkRekey(c, acl.rekey, membersWithout(state, acl.role, acl.did), state)
     return 'reason' in rekeyed ? rekeyed : { ...rekeyed, effect }
   }
+  // A wallet member holds no key itself: its sessions are handed the keys once they register (an admin's node shares them).
+  if (!holdsKeys(acl.did)) return acl.keys === undefined ? { effect, actor: c.did } : invalid(`${acl.did} holds no key agreement key: a grant of it carries no keys (its sessions are handed them)`)
   if (acl.keys === undefined) return invalid('a grant in a private database carries the current keys for its new member')
   const shares = checkShares(ctx, acl.keys, [acl.did], state, c.pastAcl, true)
   return 'reason' in shares ? shares : { effect, actor: c.did, shares }
@@ -325,8 +328,8 @@ const ACL_RULES: AclRules = {
         }
       }
       if (acl.rekey === undefined) return { actor: c.did, revokedDevice }
-      // An admin revoking its own device starts the new epoch in the same entry.
-      const rotated = checkRekey(c, acl.rekey, membersOf(state), state)
+      // An admin revoking its own device starts the new epoch in the same entry (the key it takes back holds none of it).
+      const rotated = checkRekey(c, acl.rekey, membersOf(state), { ...state, revokedDevices: new Set([...state.revokedDevices, revokedDevice]) })
       return 'reason' in rotated ? rotated : { ...rotated, revokedDevice }
     }
     // Rules version 1 (databases made before version 2) keep their rule: the user rotates the key itself.
@@ -335,7 +338,7 @@ const ACL_RULES: AclRules = {
       if (acl.rekey !== undefined) return invalid(ctx.rules.private === true ? 'a private database with a fixed set of members has one key; a revocation cannot rotate it' : 'key shares are for private databases')
       return { actor: c.did, revokedDevice }
     }
-    const rekeyed = checkRekey(c, acl.rekey, membersOf(state), state)
+    const rekeyed = checkRekey(c, acl.rekey, membersOf(state), { ...state, revokedDevices: new Set([...state.revokedDevices, revokedDevice]) })
     return 'reason' in rekeyed ? rekeyed : { ...rekeyed, revokedDevice }
   },
   grant: adminChange,
@@ -380,7 +383,10 @@ const ACL_RULES: AclRules = {
     }
     // Keys of epochs the redeemer had not seen yet are left for an admin to share again.
     const known = (claims.keys ?? []).filter((k) => k.epoch === GENESIS_EPOCH || c.pastAcl.ops.includes(k.epoch))
-    const shares = known.length === 0 ? [] : checkShares(ctx, known, [c.did], state, c.pastAcl, false)
+    // Wrapped for the invitee, or for the key that redeems for it (a wallet's session, which holds the keys for its user).
+    const forSigner = c.signer !== c.did && known.length > 0 && sameDids(recipientsOfShare(known[0]?.share), [c.signer])
+    if (!holdsKeys(c.did) && known.length > 0 && !forSigner) return { reason: 'invalid-invite', detail: `${c.did} holds no key agreement key: an invite for it carries keys for the session that redeems it` }
+    const shares = known.length === 0 ? [] : checkShares(ctx, known, [forSigner ? c.signer : c.did], state, c.pastAcl, false)
     if ('reason' in shares) return { reason: 'invalid-invite', detail: shares.detail }
     return { effect, actor: claims.issuer, shares, ...session }
   },
@@ -395,6 +401,12 @@ const ACL_RULES: AclRules = {
     }
     return { effect: { type: 'schema', cid: acl.schema.toString() }, actor: c.did }
   }
+}
+
+/** The recipients of a share, or none when it is not one (checkShares says why). */
+function recipientsOfShare (share: unknown): string[] {
+  const recipients = recipientsOf(share)
+  return typeof recipients === 'string' ? [] : recipients
 }
 
 /** When an invite was issued, as far as it says: one without `iat` counts as issued at its start, or at 0. */

@@ -95,10 +95,28 @@ export function membersOf (state: { admins: Iterable<string>, writers: Iterable<
 }
 
 /**
+ * Whether `did` can hold a private database's keys itself: a did:key has a key agreement
+ * key to wrap them to. A wallet's did:pkh has none: its sessions hold them for it.
+ */
+export function holdsKeys (did: string): boolean {
+  return did.startsWith('did:key:')
+}
+
+/**
+ * Who a new epoch key is wrapped for when `members` remain: each of them that holds keys
+ * itself, and for each that does not (a wallet), the keys it registered and still stands by.
+ */
+export function keyRecipients (state: Pick<AclState, 'sessions' | 'revokedDevices'>, members: readonly string[]): string[] {
+  const keyless = members.filter((did) => !holdsKeys(did))
+  const devices = keyless.length === 0 ? [] : memberDevices({ admins: keyless, writers: [], readers: [], sessions: state.sessions, revokedDevices: state.revokedDevices })
+  return [...new Set([...members.filter(holdsKeys), ...devices])].sort()
+}
+
+/**
  * The keys members delegated to (devices, sessions) and have not taken back: they hold a
  * private database's keys for their users, shared to them by an admin.
  */
-export function memberDevices (state: Pick<AclState, 'admins' | 'writers' | 'readers' | 'sessions' | 'revokedDevices'>): string[] {
+export function memberDevices (state: { admins: Iterable<string>, writers: Iterable<string>, readers: Iterable<string> } & Pick<AclState, 'sessions' | 'revokedDevices'>): string[] {
   const members = new Set(membersOf(state))
   const devices = new Set<string>()
   for (const [id, delegation] of state.sessions) {

@@ -209,7 +209,7 @@ async function privateFor (policy: PolicyBlock, readers: readonly string[]): Pro
   const sortedReaders = normalise([...readers], 'readers', false, true)
   const members = genesisMembers(policy, sortedReaders)
   const keyless = members.find((d) => !d.startsWith('did:key:'))
-  if (keyless !== undefined) throw new InvalidPolicyError(`a private database wraps its keys to each member's did:key; ${keyless} has no key agreement key (wallet accounts cannot be members of private databases yet)`)
+  if (keyless !== undefined) throw new InvalidPolicyError(`a private database's first key is wrapped to each founding member's did:key; ${keyless} has no key agreement key: grant or invite a wallet account after creation (its sessions hold the keys for it)`)
   const share = await shareKey(newKey(), members, POLICY_SHARE)
   return { ...policy, private: { readers: sortedReaders, share } }
 }

@@ -13,8 +13,10 @@ import {
   type DidIdentity,
   InvalidInviteError,
   isDelegated,
+  holdsKeys,
   isRole,
   type Keyring,
+  keyRecipients,
   memberDevices,
   membersOf,
   membersWithout,
@@ -43,6 +45,12 @@ export interface InviteOptions {
   expiresAt?: number
   /** Not valid before, in ms since the epoch. */
   notBefore?: number
+  /**
+   * Private databases: the did:key of the session or device that will redeem the invite
+   * (the invitee's `didbase.did`), to wrap the keys for it. Required for a wallet user
+   * (did:pkh), who holds no key itself; that session then reads as soon as it redeems.
+   */
+  sessionKey?: string
 }
 
 export interface AccessOperationsInit {
@@ -111,14 +119,14 @@ export class AccessOperations {
     const did = given === '*' ? given : Did.parse(given)
     const ring = this.#keyring
     if (ring !== undefined && did === '*') throw new InvalidValueError('a private database names its members: "*" cannot hold its key')
-    if (ring !== undefined && action === 'grant' && !did.startsWith('did:key:')) throw new InvalidValueError(`a private database wraps its keys to each member's did:key; ${did} has none (wallet accounts cannot be members of private databases yet)`)
     if (did === '*' && role !== 'writer') Did.parse(did)
-    if (ring === undefined) return this.#acl({ action, role, did, at: Date.now() }, options)
+    // A wallet member (did:pkh) holds no key itself: its sessions are handed the keys once they register.
+    if (ring === undefined || (action === 'grant' && !holdsKeys(did))) return this.#acl({ action, role, did, at: Date.now() }, options)
     // A grant hands the new member the current keys; a revocation starts a new epoch for everyone else.
     return this.#append(async (heads) => {
       const state = await this.#policy.state(heads)
       if (action === 'grant') return aclPayload({ action, role, did, at: Date.now(), keys: await ring.sharesFor([did], state.epochs) })
-      return aclPayload({ action, role, did, at: Date.now(), rekey: await ring.rekey(membersWithout(state, role, did), state.epochs) })
+      return aclPayload({ action, role, did, at: Date.now(), rekey: await ring.rekey(keyRecipients(state, membersWithout(state, role, did)), state.epochs) })
     }, options)
   }
 
@@ -127,7 +135,7 @@ export class AccessOperations {
     const ring = this.#privateRing('rotate its key')
     return this.#append(async (heads) => {
       const state = await this.#policy.state(heads)
-      return aclPayload({ action: 'rotate-key', at: Date.now(), rekey: await ring.rekey(membersOf(state), state.epochs) })
+      return aclPayload({ action: 'rotate-key', at: Date.now(), rekey: await ring.rekey(keyRecipients(state, membersOf(state)), state.epochs) })
     }, options)
   }
 
@@ -139,7 +147,7 @@ export class AccessOperations {
     const lacking = new Map<string, string[]>()
     if (this.#keyring === undefined) return lacking
     const state = await this.#state()
-    const members = [...membersOf(state), ...memberDevices(state)]
+    const members = keyHoldersOf(state)
     for (const epoch of state.epochs) {
       const holders = state.keyHolders.get(epoch)
       const missing = members.filter((d) => !(holders?.has(d) ?? false))
@@ -154,7 +162,7 @@ export class AccessOperations {
     if ((await this.membersLackingKeys()).size === 0) return undefined
     return this.#append(async (heads) => {
       const state = await this.#policy.state(heads)
-      const members = [...membersOf(state), ...memberDevices(state)]
+      const members = keyHoldersOf(state)
       const keys = []
       for (const epoch of state.epochs) {
         const missing = members.filter((d) => !(state.keyHolders.get(epoch)?.has(d) ?? false))
@@ -183,7 +191,8 @@ export class AccessOperations {
     if (ring === undefined || !this.#policy.mutable) return this.#acl({ action: 'revoke-device', did, at: Date.now() }, options)
     return this.#append(async (heads) => {
       const state = await this.#policy.state(heads)
-      return aclPayload({ action: 'revoke-device', did, at: Date.now(), rekey: await ring.rekey(membersOf(state), state.epochs) })
+      const after = { ...state, revokedDevices: new Set([...state.revokedDevices, `${this.#did} ${did}`]) }
+      return aclPayload({ action: 'revoke-device', did, at: Date.now(), rekey: await ring.rekey(keyRecipients(after, membersOf(state)), state.epochs) })
     }, options)
   }
 
@@ -222,9 +231,16 @@ export class AccessOperations {
     if (options.role === 'admin' && !this.#policy.genesis.admins.includes(this.#did)) {
       throw new AccessDeniedError(this.#did, this.#address, 'is not a founding admin, so cannot invite an admin', 'not-an-admin')
     }
-    // In a private database the invite carries the current keys, so the invitee reads as soon as it redeems.
-    const keys = this.#keyring === undefined ? {} : { keys: await this.#keyring.sharesFor([did], (await this.#state()).epochs) }
-    return createInvite(this.#identity, { address: this.#address, audience: did, ...options, ...keys })
+    // In a private database the invite carries the current keys, so the invitee reads as soon as it redeems:
+    // wrapped for the invitee, or for the session that will redeem it (a wallet holds no key itself).
+    const { sessionKey, ...claims } = options
+    const holder = sessionKey ?? did
+    if (this.#keyring !== undefined) {
+      if (!holdsKeys(holder)) throw new InvalidValueError(`${did} holds no key to wrap this private database's keys to: pass the session key that will redeem the invite (sessionKey: the invitee's didbase.did)`)
+      if (sessionKey !== undefined) Did.parse(sessionKey)
+    }
+    const keys = this.#keyring === undefined ? {} : { keys: await this.#keyring.sharesFor([holder], (await this.#state()).epochs) }
+    return createInvite(this.#identity, { address: this.#address, audience: did, ...claims, ...keys })
   }
 
   async cancelInvite (tokenOrId: string, options?: AbortOptions): Promise<string> {
@@ -247,4 +263,9 @@ export class AccessOperations {
   async #state (): Promise<AclState> {
     return this.#policy.state(await this.#heads())
   }
+}
+
+/** Who should hold a private database's current keys: members that hold keys themselves, and the keys members registered. */
+function keyHoldersOf (state: AclState): string[] {
+  return [...new Set([...membersOf(state).filter(holdsKeys), ...memberDevices(state)])]
 }

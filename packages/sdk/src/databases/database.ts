@@ -135,10 +135,36 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     // What arrived while this replica was away may have left a member without a key.
     this.#courier?.poke()
     // A member's device is handed a private database's keys once its delegation is registered there.
-    if (this.vault !== undefined && this.#delegated !== undefined) {
-      const delegated = this.#delegated
-      this.#registerSession(delegated).catch((err) => { log('could not register this device in %s: %e', this.address, err) })
+    if (this.vault !== undefined && this.#delegated !== undefined) this.#registerOnceMember(this.#delegated)
+  }
+
+  /**
+   * Register this device's delegation as soon as its user holds a role here: now, or when a
+   * grant arrives (each update is a chance), so that an admin's node hands it the keys.
+   */
+  #registerOnceMember (delegated: DelegatedIdentity): void {
+    let trying = false
+    let again = false
+    const attempt = (): void => {
+      if (trying) {
+        again = true
+        return
+      }
+      trying = true
+      this.#registerSession(delegated).then(() => {
+        this.removeEventListener('update', attempt)
+      }, (err) => {
+        log('this device is not registered in %s yet: %e', this.address, err)
+      }).finally(() => {
+        trying = false
+        if (again && this.#closing === undefined) {
+          again = false
+          attempt()
+        }
+      })
     }
+    this.addEventListener('update', attempt)
+    attempt()
   }
 
   /** `'acl'` when admins can change who writes; `'writers'` for a fixed set. */
