@@ -230,7 +230,7 @@ describe('private database (fixed writers and readers)', () => {
     const alice = await peer({ memory: true })
     await expect(alice.keyValue('b', { private: true, writers: ['*'] })).rejects.toMatchObject({ name: 'InvalidPolicyError' })
     await expect(alice.keyValue('c', { readers: [alice.did] })).rejects.toMatchObject({ name: 'InvalidPolicyError' })
-    // A wallet account has no key agreement key to wrap a key to.
-    await expect(alice.keyValue('d', { private: true, readers: ['did:pkh:eip155:1:0x1c513cade2d2d41780191a7087f2c5f025eb7a24'] })).rejects.toThrow(/wallet accounts cannot be members/)
+    // A wallet account has no key agreement key to wrap the first key to: it joins after creation.
+    await expect(alice.keyValue('d', { private: true, readers: ['did:pkh:eip155:1:0x1c513cade2d2d41780191a7087f2c5f025eb7a24'] })).rejects.toThrow(/grant or invite a wallet account after creation/)
   })
 })

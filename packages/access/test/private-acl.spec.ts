@@ -10,6 +10,7 @@ import type { Judge, JudgeRules, LoadedEntry } from '../src/judge/judge.js'
 import { POLICY_SHARE } from '../src/private/database-keys.js'
 import { shareKey } from '../src/private/epoch-keys.js'
 import { epochLabel, Keyring } from '../src/private/keyring.js'
+import { keyExposed } from '../src/policy/acl-state.js'
 import { epochField } from '../src/private/sealed-value.js'
 import { newKey, open, seal } from '../src/private/sealed.js'
 import { GENESIS_EPOCH } from '../src/private/share-shape.js'
@@ -210,11 +211,16 @@ describe('private database with an ACL', () => {
     const register = await accepted(author, h.acl(session, { action: 'session', at: Date.now(), proof: [await walletCacao(session.did, here)] }, [grant.hash], { as: walletDid }))
     const share = await accepted(author, h.acl(alice, { action: 'share', keys: await aliceRing.sharesFor([session.did], [GENESIS_EPOCH]) }, [register.hash]))
     expect(await readWith(h, ring(session), put)).toBe('hello')
-    // A rotation must wrap for the wallet's live session in the wallet's place: not for the wallet, not without the session.
+    // A rotation wraps for every member that holds keys, and may wrap for the wallet's live session too; no one else.
     const members = [alice.did, bob.did]
-    for (const wrong of [members, [...members, carol.did]]) {
+    expect(await verdict(author, await h.acl(alice, { action: 'rotate-key', rekey: await aliceRing.rekey(members, [GENESIS_EPOCH]) }, [share.hash]))).toBe('accepted')
+    for (const wrong of [[alice.did, session.did], [...members, carol.did]]) {
       expect(await verdict(author, await h.acl(alice, { action: 'rotate-key', rekey: await aliceRing.rekey(wrong, [GENESIS_EPOCH]) }, [share.hash]))).toBe('invalid-operation')
     }
+    // Not for a session whose delegation has expired by the rotation's own time.
+    const expired = createDidKeyIdentity()
+    const old = await accepted(author, h.acl(expired, { action: 'session', at: Date.now(), proof: [await walletCacao(expired.did, { ...here, expiresIn: 60_000 })] }, [share.hash], { as: walletDid }))
+    expect(await verdict(author, await h.acl(alice, { action: 'rotate-key', at: Date.now() + 120_000, rekey: await aliceRing.rekey([...members, expired.did].sort(), [GENESIS_EPOCH]) }, [old.hash]))).toBe('invalid-operation')
     const rotate = await accepted(author, h.acl(alice, { action: 'rotate-key', rekey: await aliceRing.rekey([...members, session.did].sort(), [GENESIS_EPOCH]) }, [share.hash]))
     const after = await accepted(author, sealedPut(h, author, aliceRing, alice, 'k2', 'after the rotation', [rotate.hash]))
     expect(await readWith(h, ring(session), after)).toBe('after the rotation')
@@ -229,10 +235,36 @@ describe('private database with an ACL', () => {
     const redeem = await h.acl(other, { action: 'redeem', token, at: Date.now(), proof: [await walletCacao(other.did, here)] }, [put.hash], { as: walletDid })
     expect(await verdict(fresh, redeem)).toBe('accepted')
     expect(await readWith(h, ring(other, fresh), put)).toBe('hello')
-    // Another session of the same wallet cannot redeem keys wrapped for that one.
+    // Another session of the same wallet cannot redeem keys wrapped for that one, even from a past that lacks their epoch.
     const third = createDidKeyIdentity()
     const stolen = await h.acl(third, { action: 'redeem', token, at: Date.now(), proof: [await walletCacao(third.did, here)] }, [put.hash], { as: walletDid })
     expect(await verdict(h.judge(rules), stolen)).toBe('invalid-invite')
+    const later = await createInvite(alice, { address: h.address, audience: walletDid, role: 'reader', expiresIn: 60_000, keys: await aliceRing.sharesFor([other.did], [rotate.hash]) })
+    expect(await verdict(h.judge(rules), await h.acl(third, { action: 'redeem', token: later, at: Date.now(), proof: [await walletCacao(third.did, here)] }, [], { as: walletDid }))).toBe('invalid-invite')
+  })
+
+  it('a key two users registered, taken back by one, still stands for the other: no rotation is asked for (the courier would rotate for ever)', async () => {
+    const { h, rules, ring: ringFor } = await database()
+    // Rules version 2: a member's device revocation carries no key; an admin's node rotates when a revoked key holds one.
+    const author = h.judge({ ...rules, version: 2 })
+    const ring = (who: DidKeyIdentity): Keyring => ringFor(who, author)
+    const aliceRing = ring(alice)
+    const here = { resources: [resourceOf(h.address)] }
+    const grant = await accepted(author, h.acl(alice, { action: 'grant', role: 'reader', did: walletDid }, []))
+    const shared = createDidKeyIdentity()
+    const asWallet = await accepted(author, h.acl(shared, { action: 'session', at: Date.now(), proof: [await walletCacao(shared.did, here)] }, [grant.hash], { as: walletDid }))
+    const asBob = await accepted(author, h.acl(shared, { action: 'session', at: Date.now(), proof: [await createDeviceDelegation(bob, shared.did)] }, [asWallet.hash], { as: bob.did }))
+    const share = await accepted(author, h.acl(alice, { action: 'share', keys: await aliceRing.sharesFor([shared.did], [GENESIS_EPOCH]) }, [asBob.hash]))
+    const revoked = await accepted(author, h.acl(bob, { action: 'revoke-device', did: shared.did, at: Date.now() }, [share.hash]))
+    // Still the wallet's live key: a rotation would have to offer it the new key again.
+    expect(keyExposed(await author.stateAt([revoked.hash]), Date.now())).toBe(false)
+    const state = await author.stateAt([revoked.hash])
+    // A key taken back by its only user, holding a current key, does ask for one.
+    const phone = createDidKeyIdentity()
+    const register = await accepted(author, h.acl(phone, { action: 'session', at: Date.now(), proof: [await createDeviceDelegation(bob, phone.did)] }, [revoked.hash], { as: bob.did }))
+    const handed = await accepted(author, h.acl(alice, { action: 'share', keys: await aliceRing.sharesFor([phone.did], state.epochs) }, [register.hash]))
+    const gone = await accepted(author, h.acl(bob, { action: 'revoke-device', did: phone.did, at: Date.now() }, [handed.hash]))
+    expect(keyExposed(await author.stateAt([gone.hash]), Date.now())).toBe(true)
   })
 
   it('readers and key operations are refused in a database that is not private', async () => {

@@ -161,9 +161,12 @@ function checkRekey (c: Candidate, rekey: Rekey | undefined, remaining: readonly
   if (rekey === undefined) return invalid('a revocation in a private database starts a new key epoch: it must carry the new key (rekey)')
   const recipients = recipientsOf(rekey.share)
   if (typeof recipients === 'string') return invalid(recipients)
-  const members = keyRecipients(state, remaining)
-  if (!sameDids(recipients, members)) {
-    return invalid(`the new key must be wrapped for exactly the members that remain, a wallet member's registered keys in its place (${members.length}); it is wrapped for ${recipients.length}, not the same`)
+  // Sessions expired at the rotation's own signed time get nothing: the same on every replica.
+  const { required, optional } = keyRecipients(state, remaining, c.op.kind === 'acl' ? c.op.acl.at : c.time)
+  const missing = required.filter((did) => !recipients.includes(did))
+  const extra = recipients.filter((did) => !required.includes(did) && !optional.has(did))
+  if (missing.length > 0 || extra.length > 0) {
+    return invalid(`the new key must be wrapped for exactly the members that remain (${required.length}), and may be for a wallet member's live session keys; it is wrapped for ${recipients.length}: ${missing.length} missing, ${extra.length} not allowed`)
   }
   if (rekey.chain.length !== state.epochs.length) return invalid(`the new key must seal the keys of the ${state.epochs.length} epoch(s) it follows`)
   return {
@@ -381,11 +384,13 @@ const ACL_RULES: AclRules = {
       if (claims.role === 'reader' || claims.keys !== undefined) return { reason: 'invalid-invite', detail: 'readers and key shares are for private databases' }
       return { effect, actor: claims.issuer, ...session }
     }
+    // Wrapped for the invitee, or for the key that redeems for it (a wallet's session, which
+    // holds the keys for its user): judged on every key the invite carries, seen or not.
+    const all = claims.keys ?? []
+    const forSigner = c.signer !== c.did && all.length > 0 && all.every((k) => sameDids(recipientsOfShare(k.share), [c.signer]))
+    if (!holdsKeys(c.did) && all.length > 0 && !forSigner) return { reason: 'invalid-invite', detail: `${c.did} holds no key agreement key: an invite for it carries keys for the session that redeems it, and this is another key` }
     // Keys of epochs the redeemer had not seen yet are left for an admin to share again.
-    const known = (claims.keys ?? []).filter((k) => k.epoch === GENESIS_EPOCH || c.pastAcl.ops.includes(k.epoch))
-    // Wrapped for the invitee, or for the key that redeems for it (a wallet's session, which holds the keys for its user).
-    const forSigner = c.signer !== c.did && known.length > 0 && sameDids(recipientsOfShare(known[0]?.share), [c.signer])
-    if (!holdsKeys(c.did) && known.length > 0 && !forSigner) return { reason: 'invalid-invite', detail: `${c.did} holds no key agreement key: an invite for it carries keys for the session that redeems it` }
+    const known = all.filter((k) => k.epoch === GENESIS_EPOCH || c.pastAcl.ops.includes(k.epoch))
     const shares = known.length === 0 ? [] : checkShares(ctx, known, [forSigner ? c.signer : c.did], state, c.pastAcl, false)
     if ('reason' in shares) return { reason: 'invalid-invite', detail: shares.detail }
     return { effect, actor: claims.issuer, shares, ...session }

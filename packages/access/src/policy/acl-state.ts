@@ -103,27 +103,44 @@ export function holdsKeys (did: string): boolean {
 }
 
 /**
- * Who a new epoch key is wrapped for when `members` remain: each of them that holds keys
- * itself, and for each that does not (a wallet), the keys it registered and still stands by.
+ * Who a new epoch key must be wrapped for when `members` remain (`required`: each of them
+ * that holds keys itself), and who it may be wrapped for besides (`optional`: the keys a
+ * wallet member among them registered, still stands by and whose delegation has not expired
+ * at `at`). The rotating admin wraps for its own session when it is a wallet; other
+ * sessions are handed the key by an admin's node (`share`), so a wallet's many sessions
+ * never make a rotation large, or impossible.
  */
-export function keyRecipients (state: Pick<AclState, 'sessions' | 'revokedDevices'>, members: readonly string[]): string[] {
+export function keyRecipients (state: Pick<AclState, 'sessions' | 'revokedDevices'>, members: readonly string[], at: number): { required: string[], optional: Set<string> } {
   const keyless = members.filter((did) => !holdsKeys(did))
-  const devices = keyless.length === 0 ? [] : memberDevices({ admins: keyless, writers: [], readers: [], sessions: state.sessions, revokedDevices: state.revokedDevices })
-  return [...new Set([...members.filter(holdsKeys), ...devices])].sort()
+  const devices = keyless.length === 0 ? [] : memberDevices({ admins: keyless, writers: [], readers: [], sessions: state.sessions, revokedDevices: state.revokedDevices }, at)
+  return { required: members.filter(holdsKeys).sort(), optional: new Set(devices) }
 }
 
 /**
  * The keys members delegated to (devices, sessions) and have not taken back: they hold a
  * private database's keys for their users, shared to them by an admin.
  */
-export function memberDevices (state: { admins: Iterable<string>, writers: Iterable<string>, readers: Iterable<string> } & Pick<AclState, 'sessions' | 'revokedDevices'>): string[] {
+export function memberDevices (state: { admins: Iterable<string>, writers: Iterable<string>, readers: Iterable<string> } & Pick<AclState, 'sessions' | 'revokedDevices'>, at?: number): string[] {
   const members = new Set(membersOf(state))
   const devices = new Set<string>()
   for (const [id, delegation] of state.sessions) {
     const revoked = state.revokedDevices.has(id) || (delegation.keys ?? []).some((key) => state.revokedDevices.has(`${delegation.issuer} ${key}`))
-    if (members.has(delegation.issuer) && !revoked) devices.add(delegation.audience)
+    // With `at`: a key whose delegation has expired by then is handed nothing more.
+    if (members.has(delegation.issuer) && !revoked && (at === undefined || at < delegation.expiresAt)) devices.add(delegation.audience)
   }
   return [...devices].sort()
+}
+
+/**
+ * Whether a private database needs a new epoch because a key that was taken back holds a
+ * current key. A key that still stands as a member's live key (another user registered it
+ * too) does not count: a rotation would hand it the new key again, and the next check would
+ * ask for another rotation, for ever.
+ */
+export function keyExposed (state: AclState, at: number): boolean {
+  const revoked = revokedKeys(state)
+  const standing = new Set([...membersOf(state).filter(holdsKeys), ...memberDevices(state, at)])
+  return state.epochs.some((epoch) => [...(state.keyHolders.get(epoch) ?? [])].some((key) => revoked.has(key) && !standing.has(key)))
 }
 
 /** Keys taken back by their users: named by a device revocation, or delegated through one that was. */

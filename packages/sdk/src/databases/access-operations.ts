@@ -15,12 +15,12 @@ import {
   isDelegated,
   holdsKeys,
   isRole,
+  keyExposed,
   type Keyring,
   keyRecipients,
   memberDevices,
   membersOf,
   membersWithout,
-  revokedKeys,
   type Role
 } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
@@ -126,7 +126,8 @@ export class AccessOperations {
     return this.#append(async (heads) => {
       const state = await this.#policy.state(heads)
       if (action === 'grant') return aclPayload({ action, role, did, at: Date.now(), keys: await ring.sharesFor([did], state.epochs) })
-      return aclPayload({ action, role, did, at: Date.now(), rekey: await ring.rekey(keyRecipients(state, membersWithout(state, role, did)), state.epochs) })
+      const at = Date.now()
+      return aclPayload({ action, role, did, at, rekey: await ring.rekey(this.#wrapFor(state, membersWithout(state, role, did), at), state.epochs) })
     }, options)
   }
 
@@ -135,7 +136,8 @@ export class AccessOperations {
     const ring = this.#privateRing('rotate its key')
     return this.#append(async (heads) => {
       const state = await this.#policy.state(heads)
-      return aclPayload({ action: 'rotate-key', at: Date.now(), rekey: await ring.rekey(keyRecipients(state, membersOf(state)), state.epochs) })
+      const at = Date.now()
+      return aclPayload({ action: 'rotate-key', at, rekey: await ring.rekey(this.#wrapFor(state, membersOf(state), at), state.epochs) })
     }, options)
   }
 
@@ -192,7 +194,8 @@ export class AccessOperations {
     return this.#append(async (heads) => {
       const state = await this.#policy.state(heads)
       const after = { ...state, revokedDevices: new Set([...state.revokedDevices, `${this.#did} ${did}`]) }
-      return aclPayload({ action: 'revoke-device', did, at: Date.now(), rekey: await ring.rekey(keyRecipients(after, membersOf(state)), state.epochs) })
+      const at = Date.now()
+      return aclPayload({ action: 'revoke-device', did, at, rekey: await ring.rekey(this.#wrapFor(after, membersOf(state), at), state.epochs) })
     }, options)
   }
 
@@ -202,10 +205,7 @@ export class AccessOperations {
    */
   async rotateForRevokedDevices (options?: AbortOptions): Promise<string | undefined> {
     if (this.#keyring === undefined || !this.#policy.mutable || this.#policy.rulesVersion < 2) return undefined
-    const state = await this.#state()
-    const revoked = [...revokedKeys(state)]
-    const exposed = state.epochs.some((epoch) => revoked.some((key) => state.keyHolders.get(epoch)?.has(key) ?? false))
-    return exposed ? this.rotateKey(options) : undefined
+    return keyExposed(await this.#state(), Date.now()) ? this.rotateKey(options) : undefined
   }
 
   #privateRing (what: string): Keyring {
@@ -260,12 +260,23 @@ export class AccessOperations {
     return this.#append(async () => aclPayload(acl), options)
   }
 
+  /**
+   * Who a new epoch key is wrapped for when `members` remain: those that hold keys
+   * themselves, and this node's own session when its user is a wallet that remains (so it
+   * keeps writing); other sessions are handed the key by an admin's node afterwards.
+   */
+  #wrapFor (state: Pick<AclState, 'sessions' | 'revokedDevices'>, members: readonly string[], at: number): string[] {
+    const { required, optional } = keyRecipients(state, members, at)
+    const own = isDelegated(this.#identity) ? this.#identity.signer.did : undefined
+    return own !== undefined && optional.has(own) ? [...required, own].sort() : required
+  }
+
   async #state (): Promise<AclState> {
     return this.#policy.state(await this.#heads())
   }
 }
 
-/** Who should hold a private database's current keys: members that hold keys themselves, and the keys members registered. */
-function keyHoldersOf (state: AclState): string[] {
-  return [...new Set([...membersOf(state).filter(holdsKeys), ...memberDevices(state)])]
+/** Who should hold a private database's current keys: members that hold keys themselves, and the keys members registered that have not expired. */
+function keyHoldersOf (state: AclState, at = Date.now()): string[] {
+  return [...new Set([...membersOf(state).filter(holdsKeys), ...memberDevices(state, at)])]
 }
