@@ -132,7 +132,7 @@ class Victim {
   }
 
   static async start (directory: string): Promise<Victim> {
-    const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc'] })
+    const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc', ...(process.env.DIDBASE_FLOOD_PROF_DIR !== undefined ? ['--cpu-prof', '--cpu-prof-dir', process.env.DIDBASE_FLOOD_PROF_DIR] : [])] })
     running.add(child)
     const victim = new Victim(child)
     await once(child, 'message')
@@ -194,8 +194,11 @@ class Victim {
   /** No clean close: nothing it holds is needed afterwards, and a victim still busy could take long. */
   async kill (): Promise<void> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
-      this.#child.kill('SIGKILL')
-      await once(this.#child, 'exit')
+      const exited = once(this.#child, 'exit')
+      // Profiled, it exits by itself so that its CPU profile is written; otherwise no clean close.
+      if (process.env.DIDBASE_FLOOD_PROF_DIR !== undefined) this.#child.send({ exit: true })
+      else this.#child.kill('SIGKILL')
+      await exited
     }
   }
 }

@@ -13,7 +13,7 @@
  */
 import { AclFold, type AclSet, AclSets, type AclState } from '../policy/acl-state.js'
 import { type EntryLike, verifySigned } from '../identity/entry.js'
-import { EntryRejectedError, InvariantError } from '../errors.js'
+import { EntryRejectedError, InvariantError, type RejectionReason } from '../errors.js'
 import { parseOperation } from '../policy/operations.js'
 import type { Schema } from '@didbase/schemas'
 import { badLinks, linksOf } from './links.js'
@@ -32,6 +32,13 @@ export type LoadedEntry = EntryLike & { hash: string }
 export type Loader = ((hash: string) => Promise<LoadedEntry>) & { refused?: (hash: string) => void, accepted?: (hash: string) => void }
 
 const MAX_REJECTED = 10_000
+
+/** Why an entry was refused, as the judge keeps it. */
+interface Refusal {
+  did: string
+  reason: RejectionReason
+  detail: string
+}
 const MEMBERS_REFRESH = 1000
 
 export class Judge {
@@ -39,7 +46,11 @@ export class Judge {
   readonly #rules: JudgeRules
   readonly #load: Loader
   readonly #facts = new Map<string, Facts>()
-  readonly #rejected = new Map<string, EntryRejectedError>()
+  /**
+   * Verdicts of refused entries, kept small: an error (with its captured stack) is made only
+   * when one is thrown. Ten thousand errors held here took about 17 MB; these take a few.
+   */
+  readonly #rejected = new Map<string, Refusal>()
   readonly #sets = new AclSets()
   readonly #fold: AclFold
   readonly #schemas: SchemaCache
@@ -89,7 +100,7 @@ export class Judge {
       } catch (err) {
         if (!(err instanceof EntryRejectedError)) throw err
         this.#reject(entry.hash, err.did, { reason: err.reason, detail: err.detail }, entry)
-        throw this.#rejected.get(entry.hash) as EntryRejectedError
+        throw err
       }
     }
     try {
@@ -101,8 +112,14 @@ export class Judge {
       }
       throw err
     }
-    const rejected = this.#rejected.get(entry.hash)
+    const rejected = this.#refusal(entry.hash)
     if (rejected !== undefined) throw rejected
+  }
+
+  /** The refusal of `hash`, as an error to throw; undefined when it was not refused. */
+  #refusal (hash: string): EntryRejectedError | undefined {
+    const r = this.#rejected.get(hash)
+    return r === undefined ? undefined : new EntryRejectedError(hash, r.did, r.reason, r.detail)
   }
 
   /** Private databases: the key shares and chain links accepted here, for members to open. */
@@ -166,7 +183,7 @@ export class Judge {
     let acl = this.#sets.empty
     for (const hash of heads) {
       const facts = this.#facts.get(hash)
-      if (facts === undefined) throw this.#rejected.get(hash) ?? new InvariantError(`entry ${hash} could not be judged`)
+      if (facts === undefined) throw this.#refusal(hash) ?? new InvariantError(`entry ${hash} could not be judged`)
       acl = this.#sets.union(acl, facts.acl)
     }
     return acl
@@ -221,7 +238,7 @@ export class Judge {
    */
   #reject (hash: string, did: string, denial: Denial, entry?: { id?: unknown }): void {
     if (this.#rejected.size >= MAX_REJECTED) this.#rejected.delete(this.#rejected.keys().next().value as string)
-    this.#rejected.set(hash, new EntryRejectedError(hash, did, denial.reason, denial.detail))
+    this.#rejected.set(hash, { did, reason: denial.reason, detail: denial.detail })
     if (entry?.id === this.address) this.#load.refused?.(hash)
   }
 
