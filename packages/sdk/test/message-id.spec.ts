@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fastMessageId } from '../src/upstream/message-id.js'
+import { fastMessageId, messageIdKey } from '../src/upstream/message-id.js'
 
 const bytes = fc.uint8Array({ maxLength: 64 })
 const message = fc.record({
@@ -51,3 +51,12 @@ describe('fast message id', () => {
 function equal (a: Uint8Array | undefined, b: Uint8Array): boolean {
   return a !== undefined && a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
 }
+
+describe('message id key', () => {
+  it('is one-to-one: two ids share a key only when they are the same bytes', () => {
+    fc.assert(fc.property(bytes, bytes, (a, b) => {
+      expect(messageIdKey(a) === messageIdKey(b)).toBe(equal(a, b))
+      expect(messageIdKey(a)).toHaveLength(a.byteLength)
+    }))
+  })
+})

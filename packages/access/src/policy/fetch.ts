@@ -10,6 +10,11 @@ import { type BlockstoreLike, getBlock, parseCid } from './blocks.js'
 const FETCH_TIMEOUT = 30_000
 const log = logger('didbase:fetch')
 
+/** Options of a read of a block held here: Helia's blockstore then asks no peer (another store ignores `offline`). */
+function localRead (stopping?: AbortSignal): { signal?: AbortSignal } {
+  return { ...(stopping !== undefined ? { signal: stopping } : {}), offline: true } as { signal?: AbortSignal }
+}
+
 /** A fetch that gives up at the timeout, or as soon as `stopping` aborts. */
 export function fetchSignal (stopping?: AbortSignal): AbortSignal {
   const timeout = AbortSignal.timeout(FETCH_TIMEOUT)
@@ -35,7 +40,8 @@ export function localClockReader (blockstore: BlockstoreLike): (hash: string) =>
   return async (hash) => {
     const cid = parseCid(hash)
     if (cid === undefined || blockstore.has === undefined || !(await blockstore.has(cid))) return undefined
-    const value = await getBlock(blockstore, cid, { signal: AbortSignal.timeout(FETCH_TIMEOUT) }).catch(() => undefined)
+    // Held here: read it from here only, with no deadline (a timeout signal would outlive the read by 30 s).
+    const value = await getBlock(blockstore, cid, localRead()).catch(() => undefined)
     const time = (value as { clock?: { time?: unknown } } | undefined)?.clock?.time
     return typeof time === 'number' ? time : Number.NaN
   }
@@ -58,11 +64,14 @@ export function entryLoader (blockstore: BlockstoreLike, stopping: AbortSignal):
   const load = async (hash: string): Promise<LoadedEntry> => {
     const cid = parseCid(hash)
     if (cid === undefined) throw new TypeError(`${JSON.stringify(hash)} is not an entry hash`)
-    if (blockstore.has !== undefined && !(await blockstore.has(cid))) {
+    const held = blockstore.has !== undefined && await blockstore.has(cid)
+    if (blockstore.has !== undefined && !held) {
       if (fetched.size >= FETCHED_REMEMBERED) fetched.delete(fetched.values().next().value as string)
       fetched.add(hash)
     }
-    const value = await getBlock(blockstore, cid, { signal: fetchSignal(stopping) })
+    // A deadline only for what peers must send: a timeout signal lives (with what listens to
+    // it) until it fires, and one per local read was tens of thousands of live timers under a flood.
+    const value = await getBlock(blockstore, cid, held ? localRead(stopping) : { signal: fetchSignal(stopping) })
     if (typeof value !== 'object' || value === null) throw new TypeError(`block ${hash} is not an entry`)
     return { ...(value as EntryLike), hash }
   }

@@ -19,7 +19,7 @@ import type { Blockstore } from 'interface-blockstore'
 import { createLibp2p } from 'libp2p'
 import { joinPath, meetPeers, peerDiscovery, prepareDirectory, transports } from './platform.js'
 import { frameHeadsExchanges } from '../upstream/heads-stream.js'
-import { fastMessageId } from '../upstream/message-id.js'
+import { fastMessageId, messageIdKey } from '../upstream/message-id.js'
 import { PeerPenalties, type TopicValidators } from '../sync/peer-penalties.js'
 import { VerifiedBlockstore } from '../storage/verified-blockstore.js'
 import { withImportedSigner } from './peer-key.js'
@@ -120,6 +120,7 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
         fastMsgIdFn: fastMessageId,
+        msgIdToStrFn: messageIdKey,
         // A peer that keeps sending refused entries is ignored until its refusals decay (sync/peer-penalties.ts).
         // No penalty for sharing an IP address (P6): local-first peers often do (one machine,
         // a NAT, browsers behind one relay), and it graylisted honest peers beside an attacker's.
