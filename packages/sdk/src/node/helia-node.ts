@@ -20,6 +20,7 @@ import { createLibp2p } from 'libp2p'
 import { joinPath, meetPeers, peerDiscovery, prepareDirectory, transports } from './platform.js'
 import { frameHeadsExchanges } from '../upstream/heads-stream.js'
 import { fastMessageId, messageIdKey } from '../upstream/message-id.js'
+import { forgetCachedScore } from '../upstream/gossipsub-score.js'
 import { PeerPenalties, type TopicValidators } from '../sync/peer-penalties.js'
 import { VerifiedBlockstore } from '../storage/verified-blockstore.js'
 import { withImportedSigner } from './peer-key.js'
@@ -133,6 +134,7 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
     }
   })
   penalties.onBan = (peer) => { void libp2p.hangUp(peer).catch(() => {}) }
+  penalties.onScore = (peerId) => { forgetCachedScore(libp2p.services.pubsub, peerId) }
   frameHeadsExchanges(libp2p)
   meetPeers(libp2p)
   // Helia's class, not `createHelia`: that module imports libp2p's whole default stack

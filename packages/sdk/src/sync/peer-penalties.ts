@@ -50,6 +50,8 @@ export class PeerPenalties {
   readonly #banned = new Set<string>()
   /** Told of a peer that reached BAN_AT: close its connections. */
   onBan: (peer: PeerId) => void = () => {}
+  /** Told of a peer whose score is now below zero and changed: gossipsub must read it anew. */
+  onScore: (peerId: string) => void = () => {}
 
   /** Count `points` refusals against a peer. */
   add (peer: PeerId | string, points: number, now = Date.now()): void {
@@ -62,6 +64,7 @@ export class PeerPenalties {
       this.#refusals.delete(forgotten)
       this.#banned.delete(forgotten)
     }
+    if (total > FREE_REFUSALS) this.onScore(peerId)
     if (total >= BAN_AT && !this.#banned.has(peerId)) {
       this.#banned.add(peerId)
       if (typeof peer !== 'string') this.onBan(peer)

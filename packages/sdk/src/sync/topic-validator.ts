@@ -149,7 +149,8 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
     if (!line.hasRoom(source, bytes)) return noRoom()
     if (await unknownLinks(entry, ctx.has) > MAX_UNKNOWN_LINKS) {
       ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'unavailable', `a stranger's entry names more than ${MAX_UNKNOWN_LINKS} links this replica does not hold; it is taken with a heads exchange`))
-      return TopicValidatorResult.Ignore
+      // Counted as a little refusal: an honest entry seldom links to so much, and a sender of thousands of them is flooding.
+      return ignoreCounted(message, OVER_SHARE_WEIGHT)
     }
     return line.join(source, bytes, async (keep) => judgeStranger(peer, entry, message, keep)) ?? noRoom()
   }
