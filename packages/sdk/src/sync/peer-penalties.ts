@@ -6,8 +6,9 @@
  * entries is their author, or is broken. Gossipsub already drops every message of a peer
  * whose score is below its graylist threshold right after decoding the frame, before
  * any signature check or judging. This feeds refusals into that score (gossipsub's
- * application-specific score, P5), so a flooding peer costs a frame decode per message
- * within about a second, and its score recovers by itself once it stops. A peer that goes
+ * application-specific score, P5), read anew as it changes (upstream/gossipsub-score.ts),
+ * so a flooding peer costs a frame decode per message after a few dozen refusals, and its
+ * score recovers by itself once it stops. A peer that goes
  * on is disconnected and refused connections until its refusals decay.
  *
  * Gossipsub's own penalty for invalid messages (P4) needs score parameters per topic,
