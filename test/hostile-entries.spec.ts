@@ -16,6 +16,7 @@ import { craftEntry, push, stranger } from './src/attacker.js'
 import { connect, peer, waitFor } from './src/peers.js'
 import { LONG } from './src/replicas.js'
 import { GRAYLIST_AT } from '../packages/sdk/src/sync/peer-penalties.js'
+import { hasScoreCaches } from '../packages/sdk/src/upstream/gossipsub-score.js'
 
 type Db = KeyValueDatabase<string>
 type Crafted = { hash: string, bytes: Uint8Array }
@@ -414,7 +415,8 @@ describe('finding 4: what a stranger sends costs the replica nothing', () => {
     expect(new Set(Object.values(verdict))).toEqual(new Set(['not-a-member']))
     const gossip = (c.replica.helia.libp2p.services as unknown as { pubsub: { getScore: (id: string) => number, acceptFrom: (id: string) => boolean } }).pubsub
     // Within moments, not after gossipsub's whitelist and score cache expire (a second, 128 messages):
-    // it reads the penalized peer's score anew (upstream/gossipsub-score.ts).
+    // it reads the penalized peer's score anew (upstream/gossipsub-score.ts), whose caches this gossipsub still has.
+    expect(hasScoreCaches(gossip)).toBe(true)
     await waitFor(() => !gossip.acceptFrom(c.attacker.peerId), 'the replica\'s gossipsub to ignore the attacker', 500)
     expect(gossip.getScore(c.attacker.peerId)).toBeLessThanOrEqual(-80)
     // A valid entry (the creator's key) sent by the ignored peer is not even judged, while the creator's own write arrives live.

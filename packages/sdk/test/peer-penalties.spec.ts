@@ -4,12 +4,16 @@
  * flooding peer over loopback.
  */
 import { TopicValidatorResult, type Message, type TopicValidatorFn } from '@libp2p/gossipsub'
+import type { PeerId } from '@libp2p/interface'
 import { describe, expect, it } from 'vitest'
 import { BAN_AT, FREE_REFUSALS, GRAYLIST_AT, GRAYLIST_THRESHOLD, HALF_LIFE_MS, ignoreCounted, MAX_PEERS, PeerPenalties, UNSERVED_WEIGHT } from '../src/sync/peer-penalties.js'
 
 const MALLORY = '12D3KooWLMHFSVDyUWoZbb4qiR7dGKu1Vq7N5GvbGhUJVn6XyprR'
 const ALICE = '12D3KooWRm8J3iL796zPFi2EtGGtUJn58AG67gcqzMFHZnnsTzqD'
-const message = (): Message => ({ type: 'unsigned', topic: 't', data: new Uint8Array(1) }) as unknown as Message
+/** A peer id as gossipsub hands it over. */
+const peerId = (id: string): PeerId => ({ toString: () => id, equals: (other: unknown) => String(other) === id }) as unknown as PeerId
+/** A message published (signed) by `publisher`. */
+const message = (publisher = MALLORY): Message => ({ type: 'signed', from: peerId(publisher), topic: 't', data: new Uint8Array(1) }) as unknown as Message
 
 describe('PeerPenalties', () => {
   it(`costs nothing for the first ${FREE_REFUSALS} refusals, reaches the graylist threshold at ${GRAYLIST_AT}, and recovers by itself`, () => {
@@ -33,9 +37,20 @@ describe('PeerPenalties', () => {
     ]
     let next = 0
     const validate = penalties.counting((async (_peer: unknown, m: Message) => next === 3 ? ignoreCounted(m, UNSERVED_WEIGHT) : (verdicts[next] as () => TopicValidatorResult)()) as TopicValidatorFn)
-    const from = { toString: () => MALLORY } as never
-    for (next = 0; next < 4; next++) await validate(from, message())
+    for (next = 0; next < 4; next++) await validate(peerId(MALLORY), message())
     expect(penalties.points(MALLORY)).toBeCloseTo(1 + UNSERVED_WEIGHT, 2)
+  })
+
+  it('counts an ignore only against the peer that published the message, a refusal against any sender: an honest relay pays nothing for a past it holds and this replica lacks', async () => {
+    const penalties = new PeerPenalties()
+    const relay = 'relay'
+    let verdict: 'ignore' | 'reject' = 'ignore'
+    const validate = penalties.counting((async (_peer: unknown, m: Message) => verdict === 'ignore' ? ignoreCounted(m, UNSERVED_WEIGHT) : TopicValidatorResult.Reject) as TopicValidatorFn)
+    for (let i = 0; i < 200; i++) await validate(peerId(relay), message(MALLORY))
+    expect(penalties.points(relay)).toBe(0)
+    verdict = 'reject'
+    await validate(peerId(relay), message(MALLORY))
+    expect(penalties.points(relay)).toBeCloseTo(1, 2)
   })
 
   it(`remembers at most ${MAX_PEERS} peers, forgetting the least recently penalized`, () => {

@@ -21,7 +21,8 @@ async function entryBytes (writer = createDidKeyIdentity(), address = ADDRESS, n
 
 /** The peer a message came from: `from(n)`, one of several. */
 const from = (n = 0): never => ({ toString: () => `peer-${n}` }) as never
-const message = (data: Uint8Array): Message => ({ type: 'unsigned', topic: ADDRESS, data }) as unknown as Message
+/** A message published by the peer that sends it (relays' messages: peer-penalties.spec.ts). */
+const message = (data: Uint8Array): Message => ({ type: 'signed', from: { equals: () => true }, topic: ADDRESS, data }) as unknown as Message
 
 interface Seen { accepted: string[], rejected: Array<{ hash: string | undefined, reason: string | undefined }>, checked: string[] }
 

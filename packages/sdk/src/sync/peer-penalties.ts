@@ -14,7 +14,7 @@
  * Gossipsub's own penalty for invalid messages (P4) needs score parameters per topic,
  * fixed when the node starts; a database's topic is known only when it opens.
  */
-import type { TopicValidatorFn } from '@libp2p/gossipsub'
+import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
@@ -109,11 +109,18 @@ export class PeerPenalties {
     return over <= 0 ? 0 : (over / (GRAYLIST_AT - FREE_REFUSALS)) * GRAYLIST_THRESHOLD
   }
 
-  /** A validator that counts the refusals of `validate` against the peer that sent each message. */
+  /**
+   * A validator that counts the refusals of `validate` against the peer that sent each
+   * message. A refusal counts whoever sent it: an honest peer forwards only what it accepted
+   * itself, and the verdict is the same on every replica. A counted Ignore (a past not
+   * served, a sender over its share of a line, too many unknown links) depends on what this
+   * replica holds, so it counts only against the peer that published the message, never
+   * against an honest relay an attacker feeds.
+   */
   counting (validate: TopicValidatorFn): TopicValidatorFn {
     return async (peer, message) => {
       const verdict = await validate(peer, message)
-      const points = verdict === TopicValidatorResult.Reject ? REFUSED_WEIGHT : verdict === TopicValidatorResult.Ignore ? unjudged.get(message) : undefined
+      const points = verdict === TopicValidatorResult.Reject ? REFUSED_WEIGHT : verdict === TopicValidatorResult.Ignore && publishedBy(peer, message) ? unjudged.get(message) : undefined
       if (points !== undefined) this.add(peer, points)
       return verdict
     }
@@ -131,6 +138,11 @@ export class PeerPenalties {
 
 /** libp2p's connection gater rules. */
 const GATER_RULES = ['denyDialPeer', 'denyDialMultiaddr', 'denyInboundConnection', 'denyOutboundConnection', 'denyInboundEncryptedConnection', 'denyOutboundEncryptedConnection', 'denyInboundUpgradedConnection', 'denyOutboundUpgradedConnection', 'denyInboundRelayReservation', 'denyOutboundRelayedConnection', 'denyInboundRelayedConnection', 'filterMultiaddrForPeer'] as const satisfies ReadonlyArray<keyof ConnectionGater>
+
+/** Whether `peer`, the peer a message came from, is the peer that published (signed) it rather than a relay. */
+export function publishedBy (peer: PeerId, message: Message): boolean {
+  return message.type === 'signed' && message.from.equals(peer)
+}
 
 /** Messages a validator ignored for the sender's doing (a past it does not serve, more than its share of a line), with the weight each counts. */
 const unjudged = new WeakMap<object, number>()

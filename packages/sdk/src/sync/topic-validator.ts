@@ -15,7 +15,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { Queue } from '@libp2p/utils'
 import { Entry, type LogEntry } from '@orbitdb/core'
 import type { PeerId } from '@libp2p/interface'
-import { ignoreCounted, OVER_SHARE_WEIGHT, REFUSED_WEIGHT, UNSERVED_WEIGHT } from './peer-penalties.js'
+import { ignoreCounted, OVER_SHARE_WEIGHT, publishedBy, REFUSED_WEIGHT, UNSERVED_WEIGHT } from './peer-penalties.js'
 
 /** Strangers' entries judged at once per database; the others wait for a turn. */
 export const MAX_JUDGING = 32
@@ -108,7 +108,8 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
       ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'unavailable', `the entry's past did not arrive within ${maxTurnMs / 1000} s; it is taken again if it comes again`))
       // Charged by the verdict it gets in the end, as if it had come in time.
       void judging.then((outcome) => {
-        const points = outcome === TopicValidatorResult.Reject ? REFUSED_WEIGHT : outcome === TopicValidatorResult.Ignore ? UNSERVED_WEIGHT : 0
+        // A past not served counts only against the peer that published the entry (peer-penalties.ts).
+        const points = outcome === TopicValidatorResult.Reject ? REFUSED_WEIGHT : outcome === TopicValidatorResult.Ignore && publishedBy(peer, message) ? UNSERVED_WEIGHT : 0
         if (points > 0) ctx.penalize?.(peer, points)
       })
       return TopicValidatorResult.Ignore
@@ -149,7 +150,7 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
     if (!line.hasRoom(source, bytes)) return noRoom()
     if (await unknownLinks(entry, ctx.has) > MAX_UNKNOWN_LINKS) {
       ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'unavailable', `a stranger's entry names more than ${MAX_UNKNOWN_LINKS} links this replica does not hold; it is taken with a heads exchange`))
-      // Counted as a little refusal: an honest entry seldom links to so much, and a sender of thousands of them is flooding.
+      // Counted as a little refusal against its publisher only (a relay may hold that past): a sender of thousands of them is flooding.
       return ignoreCounted(message, OVER_SHARE_WEIGHT)
     }
     return line.join(source, bytes, async (keep) => judgeStranger(peer, entry, message, keep)) ?? noRoom()

@@ -24,3 +24,9 @@ export function forgetCachedScore (pubsub: unknown, peerId: string): void {
   caches.acceptFromWhitelist?.delete(peerId)
   caches.score?.scoreCache?.delete(peerId)
 }
+
+/** Whether this gossipsub has the caches `forgetCachedScore` clears (a test checks it: a rename would silently undo the fix). */
+export function hasScoreCaches (pubsub: unknown): boolean {
+  const caches = pubsub as GossipsubCaches
+  return caches.acceptFromWhitelist instanceof Map && caches.score?.scoreCache instanceof Map
+}
