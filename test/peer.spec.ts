@@ -22,7 +22,11 @@ describe('didbase peer', () => {
     try {
       await waitFor(() => p.lines.some((l) => l.event === 'serving'), 'the peer to serve the database')
       const hashes = [await db.put('second', 'while the peer is up'), await db.put('third', 'still up')]
-      await waitFor(() => hashes.every((h) => p.lines.some((l) => l.event === 'update' && l.entry === h)), 'the peer to replicate the writes')
+      await waitFor(() => hashes.every((h) => p.lines.some((l) => l.event === 'update' && l.entry === h)), 'the peer to replicate the writes').catch((err: Error) => {
+        // What the peer said, to tell a write it never got from one it refused or lost.
+        err.message += `\nthe peer's last log lines: ${JSON.stringify(p.lines.slice(-30))}\nthe writes: ${JSON.stringify(hashes)}`
+        throw err
+      })
       const address = p.lines.find((l) => l.event === 'listening')?.address as string
       await writer.close()
 
