@@ -131,6 +131,11 @@ export function memberDevices (state: { admins: Iterable<string>, writers: Itera
   return [...devices].sort()
 }
 
+/** Who should hold a private database's current keys at `at`: members that hold keys themselves, and the live keys members registered. */
+export function keyHolders (state: AclState, at: number): string[] {
+  return [...new Set([...membersOf(state).filter(holdsKeys), ...memberDevices(state, at)])]
+}
+
 /**
  * Whether a private database needs a new epoch because a key that was taken back holds a
  * current key. A key that still stands as a member's live key (another user registered it
@@ -139,7 +144,7 @@ export function memberDevices (state: { admins: Iterable<string>, writers: Itera
  */
 export function keyExposed (state: AclState, at: number): boolean {
   const revoked = revokedKeys(state)
-  const standing = new Set([...membersOf(state).filter(holdsKeys), ...memberDevices(state, at)])
+  const standing = new Set(keyHolders(state, at))
   return state.epochs.some((epoch) => [...(state.keyHolders.get(epoch) ?? [])].some((key) => revoked.has(key) && !standing.has(key)))
 }
 

@@ -16,9 +16,9 @@ import {
   holdsKeys,
   isRole,
   keyExposed,
+  keyHolders,
   type Keyring,
   keyRecipients,
-  memberDevices,
   membersOf,
   membersWithout,
   type Role
@@ -146,16 +146,8 @@ export class AccessOperations {
    * redeemed an invite issued before one), by epoch. Empty outside private databases.
    */
   async membersLackingKeys (): Promise<Map<string, string[]>> {
-    const lacking = new Map<string, string[]>()
-    if (this.#keyring === undefined) return lacking
-    const state = await this.#state()
-    const members = keyHoldersOf(state)
-    for (const epoch of state.epochs) {
-      const holders = state.keyHolders.get(epoch)
-      const missing = members.filter((d) => !(holders?.has(d) ?? false))
-      if (missing.length > 0) lacking.set(epoch, missing)
-    }
-    return lacking
+    if (this.#keyring === undefined) return new Map()
+    return lackingKeys(await this.#state())
   }
 
   /** Share the current keys with the members that lack them (admins holding the keys); undefined when none lacks any. */
@@ -164,12 +156,8 @@ export class AccessOperations {
     if ((await this.membersLackingKeys()).size === 0) return undefined
     return this.#append(async (heads) => {
       const state = await this.#policy.state(heads)
-      const members = keyHoldersOf(state)
       const keys = []
-      for (const epoch of state.epochs) {
-        const missing = members.filter((d) => !(state.keyHolders.get(epoch)?.has(d) ?? false))
-        if (missing.length > 0) keys.push(...await ring.sharesFor(missing, [epoch]))
-      }
+      for (const [epoch, missing] of lackingKeys(state)) keys.push(...await ring.sharesFor(missing, [epoch]))
       return aclPayload({ action: 'share', keys, at: Date.now() })
     }, options)
   }
@@ -276,7 +264,13 @@ export class AccessOperations {
   }
 }
 
-/** Who should hold a private database's current keys: members that hold keys themselves, and the keys members registered that have not expired. */
-function keyHoldersOf (state: AclState, at = Date.now()): string[] {
-  return [...new Set([...membersOf(state).filter(holdsKeys), ...memberDevices(state, at)])]
+/** The current epochs whose key some member (or live key of one) lacks, with who lacks it. */
+function lackingKeys (state: AclState): Map<string, string[]> {
+  const members = keyHolders(state, Date.now())
+  const lacking = new Map<string, string[]>()
+  for (const epoch of state.epochs) {
+    const missing = members.filter((d) => !(state.keyHolders.get(epoch)?.has(d) ?? false))
+    if (missing.length > 0) lacking.set(epoch, missing)
+  }
+  return lacking
 }
