@@ -625,6 +625,9 @@ describe('flood gates: a victim replica in its own process', () => {
         /** After a full collection at both ends: what the flood left the victim holding. */
         rssHeldGrowthMiB: after?.settled === undefined || before.settled === undefined ? undefined : mib(after.settled - before.settled),
         heapAfterMiB: after === undefined ? undefined : mib(after.heapUsed),
+        // Buffers still referenced; RSS beyond heap and these is memory the allocator kept.
+        arrayBuffersAfterMiB: after === undefined ? undefined : mib(after.arrayBuffers),
+        externalAfterMiB: after === undefined ? undefined : mib(after.external),
         victimCpuS: after === undefined ? undefined : Math.round(after.cpuMs / 100) / 10,
         victimLoopDelayMaxMs: after?.loopDelayMaxMs,
         honestWrites: honest.acked.length,

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { delegateDevice } from '../src/identity/delegated.js'
+import { checkedSignatures, encodeSignature, forgetCheckedSignatures, signerKeyOf, verifySignature } from '../src/identity/entry.js'
 import { createDidKeyIdentity } from '../src/identity/identity.js'
 import type { JudgeRules } from '../src/judge/judge.js'
 import { MAX_KEYS_PER_USER } from '../src/judge/rules.js'
@@ -64,4 +65,27 @@ describe('bounds on what an author chooses', () => {
     // Databases made before rules versions keep no bound on keys.
     expect(await verdict(h.judge(acl()), keys[MAX_KEYS_PER_USER]!.session)).toBe('accepted')
   }, 60_000)
+
+  it('remembered signatures hold at most 16 MiB of signed bytes: a flood of large entries is checked, not kept', async () => {
+    forgetCheckedSignatures()
+    const key = signerKeyOf(writer.did)
+    const signed = async (bytes: Uint8Array): Promise<string> => encodeSignature(await writer.sign(bytes))
+    // A 4 MiB entry (an access payload's limit) is verified and not remembered.
+    const large = new Uint8Array(4 * 1024 * 1024).fill(7)
+    expect(await verifySignature(await signed(large), key, large)).toBe(true)
+    expect(checkedSignatures()).toEqual({ count: 0, bytes: 0 })
+    // 400 entries of 60 KiB (24 MiB in all): the oldest are forgotten past 16 MiB.
+    for (let i = 0; i < 400; i++) {
+      const bytes = new Uint8Array(60 * 1024).fill(i % 251)
+      bytes[0] = i >> 8
+      bytes[1] = i & 0xff
+      expect(await verifySignature(await signed(bytes), key, bytes)).toBe(true)
+    }
+    const held = checkedSignatures()
+    expect(held.bytes).toBeLessThanOrEqual(16 * 1024 * 1024)
+    expect(held.count).toBe(Math.floor(16 * 1024 * 1024 / (60 * 1024)))
+    // A wrong signature over remembered bytes is still refused.
+    const other = new Uint8Array(10).fill(1)
+    expect(await verifySignature(await signed(other), key, new Uint8Array(10).fill(2))).toBe(false)
+  })
 })

@@ -62,18 +62,38 @@ function decodeSignature (sig: string): Uint8Array | undefined {
 /**
  * Signatures this process made or already checked, with the bytes they cover. OrbitDB
  * verifies every entry again after our access check; this keeps that second check cheap.
+ * Bounded in count and in bytes: an entry over REMEMBER_AT_MOST is not remembered (checking
+ * it again costs about what comparing its bytes would), so a flood of large entries cannot
+ * make this hold their bytes.
  */
 const checked = new Map<string, { key: string, bytes: Uint8Array }>()
 const MAX_CHECKED = 8192
+const MAX_CHECKED_BYTES = 16 * 1024 * 1024
+const REMEMBER_AT_MOST = 64 * 1024
+let checkedBytes = 0
 
 /** Forget every remembered signature, so the next checks verify for real (benchmarks, tests). */
 export function forgetCheckedSignatures (): void {
   checked.clear()
+  checkedBytes = 0
 }
 
 export function rememberSignature (sig: string, key: string, bytes: Uint8Array): void {
-  if (checked.size >= MAX_CHECKED) checked.delete(checked.keys().next().value as string)
-  checked.set(sig, { key, bytes })
+  if (bytes.byteLength > REMEMBER_AT_MOST || checked.has(sig)) return
+  while (checked.size > 0 && (checked.size >= MAX_CHECKED || checkedBytes + bytes.byteLength > MAX_CHECKED_BYTES)) {
+    const [oldest, { bytes: dropped }] = checked.entries().next().value as [string, { bytes: Uint8Array }]
+    checked.delete(oldest)
+    checkedBytes -= dropped.byteLength
+  }
+  // A copy: a view into a larger buffer (a decoded message) would keep all of it alive.
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()
+  checked.set(sig, { key, bytes: own })
+  checkedBytes += own.byteLength
+}
+
+/** How many signatures are remembered and the bytes they hold (for tests of the bound). */
+export function checkedSignatures (): { count: number, bytes: number } {
+  return { count: checked.size, bytes: checkedBytes }
 }
 
 /** Verify `sig` over `bytes` with a signer key string. Never throws. */

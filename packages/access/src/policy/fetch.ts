@@ -15,15 +15,29 @@ function localRead (stopping?: AbortSignal): { signal?: AbortSignal } {
   return { ...(stopping !== undefined ? { signal: stopping } : {}), offline: true } as { signal?: AbortSignal }
 }
 
-/** A fetch that gives up at the timeout, or as soon as `stopping` aborts. */
-export function fetchSignal (stopping?: AbortSignal): AbortSignal {
-  const timeout = AbortSignal.timeout(FETCH_TIMEOUT)
-  return stopping === undefined ? timeout : AbortSignal.any([stopping, timeout])
+/**
+ * A fetch that gives up at the timeout, or as soon as `stopping` aborts. Cleared once the
+ * fetch ends: an `AbortSignal.timeout` would live (with what listens to it) for the full
+ * 30 s after every fetch, thousands of live timers under a flood of entries whose past must
+ * be fetched.
+ */
+export async function withFetchDeadline<T> (stopping: AbortSignal | undefined, fetch: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => { controller.abort(new DOMException(`no answer in ${FETCH_TIMEOUT} ms`, 'TimeoutError')) }, FETCH_TIMEOUT)
+  const stop = (): void => { controller.abort(stopping?.reason) }
+  if (stopping?.aborted === true) stop()
+  else stopping?.addEventListener('abort', stop, { once: true })
+  try {
+    return await fetch(controller.signal)
+  } finally {
+    clearTimeout(timer)
+    stopping?.removeEventListener('abort', stop)
+  }
 }
 
 /** Fetch a schema document by CID (hash-checked). Throws `InvalidSchemaError` for one didbase cannot check. */
 export async function fetchSchema (blockstore: BlockstoreLike, cid: CID, stopping?: AbortSignal): Promise<Schema> {
-  return schemaFromDocument(await getBlock(blockstore, cid, { signal: fetchSignal(stopping) }))
+  return schemaFromDocument(await withFetchDeadline(stopping, async (signal) => await getBlock(blockstore, cid, { signal })))
 }
 
 /** The schema a policy block names, as an `InvalidPolicyError` when it cannot be had or used. */
@@ -69,9 +83,8 @@ export function entryLoader (blockstore: BlockstoreLike, stopping: AbortSignal):
       if (fetched.size >= FETCHED_REMEMBERED) fetched.delete(fetched.values().next().value as string)
       fetched.add(hash)
     }
-    // A deadline only for what peers must send: a timeout signal lives (with what listens to
-    // it) until it fires, and one per local read was tens of thousands of live timers under a flood.
-    const value = await getBlock(blockstore, cid, held ? localRead(stopping) : { signal: fetchSignal(stopping) })
+    // A deadline only for what peers must send: a block held here is read without one.
+    const value = held ? await getBlock(blockstore, cid, localRead(stopping)) : await withFetchDeadline(stopping, async (signal) => await getBlock(blockstore, cid, { signal }))
     if (typeof value !== 'object' || value === null) throw new TypeError(`block ${hash} is not an entry`)
     return { ...(value as EntryLike), hash }
   }

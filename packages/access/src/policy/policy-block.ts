@@ -6,7 +6,7 @@ import { CID } from 'multiformats/cid'
 import { Did } from '../did/did.js'
 import { InvalidPolicyError } from '../errors.js'
 import { type BlockstoreLike, getBlock, parseCid } from './blocks.js'
-import { fetchSignal } from './fetch.js'
+import { withFetchDeadline } from './fetch.js'
 import { type KeyShare, recipientsOf, sameDids } from '../private/share-shape.js'
 
 export type { KeyShare } from '../private/share-shape.js'
@@ -124,7 +124,7 @@ export async function loadPolicy (blockstore: BlockstoreLike, address: string): 
   }
   let value: unknown
   try {
-    value = await getBlock(blockstore, cid, { signal: fetchSignal() })
+    value = await withFetchDeadline(undefined, async (signal) => await getBlock(blockstore, cid, { signal }))
   } catch (cause) {
     throw new InvalidPolicyError(`policy block ${hash} could not be read or does not match its CID`, { cause })
   }
