@@ -72,7 +72,7 @@ type Db = KeyValueDatabase<number>
 /** The invitee's redeem: its entry, when it was issued, or why it could not be. */
 type Redeemed = { hash?: string, startedAt: number, error?: string }
 type Crafted = { hash: string, bytes: Uint8Array }
-interface Memory { settled?: number, rss: number, heapUsed: number, external: number, arrayBuffers: number, peak: number, loopDelayMaxMs: number, loopDelayP99Ms: number, cpuMs: number }
+interface Memory { settled?: number, rss: number, heapUsed: number, heapTotal: number, external: number, arrayBuffers: number, peak: number, loopDelayMaxMs: number, loopDelayP99Ms: number, cpuMs: number }
 interface Final {
   /** Undefined where the victim gave up on reading it (`took` says 'stuck'). */
   roles?: { admins: string[], writers: string[], readers?: string[] }
@@ -624,7 +624,11 @@ describe('flood gates: a victim replica in its own process', () => {
         rssPeakGrowthMiB: after === undefined ? undefined : mib(after.peak - before.rss),
         /** After a full collection at both ends: what the flood left the victim holding. */
         rssHeldGrowthMiB: after?.settled === undefined || before.settled === undefined ? undefined : mib(after.settled - before.settled),
+        heapBeforeMiB: mib(before.heapUsed),
         heapAfterMiB: after === undefined ? undefined : mib(after.heapUsed),
+        // What V8 keeps committed for its heap, used or not.
+        heapTotalBeforeMiB: mib(before.heapTotal),
+        heapTotalAfterMiB: after === undefined ? undefined : mib(after.heapTotal),
         // Buffers still referenced; RSS beyond heap and these is memory the allocator kept.
         arrayBuffersAfterMiB: after === undefined ? undefined : mib(after.arrayBuffers),
         externalAfterMiB: after === undefined ? undefined : mib(after.external),
