@@ -416,20 +416,26 @@ class DidbaseNode implements Didbase {
     const ctx: HandleContext = {
       db,
       policy: db.access,
-      topicValidators: this.#node.validators,
       identity: this.#identity,
-      onClose: (closing) => {
-        this.#handles.delete(db.address)
-        this.#closingHandles.add(closing)
-        void closing.catch(() => {}).finally(() => this.#closingHandles.delete(closing))
+      network: {
+        topicValidators: this.#node.validators,
+        resync: (again) => { exchangeWithNewPeers(db, this.helia, again) },
+        queryHeads: async (peer, signal) => queryHeads(this.helia.libp2p, multiaddr(peer.startsWith('/') ? peer : `/p2p/${peer}`), db.address, signal)
       },
-      stop: () => stopping.abort(),
-      fetches,
-      resync: (again) => { exchangeWithNewPeers(db, this.helia, again) },
-      resyncOptions: this.#resync,
-      snapshots: snapshotStore(this.helia.datastore, db.address),
-      queryHeads: async (peer, signal) => queryHeads(this.helia.libp2p, multiaddr(peer.startsWith('/') ? peer : `/p2p/${peer}`), db.address, signal),
-      stored: async (hash) => this.#stored(hash)
+      storage: {
+        fetches,
+        snapshots: snapshotStore(this.helia.datastore, db.address),
+        stored: async (hash) => this.#stored(hash)
+      },
+      lifecycle: {
+        onClose: (closing) => {
+          this.#handles.delete(db.address)
+          this.#closingHandles.add(closing)
+          void closing.catch(() => {}).finally(() => this.#closingHandles.delete(closing))
+        },
+        stop: () => { stopping.abort() }
+      },
+      resync: this.#resync
     }
     const handle = type === 'keyvalue'
       ? new KeyValueDatabase(ctx)

@@ -5,7 +5,7 @@
  */
 import { EntryRejectedError, MAX_BATCH_OPS } from '@didbase/access'
 import { describe, expect, it } from 'vitest'
-import { type Checked, CommitQueue } from '../src/databases/commit-queue.js'
+import { type Checked, CommitQueue } from '../src/replica/commit-queue.js'
 
 type Payload = Parameters<ConstructorParameters<typeof CommitQueue>[0]['append']>[0]
 

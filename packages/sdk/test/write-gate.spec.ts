@@ -1,7 +1,7 @@
 /** The write gate with a stand-in policy whose check the test controls: what an abort does at each step. */
 import type { AccessPolicy } from '@didbase/access'
 import { describe, expect, it } from 'vitest'
-import { WriteGate } from '../src/databases/write-gate.js'
+import { WriteGate } from '../src/replica/write-gate.js'
 
 function gate (check: AccessPolicy['check']): { gate: WriteGate, appended: number[] } {
   const appended: number[] = []

@@ -1,32 +1,22 @@
 /**
- * What the three database handles share. The handle is the public surface; it delegates
- * access operations (access-operations.ts), the checks before a write (write-gate.ts) and
- * replication (../sync/replication.ts).
+ * What the three database handles share: the public surface over one replica
+ * (../replica/replica.ts), which holds the database's parts and writes its entries.
  */
-import { type AccessPolicy, aclPayload, batchPayload, type DataPayload, dataPayloadsOf, type DelegatedIdentity, type DidIdentity, EntryRejectedError, isDelegated, MAX_BATCH_BYTES, MAX_BATCH_OPS, type Role } from '@didbase/access'
+import { dataPayloadsOf, type Role } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
 import { type AbortOptions, abortable } from '../abort.js'
-import { InvalidValueError, InvariantError } from '../errors.js'
-import type { TopicValidators } from '../sync/peer-penalties.js'
+import { InvariantError } from '../errors.js'
 import type { DatabaseEvents, UnreadableDetail } from '../events.js'
-import type { SnapshotStore } from '../storage/index-snapshot.js'
-import type { JoinFetches } from '../storage/entry-storage.js'
-import { Replication } from '../sync/replication.js'
-import { whenPeerHolds } from '../sync/peer-holds.js'
-import { AccessOperations, type InviteOptions, type Roles } from './access-operations.js'
-import { CommitQueue } from './commit-queue.js'
+import type { InviteOptions, Roles } from '../replica/access-operations.js'
+import type { ReplicaComponents } from '../replica/components.js'
+import { Replica } from '../replica/replica.js'
+import type { BuildEntry, BuildOperations } from '../replica/writer.js'
 import type { DatabaseType } from './manifest.js'
-import { KeyCourier } from './key-courier.js'
-import { boundAppend, linkedHeads } from '../upstream/bounded-append.js'
-import { Vault } from './privacy.js'
-import { WriteGate } from './write-gate.js'
-import { debugLog } from '../log.js'
+import type { Vault } from './privacy.js'
 
-const log = debugLog('database')
-
-export type { InviteOptions, Roles } from './access-operations.js'
+export type { InviteOptions, Roles } from '../replica/access-operations.js'
 
 /** A record with the DID that wrote it. */
 export interface Signed<T> {
@@ -39,132 +29,39 @@ export interface Signed<T> {
   index?: number
 }
 
-export interface HandleContext {
-  db: Database
-  policy: AccessPolicy
-  /** Where this database's entries are judged before OrbitDB applies them (topic-validator.ts). */
-  topicValidators: TopicValidators
-  identity: DidIdentity
-  /** Told once, when the handle starts closing, with the promise of its close. */
-  onClose: (closing: Promise<void>) => void
-  /** Abort block fetches in flight, so closing never waits for a block no peer has. */
-  stop: () => void
-  /** Exchange heads with subscribers this replica has not exchanged with; with `again`, with all. */
-  resync: (again?: boolean) => void
-  /** When heads are exchanged again (`DidbaseInit.resync`). */
-  resyncOptions?: { intervalMs?: number, retry?: boolean }
-  /** The block fetches of OrbitDB's join in progress (entry-storage.ts). */
-  fetches: JoinFetches
-  /** Where an index kept beside the log is saved between runs (index-snapshot.ts). */
-  snapshots?: SnapshotStore
-  /** The heads `peer` (a peer id, or a multiaddr to dial) holds of this database, or undefined when it does not have it open (heads-query.ts). */
-  queryHeads?: (peer: string, signal: AbortSignal) => Promise<string[] | undefined>
-  /** Whether the block of entry `hash` is stored here (asks no peer, and does not wait for the log index to load). */
-  stored: (hash: string) => Promise<boolean>
-}
+/** What a handle is made from: its replica's parts. */
+export type HandleContext = ReplicaComponents
 
 export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> implements AsyncDisposable {
   abstract readonly type: DatabaseType
   /** The database address: share it so others can open the same database. */
   readonly address: string
   readonly name: string
-  protected readonly db: Database
-  /** Set for a private database: seals what this node writes and opens what it reads. */
-  protected readonly vault: Vault | undefined
-  readonly #policy: AccessPolicy
-  readonly #onClose: (closing: Promise<void>) => void
-  readonly #stop: () => void
-  readonly #gate: WriteGate
-  readonly #queue: CommitQueue
-  readonly #access: AccessOperations
-  readonly #replication: Replication
-  readonly #courier: KeyCourier | undefined
-  /** Set when this node signs with a delegated key: its delegation is registered once per database. */
-  readonly #delegated: DelegatedIdentity | undefined
-  #session: Promise<void> | undefined
-  #closing: Promise<void> | undefined
-
-  readonly #queryHeads: HandleContext['queryHeads']
+  /** This handle's database, assembled with everything it needs. */
+  protected readonly replica: Replica
 
   constructor (ctx: HandleContext) {
     super()
-    this.#queryHeads = ctx.queryHeads
-    this.db = ctx.db
     this.address = ctx.db.address
     this.name = ctx.db.name
-    this.#policy = ctx.policy
-    this.#policy.bind(this.address)
-    boundAppend(ctx.db.log)
-    this.vault = ctx.policy.privacy === undefined ? undefined : new Vault(ctx.policy.privacy, ctx.identity, this.address, ctx.policy, async () => this.#linkedHeads())
-    this.#onClose = ctx.onClose
-    this.#stop = ctx.stop
-    const heads = async (): Promise<string[]> => this.#linkedHeads()
-    this.#delegated = isDelegated(ctx.identity) ? ctx.identity : undefined
-    const signer = this.#delegated?.signer.did ?? ctx.identity.did
-    this.#gate = new WriteGate({ did: ctx.identity.did, signer, address: this.address, policy: ctx.policy, heads, closed: () => this.#closing !== undefined })
-    this.#queue = new CommitQueue({
-      append: async (payload) => this.db.addOperation(this.#dated(payload)),
-      refused: (err) => err instanceof EntryRejectedError
-    })
-    this.#access = new AccessOperations({
-      identity: ctx.identity,
-      address: this.address,
-      policy: ctx.policy,
-      heads,
-      append: async (build, options) => this.writeBuilt(build, options),
-      keyring: this.vault?.keyring,
-      assertOpen: () => { this.#gate.assertOpen() }
-    })
-    this.#replication = new Replication({
-      db: ctx.db,
-      policy: ctx.policy,
-      topicValidators: ctx.topicValidators,
-      resync: ctx.resync,
-      ...ctx.resyncOptions,
-      fetches: ctx.fetches,
-      events: this,
-      indexEntry: (entry) => {
-        this.indexEntry(entry)
-        this.#courier?.seen(entry)
-      }
-    })
-    const access = this.#access
-    this.#courier = this.vault === undefined || !ctx.policy.mutable
-      ? undefined
-      : new KeyCourier({ isAdmin: async () => access.isAdmin(), shareMissing: async () => access.shareMissingKeys(), rotateForRevoked: async () => access.rotateForRevokedDevices(), closed: () => this.#closing !== undefined })
-    // What arrived while this replica was away may have left a member without a key.
-    this.#courier?.poke()
-    // A member's device is handed a private database's keys once its delegation is registered there.
-    if (this.vault !== undefined && this.#delegated !== undefined) this.#registerOnceMember(this.#delegated)
+    this.replica = new Replica(ctx, this, { add: (entry) => { this.indexEntry(entry) }, save: async () => this.beforeClose() })
   }
 
-  /**
-   * Register this device's delegation as soon as its user holds a role here: now, or when a
-   * grant arrives (each update is a chance), so that an admin's node hands it the keys.
-   */
-  #registerOnceMember (delegated: DelegatedIdentity): void {
-    let trying = false
-    let again = false
-    const attempt = (): void => {
-      if (trying) {
-        again = true
-        return
-      }
-      trying = true
-      this.#registerSession(delegated).then(() => {
-        this.removeEventListener('update', attempt)
-      }, (err) => {
-        log('this device is not registered in %s yet: %e', this.address, err)
-      }).finally(() => {
-        trying = false
-        if (again && this.#closing === undefined) {
-          again = false
-          attempt()
-        }
-      })
-    }
-    this.addEventListener('update', attempt)
-    attempt()
+  protected get db (): Database {
+    return this.replica.db
+  }
+
+  /** Set for a private database: seals what this node writes and opens what it reads. */
+  protected get vault (): Vault | undefined {
+    return this.replica.vault
+  }
+
+  get #policy (): Replica['policy'] {
+    return this.replica.policy
+  }
+
+  get #access (): Replica['access'] {
+    return this.replica.access
   }
 
   /** `'acl'` when admins can change who writes; `'writers'` for a fixed set. */
@@ -282,14 +179,9 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
     return this.#access.redeem(token, options)
   }
 
-  /** The heads a new entry links to, sorted: all of them unless there are more than a write may link (bounded-append.ts). */
-  async #linkedHeads (): Promise<string[]> {
-    return linkedHeads(await this.db.log.heads()).map((e) => e.hash).sort()
-  }
-
   /** Hashes of the latest entries this replica has: equal heads mean equal logs. */
   async heads (): Promise<string[]> {
-    return (await this.db.log.heads()).map((e) => e.hash).sort()
+    return this.replica.heads()
   }
 
   /**
@@ -297,7 +189,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    * subscribed: what they had is applied here (or refused). Each exchange also fires `peer:join`.
    */
   get syncedPeers (): string[] {
-    return this.#replication.syncedPeers
+    return this.replica.replication.syncedPeers
   }
 
   /**
@@ -306,7 +198,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    * with the signal's reason when `signal` aborts.
    */
   async whenSynced (options: { peerId?: string, signal?: AbortSignal } = {}): Promise<string> {
-    return this.#replication.whenSynced(options)
+    return this.replica.replication.whenSynced(options)
   }
 
   /**
@@ -323,9 +215,7 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    * ```
    */
   async whenPeerHolds (peer: string, hash: string, options: AbortOptions = {}): Promise<void> {
-    const query = this.#queryHeads
-    if (query === undefined) throw new InvariantError('this handle cannot ask peers for heads')
-    await whenPeerHolds({ query: async (signal) => query(peer, signal), get: async (h) => this.db.log.get(h), peer, address: this.address }, hash, options.signal ?? new AbortController().signal)
+    await this.replica.whenPeerHolds(peer, hash, options.signal ?? new AbortController().signal)
   }
 
   /**
@@ -345,97 +235,17 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
   }
 
   /**
-   * Run a local write after the checks that must pass before anything is signed: the
-   * value is storable and the policy allows `payload` (exactly what OrbitDB will append).
-   * An abort before the entry is signed fails the write; once signed, it completes.
-   */
-  protected async write (payload: unknown, op: () => Promise<string>, options?: AbortOptions): Promise<string> {
-    const delegated = this.#delegated
-    if (delegated === undefined) return this.#gate.write(payload, op, options)
-    if (bringsDelegation(payload)) {
-      // A redeem that brings the key's delegation registers the key itself.
-      const hash = await this.#gate.write(payload, op, options)
-      this.#session ??= Promise.resolve()
-      return hash
-    }
-    await this.#registerSession(delegated, options)
-    // A delegated entry carries its time, which replicas judge its delegation's expiry against.
-    const dated = this.#dated(payload)
-    return this.#gate.write(dated, async () => this.db.addOperation(dated), options)
-  }
-
-  /** A delegated entry carries its time, which replicas judge its delegation's expiry against; access operations carry their own. */
-  #dated<P> (payload: P): P {
-    if (this.#delegated === undefined || (payload as { op?: unknown }).op === 'ACL') return payload
-    return { ...payload, at: Date.now() }
-  }
-
-  /**
    * A data write (`ops` from `build`, which seals them for the heads it is given in a
    * private database): checked alone, then committed with the writes issued around it
    * (commit-queue.ts). `atomic` keeps several operations together in one entry, all or nothing.
    */
-  protected async commit (build: (heads: readonly string[]) => Promise<DataPayload[]>, options: AbortOptions = {}, atomic = false): Promise<string> {
-    const delegated = this.#delegated
-    this.#gate.assertOpen()
-    return this.#queue.submit(async () => {
-      if (delegated !== undefined) await this.#registerSession(delegated, options)
-      // Only what is sealed depends on the heads; the gate reads them itself when the policy needs them.
-      const heads = this.vault !== undefined || this.#policy.mutable || this.#policy.ownership || delegated !== undefined ? await this.#linkedHeads() : []
-      const ops = await build(heads)
-      if (ops.length > MAX_BATCH_OPS) throw new InvalidValueError(`a batch carries at most ${MAX_BATCH_OPS} operations; this one has ${ops.length}`)
-      let bytes = 0
-      for (const [i, op] of ops.entries()) {
-        try {
-          bytes += await this.#gate.check(this.#dated(op), options, heads)
-        } catch (err) {
-          if (atomic && ops.length > 1 && err instanceof Error) err.message = `operation ${i} of the batch: ${err.message}`
-          throw err
-        }
-      }
-      if (bytes > MAX_BATCH_BYTES - 64) throw new InvalidValueError(`a batch carries at most ${MAX_BATCH_BYTES} bytes of operations; this one has ${bytes}`)
-      const alone = async (): Promise<string> => this.writeBuilt(async (next) => {
-        const rebuilt = await build(next)
-        return rebuilt.length === 1 ? rebuilt[0] : batchPayload(rebuilt)
-      }, options)
-      return { ops, bytes, alone }
-    }, { ...options, atomic })
+  protected async commit (build: BuildOperations, options: AbortOptions = {}, atomic = false): Promise<string> {
+    return this.replica.writer.commit(build, options, atomic)
   }
 
-  /** A delegated key's first write to this database registers its delegation (a `session` entry), once. */
-  async #registerSession (delegated: DelegatedIdentity, options?: AbortOptions): Promise<void> {
-    this.#session ??= (async () => {
-      const state = await this.#policy.state(await this.#linkedHeads())
-      const held = state.sessions.get(`${delegated.did} ${delegated.signer.did}`)
-      if (held !== undefined && held.expiresAt >= delegated.expiresAt) return
-      const session = aclPayload({ action: 'session', proof: [...delegated.proof], at: Date.now() })
-      await this.#gate.write(session, async () => this.db.addOperation(session), options)
-    })()
-    try {
-      await this.#session
-    } catch (err) {
-      this.#session = undefined
-      throw err
-    }
-  }
-
-  /**
-   * Write a payload made for the heads it will link to (sealed under their epochs, say).
-   * Built again when the heads moved before it was appended and the policy refused it for
-   * that (a rotation arrived in between): at most three tries.
-   */
-  protected async writeBuilt (build: (heads: string[]) => Promise<unknown>, options?: AbortOptions): Promise<string> {
-    for (let attempt = 1; ; attempt++) {
-      const heads = await this.#linkedHeads()
-      const payload = await build(heads)
-      try {
-        return await this.write(payload, async () => this.db.addOperation(payload), options)
-      } catch (err) {
-        const reason = (err as { reason?: string }).reason
-        const retry = attempt < 3 && (reason === 'stale-key' || reason === 'invalid-operation') && (await this.#linkedHeads()).join() !== heads.join()
-        if (!retry) throw err
-      }
-    }
+  /** Write one entry made for the heads it links to (writer.ts). */
+  protected async append (build: BuildEntry, options?: AbortOptions): Promise<string> {
+    return this.replica.writer.append(build, options)
   }
 
   /** An entry (local or joined) is in the log: index it before anyone hears of it. */
@@ -468,33 +278,10 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    * closing, which goes on in the background.
    */
   async close (options?: AbortOptions): Promise<void> {
-    if (this.#closing === undefined) {
-      this.#closing = this.#closeNow()
-      this.#onClose(this.#closing)
-    }
-    return abortable(this.#closing, options)
-  }
-
-  async #closeNow (): Promise<void> {
-    // Writes already issued are committed (or refused) before the log closes.
-    await this.#queue.idle()
-    this.#replication.stop()
-    await this.#courier?.idle()
-    // Before the fetches stop: stopping them fails local reads too. A snapshot that cannot
-    // be saved only makes the next open slower.
-    await this.beforeClose().catch((err) => { log.error('could not save what %s keeps between runs: %e', this.address, err) })
-    this.#stop()
-    this.#policy.stop()
-    await this.db.close()
+    return abortable(this.replica.close(), options)
   }
 
   async [Symbol.asyncDispose] (): Promise<void> {
     await this.close()
   }
-}
-
-/** An access payload that carries its signer's delegation (a delegated key's redeem). */
-function bringsDelegation (payload: unknown): boolean {
-  const p = payload as { op?: unknown, value?: { proof?: unknown } } | null
-  return p?.op === 'ACL' && p.value?.proof !== undefined
 }

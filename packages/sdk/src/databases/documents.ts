@@ -3,7 +3,7 @@ import { InvalidValueError } from '../errors.js'
 import type { HandleContext } from './database.js'
 import type { BatchFill, DocumentsBatch } from './batch.js'
 import { type KeyedRecord, RecordDatabase } from './records.js'
-import { assertKey } from './write-gate.js'
+import { assertKey } from './values.js'
 
 /** A document with its key (the `indexBy` field) and writer. */
 export type DocumentRecord<T> = KeyedRecord<T>

@@ -1,7 +1,7 @@
 import type { AbortOptions } from '../abort.js'
 import type { BatchFill, KeyValueBatch } from './batch.js'
 import { type KeyedRecord, RecordDatabase } from './records.js'
-import { assertKey } from './write-gate.js'
+import { assertKey } from './values.js'
 
 /** A key-value record. */
 export type KeyValueRecord<T> = KeyedRecord<T>

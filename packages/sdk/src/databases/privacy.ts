@@ -5,7 +5,7 @@
  * judge the sealed entries. The keys come from the member's Keyring (in @didbase/access).
  */
 import { type AccessPolicy, AccessDeniedError, blindKey, isDelegated, DecryptionError, type DidIdentity, epochField, epochLabel, Keyring, MAX_DEPTH, notPlainData, openSealed, type PrivateField, seal, type SealedValue, sealedEpochs } from '@didbase/access'
-import { assertEncodable } from './write-gate.js'
+import { assertEncodable } from './values.js'
 import type { Schema } from '@didbase/schemas'
 import * as dagCbor from '@ipld/dag-cbor'
 

@@ -8,7 +8,7 @@ import { type AbortOptions, abortable } from '../abort.js'
 import { DatabaseHandle, type HandleContext, type Signed } from './database.js'
 import { RecordIndex, recordWritesOf } from './record-index.js'
 import { InvalidValueError } from '../errors.js'
-import { assertKey } from './write-gate.js'
+import { assertKey } from './values.js'
 
 /** A live record: its key, its value and the DID that wrote it. */
 export interface KeyedRecord<T> extends Signed<T> {
@@ -20,7 +20,7 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
 
   constructor (ctx: HandleContext) {
     super(ctx)
-    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordWritesOf, ctx.snapshots && { store: ctx.snapshots, has: ctx.stored })
+    this.#index = new RecordIndex(async (hash) => this.db.log.get(hash), async () => this.db.log.heads(), recordWritesOf, ctx.storage.snapshots && { store: ctx.storage.snapshots, has: ctx.storage.stored })
   }
 
   protected override indexEntry (entry: LogEntry): void {

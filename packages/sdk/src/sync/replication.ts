@@ -13,6 +13,7 @@ import { CatchUp, type SyncProgress } from './catch-up.js'
 import { withoutStalling } from './stall-guard.js'
 import { entryValidator } from './topic-validator.js'
 import type { TopicValidators } from './peer-penalties.js'
+import type { EntryIndex } from '../replica/components.js'
 import { debugLog } from '../log.js'
 
 const debug = debugLog('replication')
@@ -37,8 +38,8 @@ export interface ReplicationInit {
   fetches: JoinFetches
   /** Where the handle's events go. */
   events: TypedEventEmitter<DatabaseEvents>
-  /** An entry (local or joined) is in the log: index it before anyone hears of it. */
-  indexEntry: (entry: LogEntry) => void
+  /** Told of every entry (local or joined) in the log before anyone hears of it. */
+  index: Pick<EntryIndex, 'add'>
 }
 
 export class Replication {
@@ -49,7 +50,7 @@ export class Replication {
   readonly #resync: (again?: boolean) => void
   readonly #fetches: JoinFetches
   readonly #events: TypedEventEmitter<DatabaseEvents>
-  readonly #indexEntry: (entry: LogEntry) => void
+  readonly #index: Pick<EntryIndex, 'add'>
   /** Whether judging an entry means judging its causal past first (ACL or ownership). */
   readonly #walksPast: boolean
   readonly #antiEntropy: ReturnType<typeof setInterval> | undefined
@@ -68,7 +69,7 @@ export class Replication {
     this.#resync = init.resync
     this.#fetches = init.fetches
     this.#events = init.events
-    this.#indexEntry = init.indexEntry
+    this.#index = init.index
     this.#walksPast = init.policy.mutable || init.policy.ownership
     // Heads are exchanged when peers meet, and a failed exchange or a join given up is
     // retried; this catches whatever still slips through (no replica forwards what it
@@ -138,7 +139,7 @@ export class Replication {
   #watch (): void {
     const { events, log } = this.#db
     events.on('update', (entry: LogEntry) => {
-      this.#indexEntry(entry)
+      this.#index.add(entry)
       // The operations of a batch are announced one by one, in their order.
       const count = dataPayloadsOf(entry.payload).length
       if (count <= 1) this.#events.safeDispatchEvent('update', { detail: { did: entry.identity, hash: entry.hash } })

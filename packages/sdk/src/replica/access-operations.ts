@@ -26,6 +26,7 @@ import {
 import type { Schema } from '@didbase/schemas'
 import { type AbortOptions, abortable } from '../abort.js'
 import { InvalidValueError } from '../errors.js'
+import type { Writer } from './writer.js'
 
 /** Who holds which role, as seen by a new write from this replica. */
 export interface Roles {
@@ -57,24 +58,18 @@ export interface AccessOperationsInit {
   identity: DidIdentity
   address: string
   policy: AccessPolicy
-  heads: () => Promise<string[]>
-  /** Sign and append an ACL payload, made for the heads it links to, through the write gate. */
-  append: (build: (heads: string[]) => Promise<ReturnType<typeof aclPayload>>, options?: AbortOptions) => Promise<string>
-  assertOpen: () => void
+  /** Where ACL entries are written, made for the heads they link to. */
+  writer: Writer
   /** Set in a private database: this member's keys, to share and rotate. */
   keyring: Keyring | undefined
 }
-
-type AclBuild = (heads: string[]) => Promise<ReturnType<typeof aclPayload>>
 
 export class AccessOperations {
   readonly #identity: DidIdentity
   readonly #did: string
   readonly #address: string
   readonly #policy: AccessPolicy
-  readonly #heads: () => Promise<string[]>
-  readonly #append: (build: AclBuild, options?: AbortOptions) => Promise<string>
-  readonly #assertOpen: () => void
+  readonly #writer: Writer
   readonly #keyring: Keyring | undefined
 
   constructor (init: AccessOperationsInit) {
@@ -82,18 +77,16 @@ export class AccessOperations {
     this.#did = init.identity.did
     this.#address = init.address
     this.#policy = init.policy
-    this.#heads = init.heads
-    this.#append = init.append
-    this.#assertOpen = init.assertOpen
+    this.#writer = init.writer
     this.#keyring = init.keyring
   }
 
   async currentSchema (): Promise<Schema | undefined> {
-    return this.#policy.schemaAt(await this.#heads())
+    return this.#policy.schemaAt(await this.#writer.heads())
   }
 
   async setSchema (schema: Schema, options?: AbortOptions): Promise<string> {
-    this.#assertOpen()
+    this.#writer.assertOpen()
     const cid = await abortable(this.#policy.storeSchema(schema), options)
     return this.#acl({ action: 'set-schema', schema: cid, at: Date.now() }, options)
   }
@@ -123,7 +116,7 @@ export class AccessOperations {
     // A wallet member (did:pkh) holds no key itself: its sessions are handed the keys once they register.
     if (ring === undefined || (action === 'grant' && !holdsKeys(did))) return this.#acl({ action, role, did, at: Date.now() }, options)
     // A grant hands the new member the current keys; a revocation starts a new epoch for everyone else.
-    return this.#append(async (heads) => {
+    return this.#writer.append(async (heads) => {
       const state = await this.#policy.state(heads)
       if (action === 'grant') return aclPayload({ action, role, did, at: Date.now(), keys: await ring.sharesFor([did], state.epochs) })
       const at = Date.now()
@@ -134,7 +127,7 @@ export class AccessOperations {
   /** Start a new key epoch (private databases, admins): values written from now on are sealed under a key only the current members get. */
   async rotateKey (options?: AbortOptions): Promise<string> {
     const ring = this.#privateRing('rotate its key')
-    return this.#append(async (heads) => {
+    return this.#writer.append(async (heads) => {
       const state = await this.#policy.state(heads)
       const at = Date.now()
       return aclPayload({ action: 'rotate-key', at, rekey: await ring.rekey(this.#wrapFor(state, membersOf(state), at), state.epochs) })
@@ -154,7 +147,7 @@ export class AccessOperations {
   async shareMissingKeys (options?: AbortOptions): Promise<string | undefined> {
     const ring = this.#privateRing('share keys')
     if ((await this.membersLackingKeys()).size === 0) return undefined
-    return this.#append(async (heads) => {
+    return this.#writer.append(async (heads) => {
       const state = await this.#policy.state(heads)
       const keys = []
       for (const [epoch, missing] of lackingKeys(state)) keys.push(...await ring.sharesFor(missing, [epoch]))
@@ -179,7 +172,7 @@ export class AccessOperations {
       if (ring === undefined || !this.#policy.mutable || !(await this.isAdmin())) return this.#acl({ action: 'revoke-device', did, at: Date.now() }, options)
     }
     if (ring === undefined || !this.#policy.mutable) return this.#acl({ action: 'revoke-device', did, at: Date.now() }, options)
-    return this.#append(async (heads) => {
+    return this.#writer.append(async (heads) => {
       const state = await this.#policy.state(heads)
       const after = { ...state, revokedDevices: new Set([...state.revokedDevices, `${this.#did} ${did}`]) }
       const at = Date.now()
@@ -197,7 +190,7 @@ export class AccessOperations {
   }
 
   #privateRing (what: string): Keyring {
-    this.#assertOpen()
+    this.#writer.assertOpen()
     if (this.#keyring === undefined) throw new AccessDeniedError(this.#did, this.#address, `cannot ${what}: this database is not private`, 'invalid-operation')
     return this.#keyring
   }
@@ -208,7 +201,7 @@ export class AccessOperations {
   }
 
   async invite (did: string, options: InviteOptions): Promise<string> {
-    this.#assertOpen()
+    this.#writer.assertOpen()
     Did.parse(did)
     if (isDelegated(this.#identity)) {
       throw new AccessDeniedError(this.#did, this.#address, 'cannot sign an invite with a delegated key: invites are signed by the admin\'s own did:key (issue them from the root device)', 'invalid-operation')
@@ -245,7 +238,7 @@ export class AccessOperations {
   }
 
   async #acl (acl: Parameters<typeof aclPayload>[0], options?: AbortOptions): Promise<string> {
-    return this.#append(async () => aclPayload(acl), options)
+    return this.#writer.append(async () => aclPayload(acl), options)
   }
 
   /**
@@ -260,7 +253,7 @@ export class AccessOperations {
   }
 
   async #state (): Promise<AclState> {
-    return this.#policy.state(await this.#heads())
+    return this.#policy.state(await this.#writer.heads())
   }
 }
 

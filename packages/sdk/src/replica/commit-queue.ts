@@ -9,8 +9,9 @@
  * An atomic batch (`db.batch`) is one item of several operations that is never split or
  * merged with others.
  */
-import { batchPayload, type DataPayload, MAX_BATCH_BYTES, MAX_BATCH_OPS } from '@didbase/access'
+import { batchPayload, type DataPayload } from '@didbase/access'
 import type { AbortOptions } from '../abort.js'
+import { fitsOneEntry } from './entry-limits.js'
 
 /** What a checked write adds to an entry. */
 export interface Checked {
@@ -36,9 +37,6 @@ export interface CommitQueueInit {
   /** Whether a refusal of a whole group is worth retrying its writes alone (the heads moved between check and append). */
   refused: (err: unknown) => boolean
 }
-
-/** Room kept below the byte limit for the batch's own framing. */
-const FRAMING = 64
 
 export class CommitQueue {
   readonly #items: Item[] = []
@@ -89,7 +87,7 @@ export class CommitQueue {
         continue
       }
       const checked = item.checked as Checked
-      const fits = ops + checked.ops.length <= MAX_BATCH_OPS && bytes + checked.bytes <= MAX_BATCH_BYTES - FRAMING
+      const fits = fitsOneEntry(ops + checked.ops.length, bytes + checked.bytes)
       if (group.length > 0 && (item.atomic || group[0]?.atomic === true || !fits)) break
       this.#items.shift()
       group.push(item)

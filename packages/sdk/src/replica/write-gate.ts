@@ -3,10 +3,10 @@
  * storable, and the policy allows the payload (exactly what OrbitDB will append) against
  * this replica's heads.
  */
-import { type AccessPolicy, AccessDeniedError, EntryRejectedError, notPlainData } from '@didbase/access'
-import * as dagCbor from '@ipld/dag-cbor'
+import { type AccessPolicy, AccessDeniedError, EntryRejectedError } from '@didbase/access'
 import { type AbortOptions, abortable } from '../abort.js'
-import { ClosedError, InvalidValueError } from '../errors.js'
+import { ClosedError } from '../errors.js'
+import { assertEncodable } from '../databases/values.js'
 
 export interface WriteGateInit {
   did: string
@@ -76,23 +76,6 @@ export class WriteGate {
    */
   refusal (err: unknown): unknown {
     return err instanceof EntryRejectedError ? new AccessDeniedError(this.#did, this.#address, err.detail, err.reason) : err
-  }
-}
-
-/** Throw `InvalidValueError` unless `value` can be stored; its size, dag-cbor encoded. */
-export function assertEncodable (value: unknown): number {
-  const why = notPlainData(value)
-  if (why !== undefined) throw new InvalidValueError(`value cannot be stored: ${why}`)
-  try {
-    return dagCbor.encode(value).byteLength
-  } catch (cause) {
-    throw new InvalidValueError(`value cannot be stored: ${(cause as Error).message} (values must be dag-cbor: no undefined, functions, symbols or non-finite numbers)`, { cause })
-  }
-}
-
-export function assertKey (key: unknown, what = 'key'): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new InvalidValueError(`${what} must be a non-empty string, got ${key === '' ? 'an empty string' : typeof key}`)
   }
 }
 
