@@ -109,6 +109,21 @@ export type RejectionReason =
  * Thrown by an access check on a replica when it refuses an entry. The SDK turns it
  * into an `entry:rejected` event; it never reaches the application as an exception.
  */
+/** Longest DID an `EntryRejectedError` keeps: a DID in an entry is the author's to choose. */
+export const MAX_REPORTED_DID = 256
+/** Longest detail it keeps: details quote what the entry carried. */
+export const MAX_REPORTED_DETAIL = 1024
+
+/**
+ * `text` cut to `max` characters, as a string of its own. A refusal is remembered, so it must
+ * not keep an attacker's 4 MiB string alive: neither whole nor through a slice of it (V8's
+ * sliced strings point into their parent).
+ */
+export function boundedText (text: string, max: number): string {
+  const cut = text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text
+  return [...cut].join('')
+}
+
 export class EntryRejectedError extends Error {
   static override name = 'EntryRejectedError'
   override name = 'EntryRejectedError'
@@ -119,11 +134,12 @@ export class EntryRejectedError extends Error {
   readonly detail: string
 
   constructor (hash: string, did: string, reason: RejectionReason, detail: string) {
-    super(`entry ${hash} from ${did} rejected (${reason}): ${detail}`)
-    this.hash = hash
-    this.did = did
+    const [boundedHash, boundedDid, boundedDetail] = [boundedText(String(hash), MAX_REPORTED_DID), boundedText(String(did), MAX_REPORTED_DID), boundedText(String(detail), MAX_REPORTED_DETAIL)]
+    super(`entry ${boundedHash} from ${boundedDid} rejected (${reason}): ${boundedDetail}`)
+    this.hash = boundedHash
+    this.did = boundedDid
     this.reason = reason
-    this.detail = detail
+    this.detail = boundedDetail
   }
 }
 

@@ -11,7 +11,7 @@ import QuickLRU from 'quick-lru'
 import { InvalidDelegationError } from '../errors.js'
 import { verifyCacaoLink } from './cacao.js'
 import { verifyDeviceLink } from './device.js'
-import { ANY_DATABASE, type DelegationLink, MAX_CHAIN, type ProofLink } from './link.js'
+import { ANY_DATABASE, type DelegationLink, MAX_CHAIN, MAX_SCOPE_NAME, type ProofLink } from './link.js'
 
 /** What a chain proves. */
 export interface Delegation extends DelegationLink {
@@ -26,6 +26,8 @@ export interface Delegation extends DelegationLink {
 }
 
 const verified = new QuickLRU<string, Promise<Delegation>>({ maxSize: 1024 })
+/** Chains larger than this (dag-cbor encoded) are verified each time, not kept: a device link naming one database takes about 700 bytes. */
+const CACHED_AT_MOST = 16 * 1024
 
 async function verifyLink (link: ProofLink): Promise<DelegationLink> {
   if (typeof link === 'string') return verifyDeviceLink(link)
@@ -39,6 +41,8 @@ async function verifyChain (proof: readonly ProofLink[]): Promise<Delegation> {
   let notBefore = 0
   let expiresAt = Number.POSITIVE_INFINITY
   links.forEach((link, i) => {
+    const long = link.scope.find((name) => name.length > MAX_SCOPE_NAME)
+    if (long !== undefined) throw new InvalidDelegationError(`link ${i + 1} of the delegation names a database of ${long.length} characters (at most ${MAX_SCOPE_NAME})`)
     const previous = links[i - 1]
     if (previous !== undefined && previous.audience !== link.issuer) {
       throw new InvalidDelegationError(`link ${i + 1} of the delegation is issued by ${link.issuer}, not by ${previous.audience}, the key the link before delegated to`)
@@ -63,11 +67,16 @@ export async function verifyDelegation (proof: unknown): Promise<Delegation> {
   if (!Array.isArray(proof) || proof.length === 0) throw new InvalidDelegationError('a delegation is a non-empty list of links')
   if (proof.length > MAX_CHAIN) throw new InvalidDelegationError(`a delegation chain has at most ${MAX_CHAIN} links; this one has ${proof.length}`)
   let id: string
+  let bytes: number
   try {
-    id = base64url.baseEncode(sha256(dagCbor.encode(proof)))
+    const encoded = dagCbor.encode(proof)
+    bytes = encoded.byteLength
+    id = base64url.baseEncode(sha256(encoded))
   } catch (cause) {
     throw new InvalidDelegationError('the delegation is not dag-cbor', { cause })
   }
+  // A large chain (a stranger's, naming a thousand long names) is checked, never kept.
+  if (bytes > CACHED_AT_MOST) return verifyChain(proof as ProofLink[])
   let result = verified.get(id)
   if (result === undefined) {
     result = verifyChain(proof as ProofLink[])
@@ -76,6 +85,11 @@ export async function verifyDelegation (proof: unknown): Promise<Delegation> {
     result.catch(() => { verified.delete(id) })
   }
   return result
+}
+
+/** How many verified chains are kept (for tests of the bound). */
+export function cachedDelegations (): number {
+  return verified.size
 }
 
 /** Why `delegation` does not let `signer` write to `address` for `user` at `at`, if it does not. */

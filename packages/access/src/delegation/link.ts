@@ -27,6 +27,8 @@ export const MAX_CHAIN = 3
  * costs a replica almost nothing.
  */
 export const MAX_SCOPE = 1024
+/** Longest name a scope may hold: an OrbitDB address takes about 60 characters. */
+export const MAX_SCOPE_NAME = 256
 /** What a scope names to cover every database. */
 export const ANY_DATABASE = '*'
 /** How a database address is written as a SIWE resource (a URI), and the wildcard. */

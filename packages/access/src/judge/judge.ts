@@ -13,7 +13,7 @@
  */
 import { AclFold, type AclSet, AclSets, type AclState } from '../policy/acl-state.js'
 import { type EntryLike, verifySigned } from '../identity/entry.js'
-import { EntryRejectedError, InvariantError, type RejectionReason } from '../errors.js'
+import { boundedText, EntryRejectedError, InvariantError, MAX_REPORTED_DETAIL, MAX_REPORTED_DID, type RejectionReason } from '../errors.js'
 import { parseOperation } from '../policy/operations.js'
 import type { Schema } from '@didbase/schemas'
 import { badLinks, linksOf } from './links.js'
@@ -238,7 +238,8 @@ export class Judge {
    */
   #reject (hash: string, did: string, denial: Denial, entry?: { id?: unknown }): void {
     if (this.#rejected.size >= MAX_REJECTED) this.#rejected.delete(this.#rejected.keys().next().value as string)
-    this.#rejected.set(hash, { did, reason: denial.reason, detail: denial.detail })
+    // Bounded: the DID and what the detail quotes are the author's to choose (errors.ts).
+    this.#rejected.set(hash, { did: boundedText(did, MAX_REPORTED_DID), reason: denial.reason, detail: boundedText(denial.detail, MAX_REPORTED_DETAIL) })
     if (entry?.id === this.address) this.#load.refused?.(hash)
   }
 

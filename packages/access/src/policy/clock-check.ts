@@ -15,6 +15,8 @@ import { clockDenial } from '../judge/bounds.js'
 const CACHED_CLOCKS = 4096
 /** Entries waiting for a link; more push out the oldest, whose check is then left to OrbitDB's order. */
 const MAX_WAITING = 16_384
+/** Links those entries wait for, counted once per entry: an entry may name up to 1,024 (judge/bounds.ts). */
+const MAX_WAITING_LINKS = 65_536
 
 interface Waiting {
   hash: string
@@ -28,8 +30,12 @@ interface Waiting {
 
 export class ClockCheck {
   readonly #clocks = new QuickLRU<string, number>({ maxSize: CACHED_CLOCKS })
-  readonly #waiting = new Map<string, Waiting[]>()
-  #count = 0
+  /** Entries waiting, by a link they wait for. */
+  readonly #waiting = new Map<string, Set<Waiting>>()
+  /** The same entries, oldest first; an entry leaves both when its last link is checked or it is pushed out. */
+  readonly #entries = new Set<Waiting>()
+  /** Links the waiting entries still wait for, summed over entries. */
+  #links = 0
   readonly #readLocal: (hash: string) => Promise<number | undefined>
 
   /** `readLocal`: the clock of an entry held here (the local store, never the network), if it is. */
@@ -51,9 +57,19 @@ export class ClockCheck {
     if (early !== undefined) throw new EntryRejectedError(hash, did, 'invalid-clock', early)
     if (missing.size === 0) return
     const waiting = { hash, did, time, links: missing, latest }
-    for (const link of missing) this.#waiting.set(link, [...(this.#waiting.get(link) ?? []), waiting])
-    this.#count++
-    if (this.#count > MAX_WAITING) this.#forgetOldest()
+    for (const link of missing) {
+      let on = this.#waiting.get(link)
+      if (on === undefined) this.#waiting.set(link, on = new Set())
+      on.add(waiting)
+    }
+    this.#entries.add(waiting)
+    this.#links += missing.size
+    while (this.#entries.size > MAX_WAITING || this.#links > MAX_WAITING_LINKS) this.#forgetOldest()
+  }
+
+  /** Entries waiting and the links they wait for (what the bounds above hold). */
+  get size (): { entries: number, links: number, keys: number } {
+    return { entries: this.#entries.size, links: this.#links, keys: this.#waiting.size }
   }
 
   /** An entry passed its own checks: record its clock, and check the entries waiting on it (throws for the first that does not fit). */
@@ -65,20 +81,26 @@ export class ClockCheck {
     let refused: EntryRejectedError | undefined
     for (const w of waiting) {
       w.links.delete(hash)
+      this.#links--
       w.latest = Math.max(w.latest, time)
       if (w.links.size > 0) continue
-      this.#count--
+      this.#entries.delete(w)
       const denial = clockDenial(w.time, w.latest)
       if (denial !== undefined) refused ??= new EntryRejectedError(w.hash, w.did, 'invalid-clock', denial)
     }
     if (refused !== undefined) throw refused
   }
 
+  /** Push out the entry that waited longest, from under every link it waits for. */
   #forgetOldest (): void {
-    const first = this.#waiting.keys().next()
-    if (first.done === true) return
-    const dropped = this.#waiting.get(first.value) ?? []
-    this.#waiting.delete(first.value)
-    this.#count -= dropped.length
+    const oldest = this.#entries.values().next().value
+    if (oldest === undefined) return
+    this.#entries.delete(oldest)
+    for (const link of oldest.links) {
+      const on = this.#waiting.get(link)
+      on?.delete(oldest)
+      if (on?.size === 0) this.#waiting.delete(link)
+    }
+    this.#links -= oldest.links.size
   }
 }

@@ -1,0 +1,57 @@
+/**
+ * What a review of what hostile entries leave in memory found, in the access package: a
+ * refusal kept the DID and detail an author chose, however long; a delegation naming a
+ * thousand long databases was verified once and kept. Each is bounded now.
+ */
+import { describe, expect, it } from 'vitest'
+import { cachedDelegations, verifyDelegation } from '../src/delegation/chain.js'
+import { createDeviceDelegation } from '../src/delegation/device.js'
+import { MAX_SCOPE_NAME } from '../src/delegation/link.js'
+import { EntryRejectedError, MAX_REPORTED_DETAIL, MAX_REPORTED_DID } from '../src/errors.js'
+import { createDidKeyIdentity } from '../src/identity/identity.js'
+import type { LoadedEntry } from '../src/judge/judge.js'
+import { History } from './history.js'
+
+const founder = createDidKeyIdentity()
+const stranger = createDidKeyIdentity()
+
+describe('what a refusal keeps', () => {
+  it('a stranger\'s entry claiming a 1 MiB DID is refused, and its refusal keeps a few hundred characters of it', async () => {
+    const h = new History()
+    const genesis = await h.put(founder, 'k', 'v')
+    const entry = await h.put(stranger, 'k', 'mine', [genesis.hash])
+    const forged = { ...entry, identity: `did:key:${'z'.repeat(1024 * 1024)}` } as LoadedEntry
+    const judge = h.judge({ admins: [founder.did], writers: [], mutable: true, ownership: false, version: 2 })
+    const refusal = await judge.judge(forged).then(() => undefined, (err: unknown) => err)
+    expect(refusal).toBeInstanceOf(EntryRejectedError)
+    const err = refusal as EntryRejectedError
+    expect(err.did.length).toBeLessThan(MAX_REPORTED_DID + 40)
+    expect(err.message.length).toBeLessThan(MAX_REPORTED_DID * 2 + MAX_REPORTED_DETAIL + 200)
+    expect(err.did).toContain('characters)')
+  })
+
+  it('an error built with a long detail keeps at most the bound', () => {
+    const err = new EntryRejectedError('zdpu', 'did:key:z6Mk', 'invalid-operation', 'x'.repeat(4 * 1024 * 1024))
+    expect(err.detail.length).toBeLessThan(MAX_REPORTED_DETAIL + 40)
+  })
+})
+
+describe('what the delegation cache keeps', () => {
+  it(`a link naming a database longer than ${MAX_SCOPE_NAME} characters is refused`, async () => {
+    const device = createDidKeyIdentity()
+    const token = await createDeviceDelegation(stranger, device.did, { scope: [`/orbitdb/${'a'.repeat(3000)}`] })
+    await expect(verifyDelegation([token])).rejects.toMatchObject({ name: 'InvalidDelegationError', message: expect.stringContaining('characters') })
+  })
+
+  it('a chain over 16 KiB is verified each time, never kept; a small one is verified once', async () => {
+    const device = createDidKeyIdentity()
+    const many = Array.from({ length: 1024 }, (_, i) => `/orbitdb/zdpu${String(i).padStart(200, '0')}`)
+    const large = [await createDeviceDelegation(stranger, device.did, { scope: many })]
+    const small = [await createDeviceDelegation(stranger, device.did, { scope: ['/orbitdb/zdpuSmall'] })]
+    const before = cachedDelegations()
+    expect((await verifyDelegation(large)).scope).toHaveLength(1024)
+    expect(cachedDelegations()).toBe(before)
+    expect((await verifyDelegation(small)).issuer).toBe(stranger.did)
+    expect(cachedDelegations()).toBe(before + 1)
+  })
+})
