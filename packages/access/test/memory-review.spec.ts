@@ -3,6 +3,11 @@
  * refusal kept the DID and detail an author chose, however long; a delegation naming a
  * thousand long databases was verified once and kept. Each is bounded now.
  */
+import * as dagCbor from '@ipld/dag-cbor'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
 import { describe, expect, it } from 'vitest'
 import { cachedDelegations, verifyDelegation } from '../src/delegation/chain.js'
 import { createDeviceDelegation } from '../src/delegation/device.js'
@@ -10,6 +15,7 @@ import { MAX_SCOPE_NAME } from '../src/delegation/link.js'
 import { EntryRejectedError, MAX_REPORTED_DETAIL, MAX_REPORTED_DID } from '../src/errors.js'
 import { createDidKeyIdentity } from '../src/identity/identity.js'
 import type { LoadedEntry } from '../src/judge/judge.js'
+import { MAX_PREFETCHED, prefetchPast } from '../src/judge/prefetch.js'
 import { History } from './history.js'
 
 const founder = createDidKeyIdentity()
@@ -53,5 +59,41 @@ describe('what the delegation cache keeps', () => {
     expect(cachedDelegations()).toBe(before)
     expect((await verifyDelegation(small)).issuer).toBe(stranger.did)
     expect(cachedDelegations()).toBe(before + 1)
+  })
+})
+
+describe('how far a judgement fetches ahead', () => {
+  /** A canonical entry hash for a label (linksOf loads only those). */
+  const names = new Map<string, string>()
+  const hashOf = (label: string): string => {
+    const hash = CID.createV1(dagCbor.code, Digest.create(0x12, sha256(new TextEncoder().encode(label)))).toString(base58btc)
+    names.set(hash, label)
+    return hash
+  }
+  const labelOf = (hash: string): string => names.get(hash) ?? hash
+  const fanOut = (label: string): { next: string[], refs: string[] } => ({ next: Array.from({ length: 1024 }, (_, i) => hashOf(`${label}/${i}`)), refs: [] })
+
+  it('the first entry of the past that cannot be fetched ends the prefetch: 32 served blocks naming 1,024 missing ones each cost one batch, not 32,768 fetches', async () => {
+    let loads = 0
+    const served = new Set(Array.from({ length: 32 }, (_, i) => `served-${i}`))
+    const load = async (hash: string): Promise<{ next: string[], refs: string[] }> => {
+      loads++
+      if (served.has(labelOf(hash))) return fanOut(labelOf(hash))
+      throw new Error(`no peer has ${hash}`)
+    }
+    const failed = await prefetchPast([...served].map(hashOf), load, () => false, () => {})
+    expect(labelOf(failed?.hash ?? '')).toMatch(/^served-\d+\/\d+$/)
+    expect(loads).toBeLessThanOrEqual(32 + 64)
+  })
+
+  it(`an honest past wider than ${MAX_PREFETCHED} is fetched ahead up to that many, and the walk fetches the rest`, async () => {
+    let loads = 0
+    const load = async (hash: string): Promise<{ next: string[], refs: string[] }> => {
+      loads++
+      const label = labelOf(hash)
+      return label.split('/').length < 3 ? fanOut(label) : { next: [], refs: [] }
+    }
+    expect(await prefetchPast([hashOf('root')], load, () => false, () => {})).toBeUndefined()
+    expect(loads).toBe(MAX_PREFETCHED)
   })
 })

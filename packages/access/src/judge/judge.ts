@@ -196,7 +196,9 @@ export class Judge {
   /** Judge `roots` and everything they link to, parents before children, without recursion. */
   async #settle (roots: Array<{ hash: string, entry?: LoadedEntry }>): Promise<void> {
     const known = (h: string): boolean => this.#known(h)
-    await prefetchPast(roots.flatMap((r) => (r.entry === undefined ? [r.hash] : linksOf(r.entry, known))), this.#load, known, () => { this.#onProgress('fetched') })
+    const failed = await prefetchPast(roots.flatMap((r) => (r.entry === undefined ? [r.hash] : linksOf(r.entry, known))), this.#load, known, () => { this.#onProgress('fetched') })
+    // Not a verdict: the entry may arrive later, so nothing is remembered.
+    if (failed !== undefined) throw new EntryRejectedError(failed.hash, '(unknown)', 'unavailable', `entry ${failed.hash} in the causal past could not be loaded: ${(failed.error as Error)?.message ?? String(failed.error)}`)
     const stack = roots.map((r) => ({ ...r, expanded: false }))
     while (stack.length > 0) {
       const top = stack[stack.length - 1] as typeof stack[number]

@@ -2,24 +2,43 @@
  * Bring the unjudged past of some entries into the local block store, a level at a time
  * with many fetches in flight, as OrbitDB's own traversal does: walking it one entry at a
  * time would cost a network round trip per entry.
+ *
+ * Every entry of that past is needed to judge, so the first one that cannot be fetched ends
+ * the prefetch and the judgement (`unavailable`): a stranger's past of a thousand blocks
+ * linking to a thousand blocks nobody has would otherwise take a fetch timeout per batch,
+ * for hours. At most MAX_PREFETCHED hashes are fetched ahead; the walk fetches the rest.
  */
 import { linksOf } from './links.js'
 
 const PREFETCH_BATCH = 64
+/** Hashes one prefetch fetches ahead of the walk at most. */
+export const MAX_PREFETCHED = 16_384
 
-/** Failures are left for the walk to report; `fetched` is told of each entry loaded. */
-export async function prefetchPast<E extends { next: unknown, refs: unknown }> (hashes: readonly string[], load: (hash: string) => Promise<E>, known: (hash: string) => boolean, fetched: () => void): Promise<void> {
+/** An entry of the past that could not be fetched. */
+export interface PrefetchFailure {
+  hash: string
+  error: unknown
+}
+
+/** `fetched` is told of each entry loaded; resolves to the first entry that could not be, if one could not. */
+export async function prefetchPast<E extends { next: unknown, refs: unknown }> (hashes: readonly string[], load: (hash: string) => Promise<E>, known: (hash: string) => boolean, fetched: () => void): Promise<PrefetchFailure | undefined> {
   let level = [...new Set(hashes)].filter((h) => !known(h))
   const seen = new Set(level)
   while (level.length > 0) {
     const nextLevel: string[] = []
     for (let i = 0; i < level.length; i += PREFETCH_BATCH) {
-      const loaded = await Promise.allSettled(level.slice(i, i + PREFETCH_BATCH).map(async (h) => load(h)))
-      for (const result of loaded) {
-        if (result.status !== 'fulfilled') continue
+      const batch = level.slice(i, i + PREFETCH_BATCH)
+      const loaded = await Promise.allSettled(batch.map(async (h) => load(h)))
+      for (const [j, result] of loaded.entries()) {
+        if (result.status !== 'fulfilled') {
+          const hash = batch[j] as string
+          // Judged meanwhile by another path: not needed any more.
+          if (known(hash)) continue
+          return { hash, error: result.reason }
+        }
         fetched()
         for (const link of linksOf(result.value, known)) {
-          if (seen.has(link) || known(link)) continue
+          if (seen.has(link) || known(link) || seen.size >= MAX_PREFETCHED) continue
           seen.add(link)
           nextLevel.push(link)
         }
@@ -27,4 +46,5 @@ export async function prefetchPast<E extends { next: unknown, refs: unknown }> (
     }
     level = nextLevel
   }
+  return undefined
 }
