@@ -22,6 +22,8 @@
 export * from './identity-entry.js'
 export { signerFromSeed as ed25519SignerFromSeed, verify as verifyEd25519 } from './did/ed25519.js'
 export { forgetCheckedSignatures, verifyEntry } from './identity/entry.js'
+/** A block read with a deadline that ends with it (the SDK's entry storage uses it too). */
+export { withDeadline } from './policy/fetch.js'
 export {
   AccessDeniedError,
   CorruptBlockError,

@@ -70,6 +70,16 @@ describe('entry storage', () => {
     expect(await helia.blockstore.has(cid)).toBe(false)
   })
 
+  it('a read of a stored block waits for no arrival once it has the bytes', async () => {
+    const { helia } = await node()
+    const fetches = new JoinFetches(new AbortController().signal)
+    const storage = await closableEntryStorage(helia, fetches)
+    const stored = await Promise.all([3, 4, 5].map(async (n) => block(n)))
+    for (const { cid, bytes } of stored) await helia.blockstore.put(cid, bytes)
+    for (const { hash, bytes } of stored) expect(new Uint8Array(await storage.get(hash) ?? [])).toEqual(bytes)
+    expect(fetches.awaited).toBe(0)
+  })
+
   it(`holds at most ${MAX_ARRIVED} entries, letting the oldest go`, async () => {
     const fetches = new JoinFetches(new AbortController().signal)
     const blocks = await Promise.all([...Array(MAX_ARRIVED + 1).keys()].map(block))

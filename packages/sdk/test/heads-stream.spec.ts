@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
 import { MalformedHeadsError } from '../src/errors.js'
-import { CborItemSplitter, MAX_HEAD_BYTES, MAX_HEADS_PER_EXCHANGE, wholeItems } from '../src/upstream/heads-stream.js'
+import { CborItemSplitter, MAX_HEAD_BYTES, MAX_HEADS_PER_EXCHANGE, wholeItems, withinDeadlines } from '../src/upstream/heads-stream.js'
 import { concat } from 'uint8arrays/concat'
 
 const cid = CID.parse('bafyreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku')
@@ -102,5 +102,54 @@ describe('CborItemSplitter', () => {
     const item = dagCbor.encode({ a: 1 })
     async function * chunks (): AsyncGenerator<Uint8Array> { yield item.subarray(0, 3) }
     await expect(async () => { for await (const _ of wholeItems(chunks())) { /* nothing whole */ } }).rejects.toThrow(/ended inside an entry/)
+  })
+})
+
+/** A stream that sends `sent`, then says nothing until it is aborted, as a hostile peer's exchange would. */
+function silentAfter (sent: Uint8Array[]): { stream: { abort: (err: Error) => void }, aborted: Promise<Error>, chunks: AsyncIterable<Uint8Array> } {
+  let fail: (err: Error) => void = () => {}
+  let told: (err: Error) => void = () => {}
+  const aborted = new Promise<Error>((resolve) => { told = resolve })
+  const stalled = new Promise<never>((_resolve, reject) => { fail = reject })
+  return {
+    stream: { abort: (err) => { told(err); fail(err) } },
+    aborted,
+    chunks: (async function * () {
+      yield * sent
+      await stalled
+    })()
+  }
+}
+
+describe('withinDeadlines', () => {
+  it('aborts an exchange that goes silent, with a MalformedHeadsError, after what it sent', async () => {
+    const { stream, aborted, chunks } = silentAfter([new Uint8Array([1])])
+    const got: Uint8Array[] = []
+    const reading = (async () => { for await (const chunk of withinDeadlines(stream, chunks, 50, 60_000)) got.push(chunk) })()
+    await expect(aborted).resolves.toMatchObject({ name: 'MalformedHeadsError', message: expect.stringContaining('sent nothing for 50 ms') })
+    await expect(reading).rejects.toMatchObject({ name: 'MalformedHeadsError' })
+    expect(got).toHaveLength(1)
+  })
+
+  it('aborts an exchange that keeps sending past its whole deadline', async () => {
+    let stop = false
+    const aborted = new Promise<Error>((resolve) => {
+      const stream = { abort: (err: Error) => { stop = true; resolve(err) } }
+      const trickle = (async function * () {
+        while (!stop) {
+          yield new Uint8Array([0])
+          await new Promise((r) => setTimeout(r, 5))
+        }
+      })()
+      void (async () => { for await (const _ of withinDeadlines(stream, trickle, 1_000, 100)) { /* read on */ } })()
+    })
+    await expect(aborted).resolves.toMatchObject({ message: expect.stringContaining('longer than 100 ms') })
+  })
+
+  it('leaves a stream that ends in time alone', async () => {
+    const stream = { abort: (): void => { throw new Error('aborted an exchange that ended in time') } }
+    const got: number[] = []
+    for await (const chunk of withinDeadlines(stream, (async function * () { yield 1; yield 2 })(), 50, 100)) got.push(chunk)
+    expect(got).toEqual([1, 2])
   })
 })

@@ -8,7 +8,7 @@ import type { Message } from '@libp2p/gossipsub'
 import { Entry, type LogEntry } from '@orbitdb/core'
 import { describe, expect, it } from 'vitest'
 import { OVER_SHARE_WEIGHT, PeerPenalties, UNSERVED_WEIGHT } from '../src/sync/peer-penalties.js'
-import { entryValidator, MAX_JUDGING, MAX_LINE_BYTES, MAX_TURN_MS, MAX_WAITING, SOURCES_TO_FILL, type ValidatorContext } from '../src/sync/topic-validator.js'
+import { entryValidator, MAX_JUDGING, MAX_LINE_BYTES, MAX_MEMBERS_HELD, MAX_TURN_MS, MAX_WAITING, SOURCES_TO_FILL, type ValidatorContext } from '../src/sync/topic-validator.js'
 
 const ADDRESS = '/orbitdb/zdpuAvalidatorTest'
 
@@ -145,6 +145,51 @@ describe('entryValidator', () => {
     const rest = await Promise.all(verdicts.slice(0, -5))
     expect(rest.every((v) => v === TopicValidatorResult.Accept)).toBe(true)
     expect(seen.accepted.length).toBe(MAX_JUDGING + MAX_WAITING + 1)
+  })
+
+  it(`holds at most ${MAX_MEMBERS_HELD} of known writers' entries, each judged as it comes; one flooding member holds at most 1/${SOURCES_TO_FILL} of them, and another member is judged meanwhile`, async () => {
+    const flooder = createDidKeyIdentity()
+    const other = createDidKeyIdentity()
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const { ctx, seen } = context({
+      knows: () => true,
+      check: async (entry) => {
+        seen.checked.push(entry.hash)
+        if (entry.identity === flooder.did) await held
+      }
+    })
+    const validate = entryValidator(ctx)
+    const share = MAX_MEMBERS_HELD / SOURCES_TO_FILL
+    const flood = await Promise.all(Array.from({ length: share + 3 }, async (_, n) => entryBytes(flooder, ADDRESS, n)))
+    const verdicts = flood.map(async (e) => validate(from(0), message(e.bytes)))
+    // Past its share, the flooder's entries are dropped at once, counted against it.
+    const penalties = new PeerPenalties()
+    const counted = penalties.counting(validate)
+    const over = await entryBytes(flooder, ADDRESS, 10_000)
+    expect(await counted(from(0), message(over.bytes))).toBe(TopicValidatorResult.Ignore)
+    expect(penalties.points('peer-0')).toBeCloseTo(OVER_SHARE_WEIGHT, 3)
+    expect(await Promise.all(verdicts.slice(-3))).toEqual(Array(3).fill(TopicValidatorResult.Ignore))
+    expect(seen.checked.length).toBe(share)
+    // Another member, from another peer, is judged meanwhile.
+    const theirs = await entryBytes(other)
+    expect(await validate(from(1), message(theirs.bytes))).toBe(TopicValidatorResult.Accept)
+    release()
+    const rest = await Promise.all(verdicts.slice(0, -3))
+    expect(rest.every((v) => v === TopicValidatorResult.Accept)).toBe(true)
+  })
+
+  it('a known writer whose past its publisher does not serve is ignored, counted against that publisher', async () => {
+    const member = createDidKeyIdentity()
+    const { ctx } = context({
+      knows: () => true,
+      check: async (entry) => { throw new EntryRejectedError(entry.hash, member.did, 'unavailable', 'its past could not be fetched') }
+    })
+    const penalties = new PeerPenalties()
+    const validate = penalties.counting(entryValidator(ctx))
+    const e = await entryBytes(member)
+    expect(await validate(from(0), message(e.bytes))).toBe(TopicValidatorResult.Ignore)
+    expect(penalties.points('peer-0')).toBeCloseTo(UNSERVED_WEIGHT, 3)
   })
 
   it(`holds at most ${MAX_LINE_BYTES / 2 ** 20} MiB of strangers' messages: large entries are dropped by size, not only by count`, async () => {

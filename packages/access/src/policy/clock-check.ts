@@ -58,9 +58,9 @@ export class ClockCheck {
     if (missing.size === 0) return
     const waiting = { hash, did, time, links: missing, latest }
     for (const link of missing) {
-      let on = this.#waiting.get(link)
-      if (on === undefined) this.#waiting.set(link, on = new Set())
-      on.add(waiting)
+      const on = this.#waiting.get(link)
+      if (on === undefined) this.#waiting.set(link, new Set([waiting]))
+      else on.add(waiting)
     }
     this.#entries.add(waiting)
     this.#links += missing.size

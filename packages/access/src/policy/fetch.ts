@@ -16,23 +16,28 @@ function localRead (stopping?: AbortSignal): { signal?: AbortSignal } {
 }
 
 /**
- * A fetch that gives up at the timeout, or as soon as `stopping` aborts. Cleared once the
- * fetch ends: an `AbortSignal.timeout` would live (with what listens to it) for the full
- * 30 s after every fetch, thousands of live timers under a flood of entries whose past must
- * be fetched.
+ * Run `work` with a signal that aborts after `ms` (a `TimeoutError`), or as soon as
+ * `stopping` aborts. The timer and the listener go as soon as `work` ends: an
+ * `AbortSignal.timeout` would live (with what listens to it) its full time after every
+ * fetch, thousands of live timers under a flood of entries whose past must be fetched.
  */
-export async function withFetchDeadline<T> (stopping: AbortSignal | undefined, fetch: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withDeadline<T> (ms: number, stopping: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController()
-  const timer = setTimeout(() => { controller.abort(new DOMException(`no answer in ${FETCH_TIMEOUT} ms`, 'TimeoutError')) }, FETCH_TIMEOUT)
+  const timer = setTimeout(() => { controller.abort(new DOMException(`no answer in ${ms} ms`, 'TimeoutError')) }, ms)
   const stop = (): void => { controller.abort(stopping?.reason) }
   if (stopping?.aborted === true) stop()
   else stopping?.addEventListener('abort', stop, { once: true })
   try {
-    return await fetch(controller.signal)
+    return await work(controller.signal)
   } finally {
     clearTimeout(timer)
     stopping?.removeEventListener('abort', stop)
   }
+}
+
+/** A fetch from peers that gives up after 30 s, or as soon as `stopping` aborts (`withDeadline`). */
+export async function withFetchDeadline<T> (stopping: AbortSignal | undefined, fetch: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return withDeadline(FETCH_TIMEOUT, stopping, fetch)
 }
 
 /** Fetch a schema document by CID (hash-checked). Throws `InvalidSchemaError` for one didbase cannot check. */

@@ -6,8 +6,9 @@
  * own fetches, so a missing block would otherwise hold `close` for the full fetch timeout),
  * and those of one join when it stalls (stall-guard.ts).
  */
-import { ComposedStorage, IPFSBlockStorage, type LogEntry, LRUStorage, type Storage } from '@orbitdb/core'
+import { ComposedStorage, type LogEntry, LRUStorage, type Storage } from '@orbitdb/core'
 import type { Helia } from 'helia'
+import { heliaBlockStorage } from './helia-blocks.js'
 
 const CACHED_ENTRIES = 1000
 /** Entries held that arrived and passed the checks but are not joined yet; more push out the oldest. */
@@ -76,15 +77,33 @@ export class JoinFetches {
     }
   }
 
-  /** Resolves with the bytes of `hash` once it arrives over gossip and passes the checks (never, if it does not). */
-  async arrival (hash: string): Promise<Uint8Array> {
-    return new Promise((resolve) => {
+  /**
+   * Resolves with the bytes of `hash` once it arrives over gossip and passes the checks
+   * (never, if it does not). `cancel` lets the wait go once the caller has the bytes anyway.
+   */
+  arrival (hash: string): { bytes: Promise<Uint8Array>, cancel: () => void } {
+    let waiter: ((bytes: Uint8Array) => void) | undefined
+    const bytes = new Promise<Uint8Array>((resolve) => {
+      waiter = resolve
       const waiters = this.#arrivals.get(hash) ?? []
       waiters.push(resolve)
       this.#arrivals.set(hash, waiters)
       // A bounded wait list: the oldest waiter is let go (its join's own fetch goes on).
       if (this.#arrivals.size > MAX_ARRIVALS) this.#arrivals.delete(this.#arrivals.keys().next().value as string)
     })
+    const cancel = (): void => {
+      const waiters = this.#arrivals.get(hash)
+      if (waiters === undefined) return
+      const left = waiters.filter((w) => w !== waiter)
+      if (left.length === 0) this.#arrivals.delete(hash)
+      else this.#arrivals.set(hash, left)
+    }
+    return { bytes, cancel }
+  }
+
+  /** Hashes some read is waiting to arrive (for tests of the bound). */
+  get awaited (): number {
+    return this.#arrivals.size
   }
 
   /** The bytes of an entry that arrived and is not joined yet. */
@@ -167,9 +186,8 @@ export class JoinFetches {
 }
 
 export async function closableEntryStorage (helia: Helia, fetches: JoinFetches): Promise<Storage> {
-  // Not pinned in Helia: pinning costs several awaited datastore writes for every entry,
-  // and protects blocks only from helia.gc(), which didbase never runs (docs/troubleshooting.md).
-  const blocks = await IPFSBlockStorage({ ipfs: helia, pin: false })
+  // Not pinned in Helia (helia-blocks.ts, docs/troubleshooting.md).
+  const blocks = heliaBlockStorage(helia)
   const stoppable: Storage = {
     ...blocks,
     get: async (hash) => {
@@ -180,7 +198,15 @@ export async function closableEntryStorage (helia: Helia, fetches: JoinFetches):
       if (waiting !== undefined) await blocks.put(hash, waiting)
       // An entry gossip delivers while the join already asks peers for it (entries of one
       // writer can arrive out of order) is taken as it arrives, not when the fetch gives up.
-      const bytes = waiting ?? await Promise.race([blocks.get(hash, fetches.signal), fetches.arrival(hash)])
+      let bytes = waiting
+      if (bytes === undefined) {
+        const arrival = fetches.arrival(hash)
+        try {
+          bytes = await Promise.race([blocks.get(hash, fetches.signal), arrival.bytes])
+        } finally {
+          arrival.cancel()
+        }
+      }
       if (bytes !== undefined && waiting === undefined && fetches.waiting(hash) !== undefined) await blocks.put(hash, bytes)
       fetches.fetched++
       return bytes

@@ -25,6 +25,14 @@ export const MAX_JUDGING = 32
  * under a minute.
  */
 export const MAX_WAITING = 256
+/**
+ * Known writers' entries held at once per database, in a line of their own, each judged as
+ * it comes (no waiting behind another member's slow past). Their entries are judged in
+ * milliseconds unless their past must be fetched, so the line fills only when that past does
+ * not come: a member (or anyone, where `'*'` may write) naming blocks nobody has then holds at
+ * most its share of the line (1/SOURCES_TO_FILL, and of MAX_LINE_BYTES), never the process.
+ */
+export const MAX_MEMBERS_HELD = 1024
 /** Redeems of invites judged at once, in a line of their own (eight times as many may wait). */
 export const MAX_INVITEES = 4
 /** Bytes of messages either line holds at once: entries up to 4 MiB must not make a full line of them a gigabyte. */
@@ -74,6 +82,7 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
   // Strangers' entries are judged MAX_JUDGING at a time; a full line drops the rest.
   const strangers = new Line(new Queue<TopicValidatorResult>({ concurrency: MAX_JUDGING, maxSize: MAX_JUDGING + MAX_WAITING }))
   const invitees = new Line(new Queue<TopicValidatorResult>({ concurrency: MAX_INVITEES, maxSize: MAX_INVITEES * 8 }))
+  const members = new Line(new Queue<TopicValidatorResult>({ concurrency: MAX_MEMBERS_HELD, maxSize: MAX_MEMBERS_HELD }))
   /** The policy's verdict as gossipsub's result, reported; once `late()` (its turn ran out, and was answered), nothing is handed on or reported. */
   const judge = async (entry: LogEntry, message: Message, late = (): boolean => false): Promise<TopicValidatorResult> => {
     try {
@@ -123,6 +132,8 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
     // that gossipsub (which delivers this message when it passes) holds no view either, and
     // so that `ignoreCounted` marks the very message the counting validator sees.
     message.data = message.data.slice()
+    // The signature is a view into the same frame, which a peer can pad with unknown fields.
+    if (message.type === 'signed' && message.signature instanceof Uint8Array) message.signature = message.signature.slice()
     let entry: LogEntry
     try {
       entry = await Entry.decode(message.data)
@@ -137,16 +148,23 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
     // Held already: nothing to apply and nothing to forward. Not the sender's fault either:
     // anyone can wrap a replica's old entries in new messages, and honest peers pass them on.
     if (await ctx.has(entry.hash)) return TopicValidatorResult.Ignore
-    // Known writers never wait behind strangers.
-    // The key that signed, not only the DID claimed: anyone can claim a member's DID.
-    if (ctx.knows(String(entry.identity), `did:key:${String(entry.key)}`)) return judge(entry, message)
-    // Under a flood, drop what cannot wait: a later entry or a heads exchange brings it again.
-    const line = ctx.invited?.(entry) === true ? invitees : strangers
     const source = peer.toString()
     const bytes = message.data.byteLength
+    // Known writers never wait behind strangers: they have a line of their own.
+    // The key that signed, not only the DID claimed: anyone can claim a member's DID.
+    const known = ctx.knows(String(entry.identity), `did:key:${String(entry.key)}`)
+    // Under a flood, drop what cannot wait: a later entry or a heads exchange brings it again.
+    const line = known ? members : ctx.invited?.(entry) === true ? invitees : strangers
     // A sender that already holds its share of the line and sends on is flooding it; one
     // that finds the line full of others' entries may be an honest peer passing on what it accepted.
     const noRoom = (): TopicValidatorResult => line.holdsShare(source, bytes) ? ignoreCounted(message, OVER_SHARE_WEIGHT) : TopicValidatorResult.Ignore
+    if (known) {
+      // A past its publisher does not serve counts against it, as a stranger's does.
+      return line.join(source, bytes, async () => {
+        const verdict = await judge(entry, message)
+        return verdict === TopicValidatorResult.Ignore ? ignoreCounted(message, UNSERVED_WEIGHT) : verdict
+      }) ?? noRoom()
+    }
     if (!line.hasRoom(source, bytes)) return noRoom()
     if (await unknownLinks(entry, ctx.has) > MAX_UNKNOWN_LINKS) {
       ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'unavailable', `a stranger's entry names more than ${MAX_UNKNOWN_LINKS} links this replica does not hold; it is taken with a heads exchange`))

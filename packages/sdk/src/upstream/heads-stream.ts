@@ -22,6 +22,15 @@ const HEADS_PROTOCOL = '/orbitdb/heads/'
 export const MAX_HEAD_BYTES = 4 * 1024 * 1024
 /** Most heads one exchange may bring: a log has a head per concurrent branch, not thousands. */
 export const MAX_HEADS_PER_EXCHANGE = 4096
+/** Longest a heads exchange may go without a byte before it is aborted. */
+export const EXCHANGE_IDLE_MS = 10_000
+/** Longest a whole heads exchange may take. */
+export const EXCHANGE_MS = 60_000
+/**
+ * Heads exchanges one connection may have open at once, per database. OrbitDB registers its
+ * handler with libp2p's default (32), and a silent stream holds up to MAX_HEAD_BYTES.
+ */
+const MAX_INBOUND_EXCHANGES = 4
 
 /**
  * Splits bytes into whole CBOR items. The walk resumes where it stopped, so each header is
@@ -139,10 +148,37 @@ function isHeadsProtocol (protocols: string | string[]): boolean {
   return (Array.isArray(protocols) ? protocols : [protocols]).some((p) => p.startsWith(HEADS_PROTOCOL))
 }
 
-/** Make the stream yield whole entries to whoever iterates it (OrbitDB's receiveHeads). */
+/**
+ * Chunks of `stream`, which is aborted once it goes `EXCHANGE_IDLE_MS` without one or runs
+ * past `EXCHANGE_MS`. OrbitDB bounds only the dial of an exchange, and runs it in the
+ * database's one queue: a peer that accepted an exchange and then said nothing held every
+ * later pubsub entry of that database behind it, for good (`@orbitdb/core` 4.0.0
+ * `src/sync.js` 195-203).
+ */
+export async function * withinDeadlines<T> (stream: Pick<Stream, 'abort'>, chunks: AsyncIterable<T>, idleMs = EXCHANGE_IDLE_MS, wholeMs = EXCHANGE_MS): AsyncGenerator<T> {
+  const abort = (why: string): void => { stream.abort(new MalformedHeadsError(why)) }
+  let idle: ReturnType<typeof setTimeout> | undefined
+  const arm = (): void => {
+    clearTimeout(idle)
+    idle = setTimeout(() => { abort(`the heads exchange sent nothing for ${idleMs} ms`) }, idleMs)
+  }
+  const whole = setTimeout(() => { abort(`the heads exchange took longer than ${wholeMs} ms`) }, wholeMs)
+  try {
+    arm()
+    for await (const chunk of chunks) {
+      arm()
+      yield chunk
+    }
+  } finally {
+    clearTimeout(idle)
+    clearTimeout(whole)
+  }
+}
+
+/** Make the stream yield whole entries to whoever iterates it (OrbitDB's receiveHeads), within the deadlines. */
 function framed (stream: Stream): Stream {
   const chunks = stream[Symbol.asyncIterator].bind(stream)
-  Object.defineProperty(stream, Symbol.asyncIterator, { value: () => wholeItems({ [Symbol.asyncIterator]: chunks }) })
+  Object.defineProperty(stream, Symbol.asyncIterator, { value: () => wholeItems(withinDeadlines(stream, { [Symbol.asyncIterator]: chunks })) })
   return stream
 }
 
@@ -156,7 +192,7 @@ export function frameHeadsExchanges (libp2p: Libp2p): void {
   const dialProtocol = libp2p.dialProtocol.bind(libp2p)
   libp2p.handle = async (protocols, handler, options) => {
     if (!isHeadsProtocol(protocols)) return handle(protocols, handler, options)
-    return handle(protocols, async (stream, connection) => handler(framed(stream), connection), options)
+    return handle(protocols, async (stream, connection) => handler(framed(stream), connection), { ...options, maxInboundStreams: MAX_INBOUND_EXCHANGES })
   }
   libp2p.dialProtocol = async (peer, protocols, options) => {
     const stream = await dialProtocol(peer, protocols, options)

@@ -1,0 +1,58 @@
+/**
+ * A bound on the topics one peer may tell this node it subscribes to.
+ *
+ * Gossipsub keeps a set of peers for every topic any peer announces, for as long as that
+ * peer stays connected, with no bound: one 4 MiB frame announced about 100,000 topics (some
+ * 20 MiB of this node's memory), and a peer could send such frames on and on. Past
+ * MAX_TOPICS_PER_PEER topics, a peer's further subscriptions are ignored, and each frame
+ * that brings them counts against it (peer-penalties.ts), so a peer that keeps at it is
+ * disconnected.
+ *
+ * Works around `@libp2p/gossipsub` 15.0.23 `dist/src/gossipsub.js` 779-798
+ * (`handleReceivedSubscription` adds any topic) and 552-580 (`removePeer` forgets the
+ * peer in every topic). Delete when gossipsub bounds the topics per peer.
+ */
+import type { PeerId } from '@libp2p/interface'
+
+/** Topics one peer may be seen subscribed to: a replicator with thousands of databases stays well within it. */
+export const MAX_TOPICS_PER_PEER = 16_384
+
+interface GossipsubTopics {
+  topics: Map<string, Set<string>>
+  handleReceivedSubscription: (from: PeerId, topic: string, subscribe: boolean) => void
+  removePeer: (peerId: PeerId) => unknown
+}
+
+/** Whether this gossipsub has the methods `boundSubscriptions` wraps (a test checks it: a rename would silently undo the bound). */
+export function hasSubscriptionHooks (pubsub: unknown): boolean {
+  const g = pubsub as Partial<GossipsubTopics>
+  return g.topics instanceof Map && typeof g.handleReceivedSubscription === 'function' && typeof g.removePeer === 'function'
+}
+
+/** Ignore a peer's subscriptions past `max` topics; `onExcess` is told of each one ignored. */
+export function boundSubscriptions (pubsub: unknown, onExcess: (peer: PeerId) => void, max = MAX_TOPICS_PER_PEER): void {
+  const g = pubsub as GossipsubTopics
+  if (!hasSubscriptionHooks(pubsub)) return
+  const counts = new Map<string, number>()
+  const subscribe = g.handleReceivedSubscription.bind(g)
+  const removePeer = g.removePeer.bind(g)
+  g.handleReceivedSubscription = (from, topic, wanted) => {
+    const id = from.toString()
+    const before = g.topics.get(topic)?.has(id) === true
+    const held = counts.get(id) ?? 0
+    if (wanted && !before && held >= max) {
+      onExcess(from)
+      return
+    }
+    subscribe(from, topic, wanted)
+    const after = g.topics.get(topic)?.has(id) === true
+    if (after === before) return
+    const now = held + (after ? 1 : -1)
+    if (now === 0) counts.delete(id)
+    else counts.set(id, now)
+  }
+  g.removePeer = (peerId) => {
+    counts.delete(peerId.toString())
+    return removePeer(peerId)
+  }
+}
