@@ -3,6 +3,7 @@
  * length-prefixed JSON request (`{ address }`), one JSON reply (`{ ok }` or `{ ok: false,
  * reason, message }`), then the stream closes. The peer decides; the client only asks.
  */
+import { withDeadline } from '@didbase/access'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -46,8 +47,8 @@ export type PinDecision = (address: string, remotePeer: string) => Promise<void>
 
 /** Answer pin requests on `libp2p` with `decide`. Malformed requests get a reply, never a crash. */
 export async function handlePins (libp2p: Libp2p, decide: PinDecision): Promise<void> {
-  await libp2p.handle(PIN_PROTOCOL, async (stream: Stream, connection) => {
-    const options = { signal: AbortSignal.timeout(PIN_TIMEOUT) }
+  await libp2p.handle(PIN_PROTOCOL, async (stream: Stream, connection) => withDeadline(PIN_TIMEOUT, undefined, async (signal) => {
+    const options = { signal }
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE })
       let reply: Reply
@@ -65,5 +66,5 @@ export async function handlePins (libp2p: Libp2p, decide: PinDecision): Promise<
     } catch (err) {
       stream.abort(err as Error)
     }
-  }, { maxInboundStreams: 4 })
+  }), { maxInboundStreams: 4 })
 }

@@ -64,9 +64,10 @@ export class JoinFetches {
   /** Hold a checked entry until a join adds it. */
   arrived (entry: { hash: string, next: string[] }, bytes: Uint8Array): void {
     if (this.#arrived.has(entry.hash)) return
-    // A copy: the bytes may be a view into a whole received message, which a peer can pad
-    // to megabytes around a small entry, and which the view would keep alive.
-    this.#arrived.set(entry.hash, { bytes: bytes.slice(), next: entry.next })
+    // A copy unless they are bytes of their own (the topic validator copies a message's):
+    // a view into a whole received frame, which a peer can pad to megabytes, would keep it alive.
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()
+    this.#arrived.set(entry.hash, { bytes: own, next: entry.next })
     const waiters = this.#arrivals.get(entry.hash)
     this.#arrivals.delete(entry.hash)
     for (const resolve of waiters ?? []) resolve(this.#arrived.get(entry.hash)?.bytes ?? bytes)

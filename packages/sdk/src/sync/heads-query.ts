@@ -8,6 +8,7 @@
  * write (`whenPeerHolds`, `didbase put --peer`). Heads are what any subscriber of the
  * database's topic sees anyway; a peer answers only for databases it has open.
  */
+import { withDeadline } from '@didbase/access'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
@@ -44,13 +45,15 @@ export async function queryHeads (libp2p: Libp2p, peer: PeerId | Multiaddr, addr
 /** Answer heads queries on `libp2p` for the databases `headsOf` has open. A malformed request closes the stream; nothing crashes. */
 export async function handleHeadsQueries (libp2p: Libp2p, headsOf: (address: string) => Promise<string[] | undefined>): Promise<void> {
   await libp2p.handle(HEADS_PROTOCOL, async (stream: Stream) => {
-    const options = { signal: AbortSignal.timeout(QUERY_TIMEOUT) }
     try {
-      const lp = lpStream(stream, { maxDataLength: MAX_REQUEST })
-      const request = decode(await lp.read(options)) as { address?: unknown } | null
-      const heads = typeof request?.address === 'string' ? await headsOf(request.address) : undefined
-      await lp.write(encode({ heads: heads ?? null }), options)
-      await stream.close()
+      // A deadline that ends with the answer: one timer per query, not one alive 10 s after each.
+      await withDeadline(QUERY_TIMEOUT, undefined, async (signal) => {
+        const lp = lpStream(stream, { maxDataLength: MAX_REQUEST })
+        const request = decode(await lp.read({ signal })) as { address?: unknown } | null
+        const heads = typeof request?.address === 'string' ? await headsOf(request.address) : undefined
+        await lp.write(encode({ heads: heads ?? null }), { signal })
+        await stream.close()
+      })
     } catch (err) {
       log('a heads query failed: %e', err)
       stream.abort(err as Error)
