@@ -5,7 +5,6 @@ import {
   didAcl,
   didWriters,
   isDelegated,
-  isDidAccessController,
   loadOrCreateIdentity,
   loadSession,
   orbitIdentityLayer,
@@ -14,28 +13,26 @@ import {
 } from '@didbase/access'
 import type { Schema } from '@didbase/schemas'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { createOrbitDB, type Database, type LogEntry, type OrbitDB, useAccessController } from '@orbitdb/core'
-import { base58btc } from 'multiformats/bases/base58'
-import { CID } from 'multiformats/cid'
+import { createOrbitDB, type OrbitDB, useAccessController } from '@orbitdb/core'
+import type { CID } from 'multiformats/cid'
 import type { ConnectionGater } from '@libp2p/interface'
 import type { Helia } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
 import { DEFAULT_DIRECTORY, DEFAULT_LISTEN, joinPath, listStores, lockDirectory, removeTemporary, storeExists, temporaryDirectory } from './node/platform.js'
-import type { DatabaseHandle, HandleContext } from './databases/database.js'
-import { DocumentsDatabase } from './databases/documents.js'
-import { closableEntryStorage, JoinFetches } from './storage/entry-storage.js'
-import { countMarkers, LogIndex } from './storage/log-index.js'
+import type { DatabaseHandle } from './databases/database.js'
+import type { DocumentsDatabase } from './databases/documents.js'
+import { countMarkers } from './storage/log-index.js'
 import { type DatabaseInfo, Registry } from './databases/registry.js'
-import { snapshotStore } from './storage/index-snapshot.js'
-import { ClosedError, InvalidAddressError, UnsupportedDatabaseError, WrongDatabaseTypeError } from './errors.js'
-import { EventLogDatabase } from './databases/eventlog.js'
-import { KeyValueDatabase } from './databases/keyvalue.js'
-import { type DatabaseType, type DidbaseMeta, parseAddress } from './databases/manifest.js'
-import { accessControllerFor, bindLogIndex, DEFAULT_INDEX_BY, DEFAULT_OPEN_TIMEOUT, databaseType, enforcesSchema, legacyAddress, resolveTarget } from './databases/open.js'
+import { ClosedError, InvalidAddressError } from './errors.js'
+import type { EventLogDatabase } from './databases/eventlog.js'
+import type { KeyValueDatabase } from './databases/keyvalue.js'
+import { type DatabaseType, parseAddress } from './databases/manifest.js'
+import { DEFAULT_OPEN_TIMEOUT, legacyAddress, resolveTarget } from './databases/open.js'
+import { assembleHandle, bindIndex, type OpenedDatabase, openOrbitDatabase, type ReplicaHost } from './replica/assemble.js'
 import { createNode, type IceServer, type Node } from './node/helia-node.js'
 import { requestPin } from './pinning/pin.js'
-import { exchangeWithNewPeers, startSync } from './upstream/sync-start.js'
-import { handleHeadsQueries, queryHeads } from './sync/heads-query.js'
+import { startSync } from './upstream/sync-start.js'
+import { handleHeadsQueries } from './sync/heads-query.js'
 import { type AbortOptions, abortable } from './abort.js'
 import { debugLog } from './log.js'
 
@@ -202,11 +199,11 @@ class DidbaseNode implements Didbase {
   readonly user: Did
   readonly did: Did
   readonly helia: Helia
-  readonly #identity: DidIdentity
   readonly #node: Node
   readonly #orbitdb: OrbitDB
   readonly #openTimeout: number
-  readonly #resync: ResyncOptions
+  /** What this node lends each replica it assembles. */
+  readonly #host: ReplicaHost
   readonly #registry: Registry
   readonly #tempDir: string | undefined
   readonly #orbitdbDirectory: string
@@ -221,9 +218,7 @@ class DidbaseNode implements Didbase {
 
   constructor (identity: DidIdentity, node: Node, orbitdb: OrbitDB, options: { orbitdbDirectory: string, openTimeout: number, resync: ResyncOptions, tempDir: string | undefined, unlock: () => void }) {
     const { orbitdbDirectory, openTimeout, resync, tempDir, unlock } = options
-    this.#resync = resync
     this.#unlock = unlock
-    this.#identity = identity
     this.user = identity.did
     this.did = isDelegated(identity) ? identity.signer.did : identity.did
     this.#node = node
@@ -232,6 +227,7 @@ class DidbaseNode implements Didbase {
     this.#openTimeout = openTimeout
     this.#tempDir = tempDir
     this.#orbitdbDirectory = orbitdbDirectory
+    this.#host = { helia: node.helia, orbitdb, orbitdbDirectory, identity, validators: node.validators, resync }
     // Blocks read from this node only: a listing or a name never waits on peers.
     const local = node.helia.blockstore as unknown as BlockstoreLike & { get: (cid: CID, o?: object) => ReturnType<BlockstoreLike['get']> }
     this.#registry = new Registry({
@@ -353,39 +349,14 @@ class DidbaseNode implements Didbase {
       nameOrAddress = legacy
       target = await resolveTarget(blockstore, wanted, legacy, options, schemaCid, this.#openTimeout)
     }
-    const { type, meta, cid } = target
-    const stopping = new AbortController()
-    const fetches = new JoinFetches(stopping.signal)
-    const logIndex = new LogIndex()
-    const db = await this.#orbitdb.open(nameOrAddress, {
-      type,
-      entryStorage: await closableEntryStorage(this.helia, fetches),
-      indexStorage: logIndex,
-      meta: { ...meta },
-      Database: databaseType(type, meta),
-      // Sync starts once the handle listens, so no exchange with a peer goes unreported.
-      sync: false,
-      ...(cid === undefined ? { AccessController: accessControllerFor(options) } : {})
-    })
-    if (cid !== undefined && schemaCid !== undefined && !(await enforcesSchema(db, schemaCid))) {
-      if (!this.#handles.has(db.address)) await db.close()
-      throw new WrongDatabaseTypeError(`${nameOrAddress} does not enforce schema ${schemaCid}`)
-    }
-    // Asking for privacy on an address must never hand back a database whose values are public.
-    if (cid !== undefined && (options.private === true || options.readers !== undefined)) {
-      const privacy = isDidAccessController(db.access) ? db.access.privacy : undefined
-      const readers = options.readers === undefined ? undefined : [...new Set(options.readers)].sort()
-      if (privacy === undefined || (readers !== undefined && JSON.stringify(readers) !== JSON.stringify(privacy.readers))) {
-        if (!this.#handles.has(db.address)) await db.close()
-        throw new WrongDatabaseTypeError(`${nameOrAddress} is ${privacy === undefined ? 'not a private database' : 'private with other readers'}; its values would not be sealed as asked`)
-      }
-    }
+    const opened = await openOrbitDatabase(this.#host, nameOrAddress, target, options, schemaCid, (address) => this.#handles.has(address))
+    const { db, type } = opened
     // Another open of this address may be binding its index right now: it makes the handle.
     const pending = this.#binding.get(db.address)
     if (pending !== undefined) await pending
     const fresh = !this.#handles.has(db.address)
     if (fresh) {
-      const bound = bindLogIndex(logIndex, db, joinPath(this.#orbitdbDirectory, db.address, 'log', '_index'), async (hash) => this.#storedEntry(db, hash))
+      const bound = bindIndex(this.#host, opened)
       this.#binding.set(db.address, bound.catch(() => {}))
       try {
         await bound
@@ -396,7 +367,7 @@ class DidbaseNode implements Didbase {
         this.#binding.delete(db.address)
       }
     }
-    const handle = this.#handleFor(db, type, meta, stopping, fetches)
+    const handle = this.#handleFor(opened)
     if (fresh) {
       try {
         await startSync(db, this.helia)
@@ -409,55 +380,20 @@ class DidbaseNode implements Didbase {
     return handle
   }
 
-  #handleFor (db: Database, type: DatabaseType, meta: DidbaseMeta, stopping: AbortController, fetches: JoinFetches): AnyDatabase {
+  /** The open handle of the database, or a new one over a replica assembled for it (replica/assemble.ts). */
+  #handleFor (opened: OpenedDatabase): AnyDatabase {
+    const { db } = opened
     const existing = this.#handles.get(db.address)
     if (existing !== undefined) return existing
-    if (!isDidAccessController(db.access)) throw new UnsupportedDatabaseError(`${db.address} has no didbase access controller`)
-    const ctx: HandleContext = {
-      db,
-      policy: db.access,
-      identity: this.#identity,
-      network: {
-        topicValidators: this.#node.validators,
-        resync: (again) => { exchangeWithNewPeers(db, this.helia, again) },
-        queryHeads: async (peer, signal) => queryHeads(this.helia.libp2p, multiaddr(peer.startsWith('/') ? peer : `/p2p/${peer}`), db.address, signal)
-      },
-      storage: {
-        fetches,
-        snapshots: snapshotStore(this.helia.datastore, db.address),
-        stored: async (hash) => this.#stored(hash)
-      },
-      lifecycle: {
-        onClose: (closing) => {
-          this.#handles.delete(db.address)
-          this.#closingHandles.add(closing)
-          void closing.catch(() => {}).finally(() => this.#closingHandles.delete(closing))
-        },
-        stop: () => { stopping.abort() }
-      },
-      resync: this.#resync
-    }
-    const handle = type === 'keyvalue'
-      ? new KeyValueDatabase(ctx)
-      : type === 'documents' ? new DocumentsDatabase(ctx, meta.indexBy ?? DEFAULT_INDEX_BY) : new EventLogDatabase(ctx)
+    const handle = assembleHandle(this.#host, opened, {
+      onClose: (closing) => {
+        this.#handles.delete(db.address)
+        this.#closingHandles.add(closing)
+        void closing.catch(() => {}).finally(() => this.#closingHandles.delete(closing))
+      }
+    })
     this.#handles.set(db.address, handle)
     return handle
-  }
-
-  /** An entry of `db` whose block is stored here; never asks the network. */
-  async #storedEntry (db: Database, hash: string): Promise<LogEntry | undefined> {
-    return (await this.#stored(hash)) ? db.log.get(hash) : undefined
-  }
-
-  /** Whether the block `hash` names is stored here. */
-  async #stored (hash: string): Promise<boolean> {
-    let cid: CID
-    try {
-      cid = CID.parse(hash, base58btc)
-    } catch {
-      return false
-    }
-    return this.helia.blockstore.has(cid)
   }
 
   #assertOpen (): void {

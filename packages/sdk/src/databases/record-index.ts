@@ -8,6 +8,10 @@
  * is the greatest of all its entries in one total order (Lamport time, then clock id,
  * then entry hash), whatever order they arrived in; an entry is indexed once, with every
  * entry it reaches.
+ *
+ * Stands in for `@orbitdb/core` 4.0.0 `src/databases/keyvalue-indexed.js` 33-71 (the index
+ * stops at entries it indexed before). Not a workaround to delete: the order every replica
+ * reads is didbase's own rule.
  */
 import { dataPayloadsOf } from '@didbase/access'
 import type { LogEntry } from '@orbitdb/core'

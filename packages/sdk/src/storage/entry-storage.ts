@@ -5,6 +5,11 @@
  * them when the database closes (OrbitDB waits for its update queue before it aborts its
  * own fetches, so a missing block would otherwise hold `close` for the full fetch timeout),
  * and those of one join when it stalls (stall-guard.ts).
+ *
+ * Stands in for `@orbitdb/core` 4.0.0 `src/oplog/oplog-store.js` 15 (the default entry
+ * storage) and works around `src/database.js` 169-172 (`close` waits for the update queue
+ * before fetches stop). Delete when OrbitDB stops its fetches on close and takes entries it
+ * already received.
  */
 import { ComposedStorage, type LogEntry, LRUStorage, type Storage } from '@orbitdb/core'
 import type { Helia } from 'helia'

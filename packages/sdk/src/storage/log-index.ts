@@ -13,6 +13,9 @@
  * OrbitDB wants its storages before it knows the database's address, so this one is
  * created unbound and given its LevelDB once the address is known (`bind`); OrbitDB asks
  * nothing of it while it opens.
+ *
+ * Stands in for `@orbitdb/core` 4.0.0 `src/oplog/oplog-store.js` 17 and 35 (the default index
+ * storage behind `log.has`). Delete when OrbitDB's index answers from memory.
  */
 import { LevelStorage, type Storage } from '@orbitdb/core'
 import { debugLog } from '../log.js'

@@ -6,6 +6,10 @@
  * timeout. A long honest catch-up keeps receiving entries and is never cut short; work
  * that brings nothing for IDLE_LIMIT ms is given up as `unavailable` (not a verdict: the
  * entry is taken again when it comes again).
+ *
+ * Works around `@orbitdb/core` 4.0.0 `src/database.js` 119 and `src/sync.js` 118 (one queue
+ * of concurrency 1 per database, with no deadline on a join). Delete when OrbitDB gives up a
+ * join that makes no progress.
  */
 import { EntryRejectedError } from '@didbase/access'
 import type { LogEntry } from '@orbitdb/core'

@@ -8,6 +8,10 @@
  * past, schema) runs beside other messages instead: a hostile entry waits alone and is
  * dropped, gossipsub does not forward it, and the verdicts of entries that pass are cached,
  * so OrbitDB's own check of them is immediate.
+ *
+ * Works around `@orbitdb/core` 4.0.0 `src/sync.js` 227-243 (pubsub entries are joined one at
+ * a time in the database's queue, checked only there). Not only a workaround: the lines that
+ * bound what strangers cost stay whatever OrbitDB does.
  */
 import { EntryRejectedError } from '@didbase/access'
 import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
