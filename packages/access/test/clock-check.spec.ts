@@ -46,3 +46,23 @@ describe('ClockCheck', () => {
     expect(clocks.size).toEqual({ entries: 0, links: 0, keys: 0 })
   })
 })
+
+describe('ClockCheck while it reads the store', () => {
+  it('a link that passes while the entry\'s other links are read is taken, not waited for forever', async () => {
+    let release: () => void = () => {}
+    const reading = new Promise<void>((resolve) => { release = resolve })
+    const clocks = new ClockCheck(async (hash) => {
+      if (hash === 'slow') await reading
+      return undefined
+    })
+    const checking = clocks.check('child', 'did:key:writer', 9, ['fast', 'slow'])
+    // 'fast' was found missing; it passes before the check registers what the entry waits for.
+    await Promise.resolve()
+    clocks.passed('fast', 1)
+    release()
+    await checking
+    // It waits for 'slow' alone, and is checked when that one passes.
+    expect(clocks.size).toEqual({ entries: 1, links: 1, keys: 1 })
+    expect(() => { clocks.passed('slow', 1) }).toThrow(EntryRejectedError)
+  })
+})

@@ -1,6 +1,7 @@
 /**
- * The bound on the topics one peer may announce, on a node's real gossipsub: past it, the
- * peer's subscriptions are ignored and counted against it; another peer is untouched.
+ * What a node's real gossipsub keeps of a peer: at most MAX_TOPICS_PER_PEER topics (past it,
+ * the peer's subscriptions are ignored, as are overlong topics; another peer is untouched),
+ * and received messages with bytes of their own, not views into their 4 MiB frame.
  */
 import type { PeerId } from '@libp2p/interface'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -8,11 +9,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDidbase, type Didbase } from '../src/index.js'
+import { hasReceiveHook } from '../src/upstream/gossipsub-frames.js'
 import { hasSubscriptionHooks, MAX_TOPICS_PER_PEER } from '../src/upstream/gossipsub-subscriptions.js'
 
 interface Gossip {
   topics: Map<string, Set<string>>
   handleReceivedSubscription: (from: PeerId, topic: string, subscribe: boolean) => void
+  handleReceivedMessage: (from: PeerId, rpcMsg: Record<string, Uint8Array | string | undefined>) => Promise<void>
 }
 
 let didbase: Didbase
@@ -42,8 +45,26 @@ describe('the topics one peer may announce', () => {
     gossip.handleReceivedSubscription(flooder, 'flood-again', true)
     expect(topicsOf(gossip, flooder)).toBe(MAX_TOPICS_PER_PEER)
     expect(gossip.topics.get('flood-again')?.has(flooder.toString())).toBe(true)
+    gossip.handleReceivedSubscription(honest, 'x'.repeat(513), true)
+    expect(gossip.topics.has('x'.repeat(513))).toBe(false)
     gossip.handleReceivedSubscription(honest, 'flood-1', true)
     gossip.handleReceivedSubscription(honest, 'notes', true)
     expect(topicsOf(gossip, honest)).toBe(2)
+  })
+})
+
+describe('a received message', () => {
+  it('keeps no view into its frame: every byte field is copied before it is validated', async () => {
+    const gossip = didbase.helia.libp2p.services.pubsub as unknown as Gossip
+    expect(hasReceiveHook(gossip)).toBe(true)
+    const frame = new Uint8Array(4 * 1024 * 1024)
+    const view = (at: number, length: number): Uint8Array => frame.subarray(at, at + length)
+    const rpcMsg: Record<string, Uint8Array | string | undefined> = { topic: 'notes', data: view(0, 100), from: view(200, 38), seqno: view(300, 8), signature: view(400, 64), key: view(500, 36) }
+    // Not a valid message: gossipsub refuses it, after the copies.
+    await gossip.handleReceivedMessage(others[0]?.helia.libp2p.peerId as PeerId, rpcMsg)
+    for (const field of ['data', 'from', 'seqno', 'signature', 'key']) {
+      const bytes = rpcMsg[field] as Uint8Array
+      expect(bytes.buffer.byteLength, field).toBe(bytes.byteLength)
+    }
   })
 })

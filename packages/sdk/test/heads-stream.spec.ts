@@ -131,7 +131,7 @@ describe('withinDeadlines', () => {
     expect(got).toHaveLength(1)
   })
 
-  it('aborts an exchange that keeps sending past its whole deadline', async () => {
+  it('aborts an exchange that keeps this side waiting past its whole deadline', async () => {
     let stop = false
     const aborted = new Promise<Error>((resolve) => {
       const stream = { abort: (err: Error) => { stop = true; resolve(err) } }
@@ -143,7 +143,18 @@ describe('withinDeadlines', () => {
       })()
       void (async () => { for await (const _ of withinDeadlines(stream, trickle, 1_000, 100)) { /* read on */ } })()
     })
-    await expect(aborted).resolves.toMatchObject({ message: expect.stringContaining('longer than 100 ms') })
+    await expect(aborted).resolves.toMatchObject({ message: expect.stringContaining('waiting longer than 100 ms') })
+  })
+
+  it('does not count the time this side spends applying what arrived', async () => {
+    const stream = { abort: (): void => { throw new Error('aborted while this side was busy') } }
+    const got: number[] = []
+    for await (const chunk of withinDeadlines(stream, (async function * () { yield 1; yield 2 })(), 30, 60)) {
+      got.push(chunk)
+      // The consumer (OrbitDB joining a head's past) takes longer than both deadlines.
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(got).toEqual([1, 2])
   })
 
   it('leaves a stream that ends in time alone', async () => {

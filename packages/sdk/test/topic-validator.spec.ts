@@ -147,7 +147,7 @@ describe('entryValidator', () => {
     expect(seen.accepted.length).toBe(MAX_JUDGING + MAX_WAITING + 1)
   })
 
-  it(`holds at most ${MAX_MEMBERS_HELD} of known writers' entries, each judged as it comes; one flooding member holds at most 1/${SOURCES_TO_FILL} of them, and another member is judged meanwhile`, async () => {
+  it(`holds at most ${MAX_MEMBERS_HELD} of known writers' entries, each judged as it comes; one member's peer holds at most 1/${SOURCES_TO_FILL} of them, and another member is judged meanwhile`, async () => {
     const flooder = createDidKeyIdentity()
     const other = createDidKeyIdentity()
     let release: () => void = () => {}
@@ -163,12 +163,12 @@ describe('entryValidator', () => {
     const share = MAX_MEMBERS_HELD / SOURCES_TO_FILL
     const flood = await Promise.all(Array.from({ length: share + 3 }, async (_, n) => entryBytes(flooder, ADDRESS, n)))
     const verdicts = flood.map(async (e) => validate(from(0), message(e.bytes)))
-    // Past its share, the flooder's entries are dropped at once, counted against it.
+    // Past its share, the member's entries are dropped at once, charged nothing (an honest burst must not graylist it).
     const penalties = new PeerPenalties()
     const counted = penalties.counting(validate)
     const over = await entryBytes(flooder, ADDRESS, 10_000)
     expect(await counted(from(0), message(over.bytes))).toBe(TopicValidatorResult.Ignore)
-    expect(penalties.points('peer-0')).toBeCloseTo(OVER_SHARE_WEIGHT, 3)
+    expect(penalties.points('peer-0')).toBe(0)
     expect(await Promise.all(verdicts.slice(-3))).toEqual(Array(3).fill(TopicValidatorResult.Ignore))
     expect(seen.checked.length).toBe(share)
     // Another member, from another peer, is judged meanwhile.
@@ -179,7 +179,7 @@ describe('entryValidator', () => {
     expect(rest.every((v) => v === TopicValidatorResult.Accept)).toBe(true)
   })
 
-  it('a known writer whose past its publisher does not serve is ignored, counted against that publisher', async () => {
+  it('a known writer whose past does not come is ignored, charged nothing (a slow link must not graylist a member)', async () => {
     const member = createDidKeyIdentity()
     const { ctx } = context({
       knows: () => true,
@@ -189,7 +189,7 @@ describe('entryValidator', () => {
     const validate = penalties.counting(entryValidator(ctx))
     const e = await entryBytes(member)
     expect(await validate(from(0), message(e.bytes))).toBe(TopicValidatorResult.Ignore)
-    expect(penalties.points('peer-0')).toBeCloseTo(UNSERVED_WEIGHT, 3)
+    expect(penalties.points('peer-0')).toBe(0)
   })
 
   it(`holds at most ${MAX_LINE_BYTES / 2 ** 20} MiB of strangers' messages: large entries are dropped by size, not only by count`, async () => {

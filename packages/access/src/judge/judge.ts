@@ -137,13 +137,14 @@ export class Judge {
    * does not), speaking through `signer` (its own key, or a key it registered and has not taken
    * back): who skips the strangers' queue. Not a verdict, so it may lag a second behind.
    */
-  isMember (did: string, signer: string = did): boolean {
+  isMember (did: string, signer: string = did, options: { named?: boolean } = {}): boolean {
     const now = Date.now()
     if (this.#members === undefined || (this.#members.set !== this.#allAcl && now - this.#members.at > MEMBERS_REFRESH)) {
       this.#members = { state: this.#fold.stateOf(this.#allAcl), set: this.#allAcl, at: now }
     }
     const { state } = this.#members
-    const member = state.admins.has(did) || state.writers.has(did) || state.writers.has('*') || state.readers.has(did)
+    // `named`: a role given to this DID, not the writer role everyone holds where '*' may write.
+    const member = state.admins.has(did) || state.writers.has(did) || (options.named !== true && state.writers.has('*')) || state.readers.has(did)
     // A key that is not the DID's own speaks for it only once registered, and until taken back.
     return member && (signer === did || (state.sessions.has(`${did} ${signer}`) && !state.revokedDevices.has(`${did} ${signer}`)))
   }

@@ -52,6 +52,13 @@ export class ClockCheck {
       if (known === undefined) missing.add(link)
       else latest = Math.max(latest, typeof known === 'number' ? known : Number.NaN)
     }
+    // A link may have passed while this one read the store: it would never be passed again.
+    for (const link of missing) {
+      const known = this.#clocks.get(link)
+      if (known === undefined) continue
+      missing.delete(link)
+      latest = Math.max(latest, known)
+    }
     // A link already as late as the entry fails it now, whatever the others say.
     const early = missing.size === 0 ? clockDenial(time, latest) : (latest + 1 > time || Number.isNaN(latest) ? clockDenial(time, latest) : undefined)
     if (early !== undefined) throw new EntryRejectedError(hash, did, 'invalid-clock', early)

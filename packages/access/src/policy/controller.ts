@@ -178,7 +178,8 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
         return false
       }
     },
-    knows: (did, signer = did) => judge?.isMember(did, signer) ?? (signer === did && (writers.has('*') || writers.has(did) || genesis.admins.includes(did))),
+    // Named members only: where '*' may write, anyone is a writer, and a stranger's entries must still wait in the strangers' line.
+    knows: (did, signer = did) => judge?.isMember(did, signer, { named: true }) ?? (signer === did && (writers.has(did) || genesis.admins.includes(did))),
     bind: (databaseAddress) => { judgeFor(databaseAddress) },
     stop: () => { stopping.abort() },
     check: async (did, payload, heads, signer) => {

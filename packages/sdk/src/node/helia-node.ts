@@ -21,8 +21,9 @@ import { joinPath, meetPeers, peerDiscovery, prepareDirectory, transports } from
 import { frameHeadsExchanges } from '../upstream/heads-stream.js'
 import { fastMessageId, messageIdKey } from '../upstream/message-id.js'
 import { forgetCachedScore } from '../upstream/gossipsub-score.js'
+import { ownMessageBytes } from '../upstream/gossipsub-frames.js'
 import { boundSubscriptions } from '../upstream/gossipsub-subscriptions.js'
-import { OVER_SHARE_WEIGHT, PeerPenalties, type TopicValidators } from '../sync/peer-penalties.js'
+import { PeerPenalties, type TopicValidators } from '../sync/peer-penalties.js'
 import { VerifiedBlockstore } from '../storage/verified-blockstore.js'
 import { withImportedSigner } from './peer-key.js'
 const PEER_KEY_FILE = 'peer.key'
@@ -136,8 +137,9 @@ async function startHelia (init: NodeInit, privateKey: PrivateKey, datastore: Le
   })
   penalties.onBan = (peer) => { void libp2p.hangUp(peer).catch(() => {}) }
   penalties.onScore = (peerId) => { forgetCachedScore(libp2p.services.pubsub, peerId) }
-  // A peer announcing more topics than any replicator holds is flooding this node's memory.
-  boundSubscriptions(libp2p.services.pubsub, (peer) => { penalties.add(peer, OVER_SHARE_WEIGHT) })
+  // What one peer's subscriptions and messages may keep of this node's memory.
+  boundSubscriptions(libp2p.services.pubsub)
+  ownMessageBytes(libp2p.services.pubsub)
   frameHeadsExchanges(libp2p)
   meetPeers(libp2p)
   // Helia's class, not `createHelia`: that module imports libp2p's whole default stack

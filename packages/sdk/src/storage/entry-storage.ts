@@ -14,6 +14,7 @@
 import { ComposedStorage, type LogEntry, LRUStorage, type Storage } from '@orbitdb/core'
 import type { Helia } from 'helia'
 import { heliaBlockStorage } from './helia-blocks.js'
+import { ownBytes } from '../upstream/gossipsub-frames.js'
 
 const CACHED_ENTRIES = 1000
 /** Entries held that arrived and passed the checks but are not joined yet; more push out the oldest. */
@@ -71,7 +72,7 @@ export class JoinFetches {
     if (this.#arrived.has(entry.hash)) return
     // A copy unless they are bytes of their own (the topic validator copies a message's):
     // a view into a whole received frame, which a peer can pad to megabytes, would keep it alive.
-    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()
+    const own = ownBytes(bytes)
     this.#arrived.set(entry.hash, { bytes: own, next: entry.next })
     const waiters = this.#arrivals.get(entry.hash)
     this.#arrivals.delete(entry.hash)

@@ -57,6 +57,8 @@ export class Replication {
   readonly #retries: boolean
   readonly #exchanged = new Set<string>()
   #retry: ReturnType<typeof setTimeout> | undefined
+  /** Exchanges failed in a row since the last one that succeeded. */
+  #failedExchanges = 0
   #stopped = false
   /** The last report of a catch-up, held until OrbitDB has indexed what it joined. */
   #finalProgress: SyncProgress | undefined
@@ -149,6 +151,7 @@ export class Replication {
       if (final !== undefined) this.#report(final)
     })
     events.on('join', (peerId: unknown) => {
+      this.#failedExchanges = 0
       this.#exchanged.add(String(peerId))
       this.#events.safeDispatchEvent('peer:join', { detail: { peerId: String(peerId) } })
     })
@@ -211,10 +214,14 @@ export class Replication {
    */
   #retryExchange (): void {
     if (this.#retry !== undefined || this.#stopped || !this.#retries) return
+    // Doubling after each failure in a row, up to the anti-entropy interval: an exchange
+    // that keeps failing (a peer too slow for its deadlines) is not resent twice a second.
+    const base = Math.min(RETRY_EXCHANGE_MS * 2 ** this.#failedExchanges, ANTI_ENTROPY_MS)
+    this.#failedExchanges = Math.min(this.#failedExchanges + 1, 16)
     this.#retry = setTimeout(() => {
       this.#retry = undefined
       if (!this.#stopped) this.#resync()
-    }, RETRY_EXCHANGE_MS + Math.random() * RETRY_EXCHANGE_MS)
+    }, base + Math.random() * base)
     this.#retry.unref?.()
   }
 

@@ -20,6 +20,7 @@ import { Queue } from '@libp2p/utils'
 import { Entry, type LogEntry } from '@orbitdb/core'
 import type { PeerId } from '@libp2p/interface'
 import { ignoreCounted, OVER_SHARE_WEIGHT, publishedBy, REFUSED_WEIGHT, UNSERVED_WEIGHT } from './peer-penalties.js'
+import { ownBytes } from '../upstream/gossipsub-frames.js'
 
 /** Strangers' entries judged at once per database; the others wait for a turn. */
 export const MAX_JUDGING = 32
@@ -31,10 +32,12 @@ export const MAX_JUDGING = 32
 export const MAX_WAITING = 256
 /**
  * Known writers' entries held at once per database, in a line of their own, each judged as
- * it comes (no waiting behind another member's slow past). Their entries are judged in
- * milliseconds unless their past must be fetched, so the line fills only when that past does
- * not come: a member (or anyone, where `'*'` may write) naming blocks nobody has then holds at
- * most its share of the line (1/SOURCES_TO_FILL, and of MAX_LINE_BYTES), never the process.
+ * it comes (no waiting behind another member's slow past). Known means holding a role named
+ * for the DID (not only `'*'`), signed by its own key or one it registered. Their entries
+ * are judged in milliseconds unless their past must be fetched, so the line fills only when
+ * that past does not come: a member naming blocks nobody has then holds at most its share
+ * of the line (1/SOURCES_TO_FILL, and of MAX_LINE_BYTES), never the process. What does not
+ * fit is dropped uncharged, and comes again with a later write or a heads exchange.
  */
 export const MAX_MEMBERS_HELD = 1024
 /** Redeems of invites judged at once, in a line of their own (eight times as many may wait). */
@@ -118,7 +121,7 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
     try {
       const verdict = await Promise.race([judging, turnOver])
       if (verdict !== 'late') return verdict === TopicValidatorResult.Ignore ? ignoreCounted(message, UNSERVED_WEIGHT) : verdict
-      ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'unavailable', `the entry's past did not arrive within ${maxTurnMs / 1000} s; it is taken again if it comes again`))
+      ctx.rejected(entry, new EntryRejectedError(entry.hash, textOf(entry.identity), 'unavailable', `the entry's past did not arrive within ${maxTurnMs / 1000} s; it is taken again if it comes again`))
       // Charged by the verdict it gets in the end, as if it had come in time.
       void judging.then((outcome) => {
         // A past not served counts only against the peer that published the entry (peer-penalties.ts).
@@ -131,13 +134,13 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
     }
   }
   return async (peer, message: Message) => {
-    // Its own bytes: the data is a view into the whole received frame (up to 4 MiB), which a
-    // queued message, or the entry decoded from it, would keep alive. Replaced in place, so
-    // that gossipsub (which delivers this message when it passes) holds no view either, and
-    // so that `ignoreCounted` marks the very message the counting validator sees.
-    message.data = message.data.slice()
-    // The signature is a view into the same frame, which a peer can pad with unknown fields.
-    if (message.type === 'signed' && message.signature instanceof Uint8Array) message.signature = message.signature.slice()
+    // Its own bytes (gossipsub-frames.ts copies them as they arrive; a copy here only if not):
+    // a view into the whole received frame (up to 4 MiB) would keep it alive while the
+    // message is queued. Replaced in place, so that gossipsub (which delivers this message
+    // when it passes) holds no view either, and `ignoreCounted` marks the very message the
+    // counting validator sees.
+    message.data = ownBytes(message.data)
+    if (message.type === 'signed' && message.signature instanceof Uint8Array) message.signature = ownBytes(message.signature)
     let entry: LogEntry
     try {
       entry = await Entry.decode(message.data)
@@ -146,7 +149,7 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
       return TopicValidatorResult.Reject
     }
     if (entry.id !== ctx.address) {
-      ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'wrong-database', `the entry belongs to ${String(entry.id)}`))
+      ctx.rejected(entry, new EntryRejectedError(entry.hash, textOf(entry.identity), 'wrong-database', `the entry belongs to ${textOf(entry.id)}`))
       return TopicValidatorResult.Reject
     }
     // Held already: nothing to apply and nothing to forward. Not the sender's fault either:
@@ -156,22 +159,19 @@ export function entryValidator (ctx: ValidatorContext): TopicValidatorFn {
     const bytes = message.data.byteLength
     // Known writers never wait behind strangers: they have a line of their own.
     // The key that signed, not only the DID claimed: anyone can claim a member's DID.
-    const known = ctx.knows(String(entry.identity), `did:key:${String(entry.key)}`)
+    const known = ctx.knows(textOf(entry.identity), `did:key:${textOf(entry.key)}`)
     // Under a flood, drop what cannot wait: a later entry or a heads exchange brings it again.
     const line = known ? members : ctx.invited?.(entry) === true ? invitees : strangers
     // A sender that already holds its share of the line and sends on is flooding it; one
     // that finds the line full of others' entries may be an honest peer passing on what it accepted.
     const noRoom = (): TopicValidatorResult => line.holdsShare(source, bytes) ? ignoreCounted(message, OVER_SHARE_WEIGHT) : TopicValidatorResult.Ignore
-    if (known) {
-      // A past its publisher does not serve counts against it, as a stranger's does.
-      return line.join(source, bytes, async () => {
-        const verdict = await judge(entry, message)
-        return verdict === TopicValidatorResult.Ignore ? ignoreCounted(message, UNSERVED_WEIGHT) : verdict
-      }) ?? noRoom()
-    }
+    // A known writer's entry that finds no room, or whose past does not come, is dropped and
+    // charged nothing: an honest writer's burst, or its slow link, must never graylist it.
+    // It comes again with a later write or a heads exchange.
+    if (known) return line.join(source, bytes, async () => judge(entry, message)) ?? TopicValidatorResult.Ignore
     if (!line.hasRoom(source, bytes)) return noRoom()
     if (await unknownLinks(entry, ctx.has) > MAX_UNKNOWN_LINKS) {
-      ctx.rejected(entry, new EntryRejectedError(entry.hash, String(entry.identity), 'unavailable', `a stranger's entry names more than ${MAX_UNKNOWN_LINKS} links this replica does not hold; it is taken with a heads exchange`))
+      ctx.rejected(entry, new EntryRejectedError(entry.hash, textOf(entry.identity), 'unavailable', `a stranger's entry names more than ${MAX_UNKNOWN_LINKS} links this replica does not hold; it is taken with a heads exchange`))
       // Counted as a little refusal against its publisher only (a relay may hold that past): a sender of thousands of them is flooding.
       return ignoreCounted(message, OVER_SHARE_WEIGHT)
     }
@@ -237,4 +237,9 @@ class Line {
     void turn.then(async () => kept, async () => kept).then(release, release)
     return turn
   }
+}
+
+/** A field an attacker chose, as text for a message: `String()` throws on a map like `{ toString: 1 }`. */
+function textOf (value: unknown): string {
+  return typeof value === 'string' ? value : '(none)'
 }

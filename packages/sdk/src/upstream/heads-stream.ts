@@ -149,29 +149,31 @@ function isHeadsProtocol (protocols: string | string[]): boolean {
 }
 
 /**
- * Chunks of `stream`, which is aborted once it goes `EXCHANGE_IDLE_MS` without one or runs
- * past `EXCHANGE_MS`. OrbitDB bounds only the dial of an exchange, and runs it in the
+ * Chunks of `stream`, which is aborted once the peer lets `idleMs` pass without a chunk, or
+ * has kept this side waiting `wholeMs` in all. Only the time spent waiting for the peer
+ * counts: while OrbitDB applies a head (joining its past can take minutes on a catch-up),
+ * the clocks stand still. OrbitDB bounds only the dial of an exchange, and runs it in the
  * database's one queue: a peer that accepted an exchange and then said nothing held every
  * later pubsub entry of that database behind it, for good (`@orbitdb/core` 4.0.0
  * `src/sync.js` 195-203).
  */
 export async function * withinDeadlines<T> (stream: Pick<Stream, 'abort'>, chunks: AsyncIterable<T>, idleMs = EXCHANGE_IDLE_MS, wholeMs = EXCHANGE_MS): AsyncGenerator<T> {
-  const abort = (why: string): void => { stream.abort(new MalformedHeadsError(why)) }
-  let idle: ReturnType<typeof setTimeout> | undefined
-  const arm = (): void => {
-    clearTimeout(idle)
-    idle = setTimeout(() => { abort(`the heads exchange sent nothing for ${idleMs} ms`) }, idleMs)
-  }
-  const whole = setTimeout(() => { abort(`the heads exchange took longer than ${wholeMs} ms`) }, wholeMs)
-  try {
-    arm()
-    for await (const chunk of chunks) {
-      arm()
-      yield chunk
+  const source = chunks[Symbol.asyncIterator]()
+  let waited = 0
+  while (true) {
+    const started = Date.now()
+    const left = wholeMs - waited
+    const [limit, why] = idleMs <= left ? [idleMs, `the heads exchange sent nothing for ${idleMs} ms`] : [left, `the heads exchange kept this replica waiting longer than ${wholeMs} ms`]
+    const timer = setTimeout(() => { stream.abort(new MalformedHeadsError(why)) }, Math.max(0, limit))
+    let next: IteratorResult<T>
+    try {
+      next = await source.next()
+    } finally {
+      clearTimeout(timer)
+      waited += Date.now() - started
     }
-  } finally {
-    clearTimeout(idle)
-    clearTimeout(whole)
+    if (next.done === true) return
+    yield next.value
   }
 }
 
