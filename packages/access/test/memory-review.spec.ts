@@ -86,7 +86,7 @@ describe('how far a judgement fetches ahead', () => {
     expect(loads).toBeLessThanOrEqual(32 + 64)
   })
 
-  it(`an honest past wider than ${MAX_PREFETCHED} is fetched ahead up to that many, and the walk fetches the rest`, async () => {
+  it(`a level wider than ${MAX_PREFETCHED} is fetched ahead up to that many, and the walk fetches the rest`, async () => {
     let loads = 0
     const load = async (hash: string): Promise<{ next: string[], refs: string[] }> => {
       loads++
@@ -94,7 +94,24 @@ describe('how far a judgement fetches ahead', () => {
       return label.split('/').length < 3 ? fanOut(label) : { next: [], refs: [] }
     }
     expect(await prefetchPast([hashOf('root')], load, () => false, () => {})).toBeUndefined()
-    expect(loads).toBe(MAX_PREFETCHED)
+    // The root, its 1,024 links, and one level of 16,384 of their 1,048,576.
+    expect(loads).toBe(1 + 1024 + MAX_PREFETCHED)
+  })
+
+  it(`an honest history longer than ${MAX_PREFETCHED} entries is fetched ahead all the way`, async () => {
+    const length = MAX_PREFETCHED * 2 + 10
+    const chain = Array.from({ length }, (_, i) => hashOf(`chain-${i}`))
+    const at = new Map(chain.map((h, i) => [h, i]))
+    let loads = 0
+    const load = async (hash: string): Promise<{ next: string[], refs: string[] }> => {
+      loads++
+      const i = at.get(hash) as number
+      // Each entry links to the one before and, as OrbitDB's references do, to a few older ones.
+      return { next: i + 1 < length ? [chain[i + 1] as string] : [], refs: [2, 4, 8].flatMap((d) => (i + d < length ? [chain[i + d] as string] : [])) }
+    }
+    expect(await prefetchPast([chain[0] as string], load, () => false, () => {})).toBeUndefined()
+    expect(loads).toBeGreaterThanOrEqual(length)
+    expect(loads).toBeLessThan(length * 1.1)
   })
 })
 
