@@ -105,10 +105,6 @@ export type RejectionReason =
   | 'invite-revoked'
   | 'entry-too-large'
 
-/**
- * Thrown by an access check on a replica when it refuses an entry. The SDK turns it
- * into an `entry:rejected` event; it never reaches the application as an exception.
- */
 /** Longest DID an `EntryRejectedError` keeps: a DID in an entry is the author's to choose. */
 export const MAX_REPORTED_DID = 256
 /** Longest detail it keeps: details quote what the entry carried. */
@@ -124,6 +120,10 @@ export function boundedText (text: string, max: number): string {
   return [...cut].join('')
 }
 
+/**
+ * Thrown by an access check on a replica when it refuses an entry. The SDK turns it
+ * into an `entry:rejected` event; it never reaches the application as an exception.
+ */
 export class EntryRejectedError extends Error {
   static override name = 'EntryRejectedError'
   override name = 'EntryRejectedError'
