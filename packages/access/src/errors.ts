@@ -111,13 +111,15 @@ export const MAX_REPORTED_DID = 256
 export const MAX_REPORTED_DETAIL = 1024
 
 /**
- * `text` cut to `max` characters, as a string of its own. A refusal is remembered, so it must
+ * `text` cut to at most `max` characters, as a string of its own. A refusal is remembered, so it must
  * not keep an attacker's 4 MiB string alive: neither whole nor through a slice of it (V8's
  * sliced strings point into their parent).
  */
 export function boundedText (text: string, max: number): string {
-  const cut = text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text
-  return [...cut].join('')
+  if (text.length <= max) return [...text].join('')
+  // The note fits within `max`, so bounding a bounded text again leaves it as it is.
+  const note = `… (${text.length} characters)`
+  return [...`${text.slice(0, Math.max(0, max - note.length))}${note}`].join('')
 }
 
 /**

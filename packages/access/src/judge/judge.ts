@@ -198,8 +198,7 @@ export class Judge {
   async #settle (roots: Array<{ hash: string, entry?: LoadedEntry }>): Promise<void> {
     const known = (h: string): boolean => this.#known(h)
     const failed = await prefetchPast(roots.flatMap((r) => (r.entry === undefined ? [r.hash] : linksOf(r.entry, known))), this.#load, known, () => { this.#onProgress('fetched') })
-    // Not a verdict: the entry may arrive later, so nothing is remembered.
-    if (failed !== undefined) throw new EntryRejectedError(failed.hash, '(unknown)', 'unavailable', `entry ${failed.hash} in the causal past could not be loaded: ${(failed.error as Error)?.message ?? String(failed.error)}`)
+    if (failed !== undefined) throw notLoaded(failed.hash, failed.error)
     const stack = roots.map((r) => ({ ...r, expanded: false }))
     while (stack.length > 0) {
       const top = stack[stack.length - 1] as typeof stack[number]
@@ -211,8 +210,7 @@ export class Judge {
         try {
           top.entry = await this.#load(top.hash)
         } catch (cause) {
-          // Not a verdict: the entry may arrive later, so nothing is remembered.
-          throw new EntryRejectedError(top.hash, '(unknown)', 'unavailable', `entry ${top.hash} in the causal past could not be loaded: ${(cause as Error).message}`)
+          throw notLoaded(top.hash, cause)
         }
       }
       const entry = top.entry
@@ -317,4 +315,9 @@ export class Judge {
     delete result.records
     for (const { key, reached } of records) this.#context.ownership.accepted(hash, did, result.time, key, reached)
   }
+}
+
+/** An entry of the past that could not be loaded: not a verdict (it may arrive later), so nothing is remembered. */
+function notLoaded (hash: string, cause: unknown): EntryRejectedError {
+  return new EntryRejectedError(hash, '(unknown)', 'unavailable', `entry ${hash} in the causal past could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`)
 }

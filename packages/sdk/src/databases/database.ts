@@ -12,7 +12,7 @@ import type { DatabaseEvents, UnreadableDetail } from '../events.js'
 import type { InviteOptions, Roles } from '../replica/access-operations.js'
 import type { ReplicaComponents } from '../replica/components.js'
 import { Replica } from '../replica/replica.js'
-import type { BuildEntry, BuildOperations } from '../replica/writer.js'
+import type { BuildOperations } from '../replica/writer.js'
 import type { DatabaseType } from './manifest.js'
 import type { Vault } from './privacy.js'
 
@@ -241,11 +241,6 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
    */
   protected async commit (build: BuildOperations, options: AbortOptions = {}, atomic = false): Promise<string> {
     return this.replica.writer.commit(build, options, atomic)
-  }
-
-  /** Write one entry made for the heads it links to (writer.ts). */
-  protected async append (build: BuildEntry, options?: AbortOptions): Promise<string> {
-    return this.replica.writer.append(build, options)
   }
 
   /** An entry (local or joined) is in the log: index it before anyone hears of it. */

@@ -49,7 +49,7 @@ export class Replica {
     policy.bind(this.address)
     boundAppend(db.log)
     const appendLog: AppendLog = {
-      heads: async () => this.linkedHeads(),
+      heads: async () => this.#linkedHeads(),
       append: async (payload) => db.addOperation(payload)
     }
     this.vault = policy.privacy === undefined ? undefined : new Vault(policy.privacy, identity, this.address, policy, appendLog.heads)
@@ -86,7 +86,7 @@ export class Replica {
   }
 
   /** The heads a new entry links to, sorted: all of them unless there are more than a write may link (bounded-append.ts). */
-  async linkedHeads (): Promise<string[]> {
+  async #linkedHeads (): Promise<string[]> {
     return linkedHeads(await this.db.log.heads()).map((e) => e.hash).sort()
   }
 
