@@ -41,6 +41,14 @@ interface Refusal {
 }
 const MEMBERS_REFRESH = 1000
 
+/** A local write `check` passed: who writes it, on which heads (sorted), and what the rules made of it. */
+interface CheckedWrite {
+  did: string
+  signer: string
+  heads: string[]
+  facts: Facts
+}
+
 export class Judge {
   readonly address: string
   readonly #rules: JudgeRules
@@ -62,6 +70,11 @@ export class Judge {
   /** Every access operation accepted here, and the roles they leave (refreshed at most once a second). */
   #allAcl: AclSet
   #members: { state: AclState, set: AclSet, at: number } | undefined
+  /**
+   * Data writes `check` passed, by their payload object: this replica's entry for one of
+   * them is accepted from these facts (`acceptChecked`), not judged a second time.
+   */
+  readonly #checked = new WeakMap<object, CheckedWrite>()
 
   /**
    * `onProgress` is told of each entry of the past fetched to be judged, and of each entry
@@ -176,7 +189,31 @@ export class Judge {
     const tooLarge = this.#sizeDenial(payload, op.kind === 'acl')
     if (tooLarge !== undefined) return tooLarge
     const result = await applyRules(this.#context, { hash: '(new entry)', did, signer, time, parents, nextCount: parents.length, op, pastAcl: acl })
-    return isDenial(result) ? result : undefined
+    if (isDenial(result)) return result
+    // An access operation's facts name its hash, so only data writes are remembered.
+    if (result.aclOp === undefined && typeof payload === 'object' && payload !== null) this.#checked.set(payload, { did, signer, heads: [...parents].sort(), facts: result })
+    return undefined
+  }
+
+  /**
+   * Accept this replica's own new entry from the facts `check` found for its very payload,
+   * rather than judging it again: same DID and signer, linking to exactly the heads it was
+   * checked on, at the clock time `check` gave it. The rules read only an entry and its
+   * past, and a local entry's refs lie in the past of its heads, so the verdict and facts
+   * are those a judgement would reach. False (judge it) when anything differs.
+   */
+  acceptChecked (entry: LoadedEntry, signer: string): boolean {
+    const checked = this.#checked.get(entry.payload as object)
+    if (checked === undefined) return false
+    this.#checked.delete(entry.payload as object)
+    const next = [...new Set(entry.next)].sort()
+    const same = entry.id === this.address && entry.identity === checked.did && signer === checked.signer &&
+      entry.clock.time === checked.facts.time && next.join() === checked.heads.join()
+    if (!same || this.#known(entry.hash) || badLinks(entry, (h) => this.#known(h)) !== undefined) return false
+    const { facts } = checked
+    const parents = facts.parents === undefined ? {} : { parents: [...new Set([...entry.next, ...entry.refs])], nextCount: next.length }
+    this.#accept(entry.hash, checked.did, { ...facts, ...parents })
+    return true
   }
 
   async #aclAt (heads: readonly string[]): Promise<AclSet> {
@@ -303,6 +340,11 @@ export class Judge {
       this.#reject(hash, did, result, entry)
       return
     }
+    this.#accept(hash, did, result)
+  }
+
+  /** Remember `hash` as accepted, with its facts. */
+  #accept (hash: string, did: string, result: Facts): void {
     if (result.carried !== undefined) {
       this.#keys.record(hash, result.carried)
       delete result.carried

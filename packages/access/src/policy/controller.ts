@@ -197,7 +197,11 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
       // OrbitDB asks before it hashes a local append (oplog/log.js 183): hash it here, the
       // way OrbitDB will, when the verdict needs it (a fixed set of writers does not).
       const known = entry.hash
-      const hash = async (): Promise<string> => known ?? (await Entry.encode(entry)).hash
+      let hashed: Promise<string> | undefined
+      const hash = async (): Promise<string> => known ?? await (hashed ??= Entry.encode(entry).then((e) => e.hash))
+      // The policy runs once per local write: an entry whose payload `check` passed on the
+      // heads it links to is not judged again.
+      if (known === undefined && await engine.admitChecked(entry, hash)) return true
       await engine.admit(entry, hash)
       return true
     }

@@ -33,6 +33,17 @@ export interface VerdictEngine {
    * `hash` computes its hash: a local append has none yet, and most verdicts need none.
    */
   admit: (entry: LogEntry, hash: () => Promise<string>) => Promise<void>
+  /**
+   * Accept this replica's own new entry, not hashed yet, without reaching a verdict again,
+   * when `check` passed its very payload on the heads it links to; false when it did not
+   * (then `admit` judges it).
+   */
+  admitChecked: (entry: LogEntry, hash: () => Promise<string>) => Promise<boolean>
+}
+
+/** The did:key an entry is signed with. */
+function signerOf (entry: LogEntry): string {
+  return typeof entry.key === 'string' ? `did:key:${entry.key}` : ''
 }
 
 /**
@@ -58,6 +69,8 @@ export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined
     const detail = version >= 2 ? payloadSizeDenial(payload, false) : undefined
     return detail === undefined ? undefined : { reason: 'entry-too-large', detail }
   }
+  /** Payloads `check` passed without their past, and for whom: their entries are not checked again. */
+  const passed = new WeakMap<object, string>()
   const needsPast = (did: string, signer: string, payload: unknown): boolean => {
     const action = ((payload as { value?: { action?: unknown } } | null)?.value)?.action
     // Other access operations are refused alone, delegated or not: no delegation is verified for them.
@@ -65,13 +78,26 @@ export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined
     return did !== signer
   }
   return {
-    check: async (did, payload, heads, signer = did) => needsPast(did, signer, payload) ? causal.check(did, payload, heads, signer) : denial(did, payload),
+    check: async (did, payload, heads, signer = did) => {
+      if (needsPast(did, signer, payload)) return causal.check(did, payload, heads, signer)
+      const refused = denial(did, payload) ?? sizeDenial(payload)
+      if (refused === undefined && typeof payload === 'object' && payload !== null) passed.set(payload, did)
+      return refused
+    },
     schemaAt: async () => schema,
     state: async () => ({ admins: new Set(), writers, readers, epochs, keyHolders, cancelledInvites: new Set(), redeemedInvites: new Set(), sessions: new Map(), revokedDevices: new Set(), revokedAt: new Map() }),
     admit: async (entry, hash) => {
-      const signer = typeof entry.key === 'string' ? `did:key:${entry.key}` : ''
+      const signer = signerOf(entry)
       if (needsPast(entry.identity, signer, entry.payload)) return causal.admit(entry, hash)
       return admitAlone(entry, hash)
+    },
+    admitChecked: async (entry, hash) => {
+      const signer = signerOf(entry)
+      if (needsPast(entry.identity, signer, entry.payload)) return causal.admitChecked(entry, hash)
+      // The entry alone decides, and `check` decided on this payload for this DID, signing for itself.
+      const did = passed.get(entry.payload as object)
+      passed.delete(entry.payload as object)
+      return did !== undefined && did === entry.identity && signer === did
     }
   }
   async function admitAlone (entry: LogEntry, hash: () => Promise<string>): Promise<void> {
@@ -105,6 +131,10 @@ export function causalEngine (bound: () => Judge, judgeFor: (logId: string) => J
         // Hostile input must earn a rejection, never another kind of exception.
         throw new EntryRejectedError(hash, typeof entry.identity === 'string' ? entry.identity : '(none)', 'malformed-entry', (err as Error).message)
       }
+    },
+    admitChecked: async (entry, hashOf) => {
+      const judge = bound()
+      return judge.acceptChecked({ ...(entry as unknown as EntryLike), hash: await hashOf() }, signerOf(entry))
     }
   }
 }

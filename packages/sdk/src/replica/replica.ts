@@ -16,6 +16,7 @@ import { boundAppend, linkedHeads } from '../upstream/bounded-append.js'
 import { AccessOperations } from './access-operations.js'
 import type { EntryIndex, ReplicaComponents, ReplicaLifecycle } from './components.js'
 import { KeyCourier } from './key-courier.js'
+import { judgeOnce, type Verdicts } from './verdicts.js'
 import { type AppendLog, Writer } from './writer.js'
 
 const log = debugLog('replica')
@@ -29,6 +30,8 @@ export class Replica {
   readonly writer: Writer
   readonly access: AccessOperations
   readonly replication: Replication
+  /** Every verdict on a remote entry, reached once per path (verdicts.ts). */
+  readonly verdicts: Verdicts
   readonly #courier: KeyCourier | undefined
   readonly #events: TypedEventEmitter<DatabaseEvents>
   readonly #index: EntryIndex
@@ -47,6 +50,7 @@ export class Replica {
     this.#lifecycle = parts.lifecycle
     this.#queryHeads = parts.network.queryHeads
     policy.bind(this.address)
+    this.verdicts = judgeOnce(db.access)
     boundAppend(db.log)
     const appendLog: AppendLog = {
       heads: async () => this.#linkedHeads(),
@@ -58,6 +62,7 @@ export class Replica {
     this.replication = new Replication({
       db,
       policy,
+      verdicts: this.verdicts,
       topicValidators: parts.network.topicValidators,
       resync: parts.network.resync,
       ...parts.resync,

@@ -55,7 +55,8 @@ export class Writer {
     const signer = this.#delegated?.signer.did ?? init.identity.did
     this.#gate = new WriteGate({ did: init.identity.did, signer, address: init.address, policy: init.policy, heads: async () => this.#log.heads(), closed: () => this.#closed })
     this.#queue = new CommitQueue({
-      append: async (payload) => this.#log.append(this.#dated(payload)),
+      // Dated when checked (`commit`): the entry carries the very payload the policy passed.
+      append: async (payload) => this.#log.append(payload),
       refused: (err) => err instanceof EntryRejectedError
     })
   }
@@ -97,12 +98,12 @@ export class Writer {
       // Only what is sealed depends on the heads; the gate reads them itself when the policy needs them.
       const policy = this.#policy
       const heads = policy.privacy !== undefined || policy.mutable || policy.ownership || delegated !== undefined ? await this.#log.heads() : []
-      const ops = await build(heads)
+      const ops = (await build(heads)).map((op) => this.#dated(op))
       assertFitsOneEntry(ops.length, 0)
       let bytes = 0
       for (const [i, op] of ops.entries()) {
         try {
-          bytes += await this.#gate.check(this.#dated(op), options, heads)
+          bytes += await this.#gate.check(op, options, heads)
         } catch (err) {
           if (atomic && ops.length > 1 && err instanceof Error) err.message = `operation ${i} of the batch: ${err.message}`
           throw err

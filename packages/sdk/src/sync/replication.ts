@@ -14,6 +14,7 @@ import { withoutStalling } from './stall-guard.js'
 import { entryValidator } from './topic-validator.js'
 import type { TopicValidators } from './peer-penalties.js'
 import type { EntryIndex } from '../replica/components.js'
+import type { Verdicts } from '../replica/verdicts.js'
 import { debugLog } from '../log.js'
 
 const debug = debugLog('replication')
@@ -26,6 +27,8 @@ const ANTI_ENTROPY_MS = 15_000
 export interface ReplicationInit {
   db: Database
   policy: AccessPolicy
+  /** The policy's verdict on a remote entry, reached once for every step that asks (replica/verdicts.ts). */
+  verdicts: Pick<Verdicts, 'admit'>
   /** Where this database's entries are judged before OrbitDB applies them (topic-validator.ts). */
   topicValidators: TopicValidators
   /** Exchange heads with subscribers this replica has not exchanged with; with `again`, with all. */
@@ -45,6 +48,7 @@ export interface ReplicationInit {
 export class Replication {
   readonly #db: Database
   readonly #policy: AccessPolicy
+  readonly #verdicts: Pick<Verdicts, 'admit'>
   readonly #address: string
   readonly #topicValidators: TopicValidators
   readonly #resync: (again?: boolean) => void
@@ -66,6 +70,7 @@ export class Replication {
   constructor (init: ReplicationInit) {
     this.#db = init.db
     this.#policy = init.policy
+    this.#verdicts = init.verdicts
     this.#address = init.db.address
     this.#topicValidators = init.topicValidators
     this.#resync = init.resync
@@ -84,7 +89,7 @@ export class Replication {
     this.#watch()
     this.#topicValidators.set(this.#address, entryValidator({
       address: this.#address,
-      check: async (entry) => withoutStalling(entry, this.#db.access.canAppend(entry), () => this.#policy.progress.received + this.#policy.progress.judged),
+      check: async (entry) => withoutStalling(entry, this.#verdicts.admit(entry), () => this.#policy.progress.received + this.#policy.progress.judged),
       knows: (did, signer) => this.#policy.knows(did, signer),
       invited: (entry) => this.#policy.invited(entry),
       has: async (hash) => this.#db.log.has(hash),
@@ -227,15 +232,15 @@ export class Replication {
 
   /**
    * Join a remote entry unless nothing of its past arrives for a while (stall-guard.ts).
-   * With an ACL or ownership, the policy judges the entry and its past first, so OrbitDB's
-   * own check is then answered from the verdict cache; OrbitDB's fetches are stopped if
-   * the join itself stands still.
+   * With an ACL or ownership, the policy judges the entry and its past first (unless its
+   * topic validator did), so OrbitDB's own check is then answered by `verdicts`; OrbitDB's
+   * fetches are stopped if the join itself stands still.
    */
   async #joinWithoutStalling (entry: LogEntry, join: JoinEntry): Promise<boolean> {
     const fetches = this.#fetches
     const progress = (): number => this.#policy.progress.received + this.#policy.progress.judged + fetches.fetched + fetches.added
     // Given up, the entry comes again with the next exchange (anti-entropy, at the latest).
-    if (this.#walksPast) await withoutStalling(entry, this.#db.access.canAppend(entry), progress)
+    if (this.#walksPast) await withoutStalling(entry, this.#verdicts.admit(entry), progress)
     return withoutStalling(entry, join(entry), progress, () => fetches.stop())
   }
 
