@@ -198,7 +198,11 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
       // way OrbitDB will, when the verdict needs it (a fixed set of writers does not).
       const known = entry.hash
       let hashed: Promise<string> | undefined
-      const hash = async (): Promise<string> => known ?? await (hashed ??= Entry.encode(entry).then((e) => e.hash))
+      const hash = async (): Promise<string> => {
+        if (known !== undefined) return known
+        hashed ??= Entry.encode(entry).then((e) => e.hash)
+        return hashed
+      }
       // The policy runs once per local write: an entry whose payload `check` passed on the
       // heads it links to is not judged again.
       if (known === undefined && await engine.admitChecked(entry, hash)) return true
