@@ -6,6 +6,7 @@
  */
 import { type AccessPolicy, AccessDeniedError, blindKey, isDelegated, DecryptionError, type DidIdentity, epochField, epochLabel, Keyring, MAX_DEPTH, notPlainData, openSealed, type PrivateField, seal, type SealedValue, sealedEpochs } from '@didbase/access'
 import { assertEncodable } from './values.js'
+import { nestingOf } from '../codec/cbor-walk.js'
 import type { Schema } from '@didbase/schemas'
 import * as dagCbor from '@ipld/dag-cbor'
 
@@ -154,41 +155,4 @@ export class Vault {
   #binding (blinded: string | null, epochs: readonly string[]): { address: string, epoch: number | string, record: string } {
     return { address: this.#address, epoch: epochLabel(epochs), record: blinded ?? EVENT_RECORD }
   }
-}
-
-/**
- * The deepest nesting of arrays and maps in CBOR `bytes`, read without recursion (major types
- * 4 and 5 open a level; definite lengths only, as dag-cbor allows). Tags (6) add no level.
- */
-function nestingOf (bytes: Uint8Array): number {
-  const open: number[] = []
-  let depth = 0
-  let i = 0
-  const argument = (info: number): number => {
-    if (info < 24) return info
-    const size = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : info === 27 ? 8 : -1
-    if (size < 0) throw new TypeError('not dag-cbor')
-    let n = 0
-    for (let k = 0; k < size; k++) n = n * 256 + (bytes[i++] ?? 0)
-    return n
-  }
-  const done = (): void => {
-    while (open.length > 0) {
-      const left = (open[open.length - 1] as number) - 1
-      if (left > 0) { open[open.length - 1] = left; return }
-      open.pop()
-    }
-  }
-  while (i < bytes.length) {
-    const head = bytes[i++] as number
-    const major = head >> 5
-    const n = argument(head & 31)
-    if (major === 2 || major === 3) { i += n; done() } else if (major === 4 || major === 5) {
-      const items = major === 4 ? n : n * 2
-      if (items === 0) { done(); continue }
-      open.push(items)
-      depth = Math.max(depth, open.length)
-    } else if (major !== 6) done()
-  }
-  return depth
 }

@@ -14,6 +14,7 @@
  * its heads exchange.
  */
 import type { Libp2p, Stream } from '@libp2p/interface'
+import { type CborHeader, CborLevels, readHeader } from '../codec/cbor-walk.js'
 import { MalformedHeadsError } from '../errors.js'
 
 /** OrbitDB's heads exchange protocol: `/orbitdb/heads` followed by the database address. */
@@ -43,8 +44,8 @@ export class CborItemSplitter {
   #start = 0
   /** Where its walk stands. */
   #pos = 0
-  /** Items still to walk at each open nesting level, innermost last. */
-  #open = [1]
+  /** What is left of the current item (codec/cbor-walk.ts). */
+  #levels = new CborLevels()
 
   /** Bytes held that are not yet a whole item. */
   get buffered (): number {
@@ -58,7 +59,7 @@ export class CborItemSplitter {
     while (this.#walk()) {
       items.push(this.#buffer.slice(this.#start, this.#pos))
       this.#start = this.#pos
-      this.#open = [1]
+      this.#levels.reset()
     }
     // Whole items leave once per chunk, not once per item: many small items in one chunk
     // would otherwise move the rest of the buffer again and again.
@@ -85,7 +86,7 @@ export class CborItemSplitter {
 
   /** Walk headers until the current item is whole (true) or the bytes run out (false). */
   #walk (): boolean {
-    while (this.#open.length > 0) {
+    while (!this.#levels.whole) {
       if (!this.#step()) return false
     }
     return true
@@ -95,39 +96,23 @@ export class CborItemSplitter {
   #step (): boolean {
     const at = this.#pos
     if (at >= this.#length) return false
-    const initial = this.#buffer[at] as number
-    const major = initial >> 5
-    const info = initial & 31
     // An oplog entry is a dag-cbor map: anything else ends the exchange at its first byte.
+    const major = (this.#buffer[at] as number) >> 5
     if (at === this.#start && major !== 5) throw new MalformedHeadsError(`a head must be a dag-cbor map (an oplog entry), not major type ${major}`)
-    if (info > 27) throw new MalformedHeadsError(info === 31 ? 'indefinite lengths are not dag-cbor' : `reserved CBOR header byte ${initial}`)
-    const argumentBytes = info < 24 ? 0 : 1 << (info - 24)
-    if (at + 1 + argumentBytes > this.#length) return false
-    const argument = info < 24 ? info : this.#uint(at + 1, argumentBytes)
+    let header: CborHeader | undefined
+    try {
+      header = readHeader(this.#buffer, at, this.#length)
+    } catch (err) {
+      throw new MalformedHeadsError((err as Error).message)
+    }
+    if (header === undefined) return false
     // Every nested item takes at least a byte, so no count may exceed the size limit either.
-    if (argument > MAX_HEAD_BYTES && major >= 2 && major <= 5) throw new MalformedHeadsError(`a head is larger than ${MAX_HEAD_BYTES} bytes`)
-    let end = at + 1 + argumentBytes
-    let nested = 0
-    if (major === 2 || major === 3) end += argument
-    else if (major === 4) nested = argument
-    else if (major === 5) nested = 2 * argument
-    else if (major === 6) nested = 1
-    // Majors 0, 1 and 7 (integers, simple values, floats) are whole once their argument is.
-    if (end - this.#start > MAX_HEAD_BYTES) throw new MalformedHeadsError(`a head is larger than ${MAX_HEAD_BYTES} bytes`)
-    if (end > this.#length) return false
-    this.#pos = end
-    const open = this.#open
-    open[open.length - 1] = (open[open.length - 1] as number) - 1
-    if (nested > 0) open.push(nested)
-    while (open.length > 0 && open[open.length - 1] === 0) open.pop()
+    if (header.argument > MAX_HEAD_BYTES && major >= 2 && major <= 5) throw new MalformedHeadsError(`a head is larger than ${MAX_HEAD_BYTES} bytes`)
+    if (header.end - this.#start > MAX_HEAD_BYTES) throw new MalformedHeadsError(`a head is larger than ${MAX_HEAD_BYTES} bytes`)
+    if (header.end > this.#length) return false
+    this.#pos = header.end
+    this.#levels.walked(header)
     return true
-  }
-
-  /** A big-endian unsigned integer; beyond 2^53 it is only compared with the size limit. */
-  #uint (at: number, bytes: number): number {
-    let value = 0
-    for (let i = 0; i < bytes; i++) value = value * 256 + (this.#buffer[at + i] as number)
-    return value
   }
 }
 
