@@ -15,6 +15,7 @@
  */
 import { dataPayloadsOf } from '@didbase/access'
 import type { LogEntry } from '@orbitdb/core'
+import { walkPast } from '../storage/causal-past.js'
 import type { SnapshotStore } from '../storage/index-snapshot.js'
 import { InvariantError } from '../errors.js'
 import { debugLog } from '../log.js'
@@ -209,21 +210,16 @@ export class RecordIndex {
    * sound start. Considering an entry twice changes nothing.
    */
   async #addReachable (head: LogEntry): Promise<void> {
-    const walked = new Set<string>()
-    const stack: LogEntry[] = [head]
-    while (stack.length > 0) {
-      const entry = stack.pop() as LogEntry
-      if (this.#indexed.has(entry.hash) || walked.has(entry.hash)) continue
-      walked.add(entry.hash)
-      this.#consider(entry)
-      for (const hash of [...entry.next, ...entry.refs]) {
-        if (this.#indexed.has(hash) || walked.has(hash)) continue
-        // Joined entries are stored before OrbitDB reports them, so this is a local read.
+    const walked = await walkPast([head], {
+      done: (hash) => this.#indexed.has(hash),
+      // Joined entries are stored before OrbitDB reports them, so this is a local read.
+      load: async (hash) => {
         const linked = await this.#load(hash)
         if (linked === undefined) throw new InvariantError(`entry ${hash} is not stored here`)
-        stack.push(linked)
-      }
-    }
+        return linked
+      },
+      visit: (entry) => { this.#consider(entry) }
+    })
     for (const hash of walked) this.#indexed.add(hash)
   }
 

@@ -20,6 +20,7 @@
 import { LevelStorage, type Storage } from '@orbitdb/core'
 import { debugLog } from '../log.js'
 import { storeExists } from '../node/platform.js'
+import { type LinkedEntry, walkPast } from './causal-past.js'
 
 const log = debugLog('log-index')
 
@@ -164,8 +165,6 @@ export class LogIndex implements Storage {
 /** What OrbitDB stores for each indexed entry (it reads only that there is something). */
 const MARKER = new Uint8Array([1])
 
-interface LinkedEntry { hash: string, next: string[], refs: string[] }
-
 /**
  * After a crash, heads can name entries whose markers were not written yet (OrbitDB writes
  * a head before the markers of what it joined, and this index writes markers behind).
@@ -174,18 +173,12 @@ interface LinkedEntry { hash: string, next: string[], refs: string[] }
  * written, so mark it, walking down from the heads to what is marked already. Only blocks
  * stored here are read; a clean close leaves nothing to walk.
  */
-export async function markReachable (index: Marks, heads: LinkedEntry[], load: (hash: string) => Promise<LinkedEntry | undefined>): Promise<void> {
-  const stack = [...heads]
-  while (stack.length > 0) {
-    const entry = stack.pop() as LinkedEntry
-    if (await index.get(entry.hash) !== undefined) continue
-    await index.put(entry.hash, MARKER)
-    for (const hash of [...entry.next, ...entry.refs]) {
-      if (await index.get(hash) !== undefined) continue
-      const linked = await load(hash)
-      if (linked !== undefined) stack.push(linked)
-    }
-  }
+export async function markReachable<E extends LinkedEntry> (index: Marks, heads: E[], load: (hash: string) => Promise<E | undefined>): Promise<void> {
+  await walkPast(heads, {
+    done: async (hash) => await index.get(hash) !== undefined,
+    load,
+    visit: async (entry) => index.put(entry.hash, MARKER)
+  })
 }
 
 /** How many entries the log index at `path` marks (a closed database's size); 0 when there is none. */
