@@ -5,6 +5,7 @@
  * database open (`NotReplicatedError`).
  */
 import type { LogEntry } from '@orbitdb/core'
+import { raceSignal } from 'race-signal'
 import { NotReplicatedError } from '../errors.js'
 
 const POLL_MS = 200
@@ -27,11 +28,7 @@ export async function whenPeerHolds (init: PeerHoldsInit, hash: string, signal: 
     const heads = await init.query(signal)
     if (heads === undefined) throw new NotReplicatedError(`peer ${init.peer} does not have ${init.address} open, so it does not replicate it; ask it to keep the database (didbase pin ${init.address} --peer ${init.peer.startsWith('/') ? init.peer : '<its address>'}), then write again`, init.peer)
     if (await reaches(init.get, heads, hash)) return
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, POLL_MS)
-      const onAbort = (): void => { clearTimeout(timer); reject(signal.reason) }
-      signal.addEventListener('abort', onAbort, { once: true })
-    })
+    await raceSignal(new Promise((resolve) => setTimeout(resolve, POLL_MS)), signal)
   }
 }
 

@@ -5,6 +5,8 @@
  */
 import { type AccessPolicy, dataPayloadsOf } from '@didbase/access'
 import type { Database, LogEntry } from '@orbitdb/core'
+import { type RepeatingTask, repeatingTask } from '@libp2p/utils'
+import { raceEvent } from 'race-event'
 import type { TypedEventEmitter } from 'main-event'
 import type { DatabaseEvents } from '../events.js'
 import type { JoinFetches } from '../storage/entry-storage.js'
@@ -57,7 +59,7 @@ export class Replication {
   readonly #index: Pick<EntryIndex, 'add'>
   /** Whether judging an entry means judging its causal past first (ACL or ownership). */
   readonly #walksPast: boolean
-  readonly #antiEntropy: ReturnType<typeof setInterval> | undefined
+  readonly #antiEntropy: RepeatingTask | undefined
   readonly #retries: boolean
   readonly #exchanged = new Set<string>()
   #retry: ReturnType<typeof setTimeout> | undefined
@@ -82,9 +84,8 @@ export class Replication {
     // retried; this catches whatever still slips through (no replica forwards what it
     // learnt in an exchange), at the cost of a few heads per peer now and then.
     const interval = init.intervalMs ?? ANTI_ENTROPY_MS
-    this.#antiEntropy = interval > 0 ? setInterval(() => { if (!this.#stopped) this.#resync(true) }, interval) : undefined
-    // A number in browsers, where there is no process to keep alive.
-    this.#antiEntropy?.unref?.()
+    this.#antiEntropy = interval > 0 ? repeatingTask(() => { this.#resync(true) }, interval) : undefined
+    this.#antiEntropy?.start()
     this.#retries = init.retry ?? true
     this.#watch()
     this.#topicValidators.set(this.#address, entryValidator({
@@ -111,31 +112,20 @@ export class Replication {
     const already = this.syncedPeers.find(match)
     if (already !== undefined) return already
     signal?.throwIfAborted()
-    const events = this.#events
-    return new Promise((resolve, reject) => {
-      const onJoin = (e: CustomEvent<{ peerId: string }>): void => {
-        if (!match(e.detail.peerId)) return
-        cleanup()
-        resolve(e.detail.peerId)
-      }
-      const onAbort = (): void => {
-        cleanup()
-        reject(signal?.reason)
-      }
-      const cleanup = (): void => {
-        events.removeEventListener('peer:join', onJoin)
-        signal?.removeEventListener('abort', onAbort)
-      }
-      events.addEventListener('peer:join', onJoin)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+    try {
+      const joined = await raceEvent<CustomEvent<{ peerId: string }>>(this.#events, 'peer:join', signal, { filter: (e) => match(e.detail.peerId) })
+      return joined.detail.peerId
+    } catch (err) {
+      // The caller's reason (a timeout, say), as an aborted wait always gave.
+      throw signal?.aborted === true ? signal.reason : err
+    }
   }
 
   /** Stop retrying and exchanging, and judge no more entries for this database. */
   stop (): void {
     this.#stopped = true
     clearTimeout(this.#retry)
-    clearInterval(this.#antiEntropy)
+    this.#antiEntropy?.stop()
     this.#topicValidators.delete(this.#address)
   }
 
