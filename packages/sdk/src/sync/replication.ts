@@ -135,6 +135,10 @@ export class Replication {
 
   #watch (): void {
     const { events, log } = this.#db
+    // The first listener: the indexes hear of an entry before anyone else. Not OrbitDB's
+    // `onUpdate` hook, which would say so by itself: `orbitdb.open` does not pass it on
+    // (`@orbitdb/core` 4.0.0 `src/orbitdb.js` 159), and neither does `Documents`
+    // (`src/databases/documents.js` 29).
     events.on('update', (entry: LogEntry) => {
       this.#index.add(entry)
       // The operations of a batch are announced one by one, in their order.
