@@ -3,7 +3,8 @@
  * didbase and sent straight to a replica. Every attack must be rejected there with its
  * reason, and leave the replica's records and roles as they were.
  */
-import { aclPayload, createDidKeyIdentity, type DidIdentity, getBlock } from '@didbase/access'
+import { createDidKeyIdentity, type DidIdentity } from '@didbase/access'
+import { aclPayload, getBlock } from '@didbase/access/internal'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { CreateOptions, Didbase, KeyValueDatabase, RejectedDetail } from '@didbase/sdk'
 import { base58btc } from 'multiformats/bases/base58'

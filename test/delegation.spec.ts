@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { EthereumNodeAuth, getAccountId } from '@didtools/pkh-ethereum'
-import { aclPayload } from '@didbase/access'
+import { aclPayload } from '@didbase/access/internal'
 import { createDidKeyIdentity, delegatedIdentity, delegateDevice, forgetSession, fromDidSession, keepSession, walletSession } from '@didbase/sdk'
 import type { RejectedDetail } from '@didbase/sdk'
 import type { Database } from '@orbitdb/core'

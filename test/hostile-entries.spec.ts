@@ -7,7 +7,8 @@
  * outside the database can read what is written next.
  */
 import { randomBytes } from 'node:crypto'
-import { type AclState, aclPayload, createDidKeyIdentity, type DidIdentity, type DidKeyIdentity, epochLabel, Keyring, membersOf, openSealed, sealedEpochs } from '@didbase/access'
+import { createDidKeyIdentity, type DidIdentity, type DidKeyIdentity } from '@didbase/access'
+import { type AclState, aclPayload, epochLabel, Keyring, membersOf, openSealed, sealedEpochs } from '@didbase/access/internal'
 import { type CreateOptions, delegatedIdentity, delegateDevice, type Didbase, type KeyValueDatabase, type RejectedDetail } from '@didbase/sdk'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { CID } from 'multiformats/cid'

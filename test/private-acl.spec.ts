@@ -5,7 +5,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { aclPayload, createDidKeyIdentity, type DidKeyIdentity, epochField, epochLabel, GENESIS_EPOCH, type Keyring, openSealed, seal } from '@didbase/access'
+import { createDidKeyIdentity, type DidKeyIdentity } from '@didbase/access'
+import { aclPayload, epochField, epochLabel, GENESIS_EPOCH, type Keyring, openSealed, seal } from '@didbase/access/internal'
 import { delegatedIdentity, delegateDevice, type KeyValueDatabase, type RejectedDetail, type UnreadableDetail, walletSession } from '@didbase/sdk'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Database, LogEntry } from '@orbitdb/core'

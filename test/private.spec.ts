@@ -4,7 +4,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { blindKey, createDidKeyIdentity, type DidKeyIdentity, openDatabaseKeys, type PrivateField, seal } from '@didbase/access'
+import { createDidKeyIdentity, type DidKeyIdentity, type PrivateField } from '@didbase/access'
+import { blindKey, openDatabaseKeys, seal } from '@didbase/access/internal'
 import { defineSchema, type RejectedDetail, s, type UnreadableDetail } from '@didbase/sdk'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Database, LogEntry } from '@orbitdb/core'

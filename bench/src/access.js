@@ -5,7 +5,8 @@
 // the access check is included, since didbase's check verifies the signature itself.
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { createDidKeyIdentity, didAcl, didWriters, forgetCheckedSignatures, orbitIdentityLayer, walletSession } from '@didbase/access'
+import { createDidKeyIdentity, didAcl, didWriters, orbitIdentityLayer, walletSession } from '@didbase/access'
+import { forgetCheckedSignatures } from '@didbase/access/internal'
 import { createDidbase } from '@didbase/sdk'
 import { createOrbitDB, Entry, IPFSAccessController } from '@orbitdb/core'
 

@@ -13,6 +13,6 @@ export {
   type DidKeyInit,
   decodeSeed,
   encodeSeed
-} from './identity/identity.js'
+} from './did/identity.js'
 export { IDENTITY_FILE, loadOrCreateIdentity } from './identity/keyfile.js'
 export { isRole, ROLES, type Role } from './policy/operations.js'

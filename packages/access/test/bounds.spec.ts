@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { delegateDevice } from '../src/identity/delegated.js'
 import { checkedSignatures, encodeSignature, forgetCheckedSignatures, signerKeyOf, verifySignature } from '../src/identity/entry.js'
-import { createDidKeyIdentity } from '../src/identity/identity.js'
+import { createDidKeyIdentity } from '../src/did/identity.js'
 import type { JudgeRules } from '../src/judge/judge.js'
 import { MAX_KEYS_PER_USER } from '../src/judge/rules.js'
 import { History, verdict } from './history.js'

@@ -5,7 +5,7 @@
  * judging the same entries from scratch, gives every later entry the same verdict.
  */
 import { describe, expect, it } from 'vitest'
-import { createDidKeyIdentity } from '../src/identity/identity.js'
+import { createDidKeyIdentity } from '../src/did/identity.js'
 import { Judge, type JudgeRules } from '../src/judge/judge.js'
 import { aclPayload } from '../src/policy/operations.js'
 import { History, verdict } from './history.js'

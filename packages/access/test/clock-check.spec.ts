@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { EntryRejectedError } from '../src/errors.js'
-import { ClockCheck } from '../src/policy/clock-check.js'
+import { ClockCheck } from '../src/controller/clock-check.js'
 
 const nothingHeld = async (): Promise<number | undefined> => undefined
 

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createDidKeyIdentity } from '../src/identity/identity.js'
+import { createDidKeyIdentity } from '../src/did/identity.js'
 import { createInvite } from '../src/invite/invite.js'
 import type { Judge, LoadedEntry } from '../src/judge/judge.js'
 import { batchPayload, dataPayloadsOf, type DataPayload, type Role } from '../src/policy/operations.js'

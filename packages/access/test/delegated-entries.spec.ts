@@ -7,7 +7,7 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { createDeviceDelegation } from '../src/delegation/device.js'
-import { createDidKeyIdentity } from '../src/identity/identity.js'
+import { createDidKeyIdentity } from '../src/did/identity.js'
 import type { JudgeRules } from '../src/judge/judge.js'
 import { walletCacao } from './wallet.js'
 import { History, verdict } from './history.js'

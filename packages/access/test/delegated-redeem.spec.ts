@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { delegateDevice } from '../src/identity/delegated.js'
-import { createDidKeyIdentity } from '../src/identity/identity.js'
+import { createDidKeyIdentity } from '../src/did/identity.js'
 import { createInvite } from '../src/invite/invite.js'
 import { verifyDelegation } from '../src/delegation/chain.js'
 import { MAX_SCOPE } from '../src/delegation/link.js'

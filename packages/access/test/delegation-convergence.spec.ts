@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createDeviceDelegation } from '../src/delegation/device.js'
-import { createDidKeyIdentity, type DidKeyIdentity } from '../src/identity/identity.js'
+import { createDidKeyIdentity, type DidKeyIdentity } from '../src/did/identity.js'
 import type { Judge, JudgeRules, LoadedEntry } from '../src/judge/judge.js'
 import { heads, History, shuffled, verdict } from './history.js'
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { createDeviceDelegation } from '../src/delegation/device.js'
 import { delegationDenial, verifyDelegation } from '../src/delegation/chain.js'
 import { resourceOf } from '../src/delegation/cacao.js'
-import { createDidKeyIdentity } from '../src/identity/identity.js'
+import { createDidKeyIdentity } from '../src/did/identity.js'
 import { TEST_ADDRESS as ADDRESS, walletCacao, walletDid as user } from './wallet.js'
 
 describe('wallet delegations (CACAO)', () => {

@@ -1,6 +1,6 @@
 /** The deadline on a block fetched from peers: it ends with the fetch, not 30 s later. */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { withFetchDeadline } from '../src/policy/fetch.js'
+import { withFetchDeadline } from '../src/controller/fetch.js'
 
 afterEach(() => { vi.useRealTimers() })
 

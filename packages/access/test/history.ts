@@ -8,7 +8,7 @@ import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { encodeSignature, signedBytes, signerKeyOf } from '../src/identity/entry.js'
-import type { DidIdentity } from '../src/identity/identity.js'
+import type { DidIdentity } from '../src/did/identity.js'
 import { Judge, type JudgeRules, type LoadedEntry } from '../src/judge/judge.js'
 import { type AclOperation, aclPayload } from '../src/policy/operations.js'
 

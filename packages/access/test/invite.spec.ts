@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { createDidKeyIdentity } from '../src/identity/identity.js'
+import { createDidKeyIdentity } from '../src/did/identity.js'
 import { createInvite, decodeInvite, verifyInvite } from '../src/invite/invite.js'
 
 const admin = createDidKeyIdentity()

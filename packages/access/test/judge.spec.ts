@@ -1,7 +1,7 @@
 import { defineSchema, s, type Schema } from '@didbase/schemas'
 import { describe, expect, it } from 'vitest'
 import { createInvite } from '../src/invite/invite.js'
-import { createDidKeyIdentity } from '../src/identity/identity.js'
+import { createDidKeyIdentity } from '../src/did/identity.js'
 import type { JudgeRules } from '../src/judge/judge.js'
 import { History, verdict } from './history.js'
 

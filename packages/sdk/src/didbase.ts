@@ -4,13 +4,15 @@ import {
   decodeInvite,
   didAcl,
   didWriters,
-  isDelegated,
   loadOrCreateIdentity,
   loadSession,
   orbitIdentityLayer,
-  createDidKeyIdentity,
-  type BlockstoreLike
+  createDidKeyIdentity
 } from '@didbase/access'
+import {
+  isDelegated,
+  type BlockstoreLike
+} from '@didbase/access/internal'
 import type { Schema } from '@didbase/schemas'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createOrbitDB, type OrbitDB, useAccessController } from '@orbitdb/core'

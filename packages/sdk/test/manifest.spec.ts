@@ -1,5 +1,5 @@
 /** Addresses and manifests: names, addresses and hostile manifests, against an in-memory block store. */
-import type { BlockstoreLike } from '@didbase/access'
+import type { BlockstoreLike } from '@didbase/access/internal'
 import * as dagCbor from '@ipld/dag-cbor'
 import { MemoryBlockstore } from 'blockstore-core'
 import { CID } from 'multiformats/cid'

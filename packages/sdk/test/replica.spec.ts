@@ -15,7 +15,7 @@ import { createNode, type Node } from '../src/node/helia-node.js'
 import { bindIndex, openOrbitDatabase, type ReplicaHost } from '../src/replica/assemble.js'
 import type { EntryIndex, ReplicaComponents } from '../src/replica/components.js'
 import { Replica } from '../src/replica/replica.js'
-import type { TopicValidatorFn } from '@libp2p/interface'
+import type { TopicValidatorFn } from '@libp2p/gossipsub'
 
 useAccessController(didWriters as never)
 useAccessController(didAcl as never)
@@ -53,7 +53,7 @@ async function replicaOf (choices: { acl?: boolean }): Promise<{ replica: Replic
   await bindIndex(host, opened)
   const parts: ReplicaComponents = {
     db: opened.db,
-    policy: opened.db.access as ReplicaComponents['policy'],
+    policy: opened.db.access as unknown as ReplicaComponents['policy'],
     identity,
     network: { topicValidators: stubs.validators, resync: (again) => { stubs.resyncs.push(again === true) } },
     storage: { fetches: opened.fetches, stored: async () => true },

@@ -1,5 +1,5 @@
 /** The write gate with a stand-in policy whose check the test controls: what an abort does at each step. */
-import type { AccessPolicy } from '@didbase/access'
+import type { AccessPolicy } from '@didbase/access/internal'
 import { describe, expect, it } from 'vitest'
 import { WriteGate } from '../src/replica/write-gate.js'
 

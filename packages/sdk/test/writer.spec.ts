@@ -3,7 +3,8 @@
  * append log in memory and a stand-in policy whose verdicts the test controls. Real did:key
  * identities and real delegations; no node, no network.
  */
-import { type AccessPolicy, type AclState, createDeviceIdentity, createDidKeyIdentity, type DidIdentity, EntryRejectedError, MAX_BATCH_BYTES, MAX_BATCH_OPS } from '@didbase/access'
+import { createDeviceIdentity, createDidKeyIdentity, type DidIdentity, EntryRejectedError, MAX_BATCH_BYTES, MAX_BATCH_OPS } from '@didbase/access'
+import type { AccessPolicy, AclState } from '@didbase/access/internal'
 import { describe, expect, it } from 'vitest'
 import { type AppendLog, Writer } from '../src/replica/writer.js'
 

@@ -1,5 +1,5 @@
 /**
- * The clock rule (judge/bounds.ts) on a fixed writer set, whose entries are checked alone,
+ * The clock rule (policy/bounds.ts) on a fixed writer set, whose entries are checked alone,
  * without fetching what they link to. OrbitDB checks an entry it joins before the entries it
  * links to, and adds nothing of a join until every entry in it passed (`@orbitdb/core` 4.0.0
  * `src/oplog/log.js` 246-311). So an entry whose links are not here yet waits for them: each
@@ -9,13 +9,13 @@
  */
 import QuickLRU from 'quick-lru'
 import { EntryRejectedError } from '../errors.js'
-import { clockDenial } from '../judge/bounds.js'
+import { clockDenial } from '../policy/bounds.js'
 
 /** Clocks of entries checked here, kept while recently used. */
 const CACHED_CLOCKS = 4096
 /** Entries waiting for a link; more push out the oldest, whose check is then left to OrbitDB's order. */
 const MAX_WAITING = 16_384
-/** Links those entries wait for, counted once per entry: an entry may name up to 1,024 (judge/bounds.ts). */
+/** Links those entries wait for, counted once per entry: an entry may name up to 1,024 (policy/links.ts). */
 const MAX_WAITING_LINKS = 65_536
 
 interface Waiting {

@@ -1,6 +1,6 @@
 /**
  * didbase's OrbitDB access controllers. The policy is a content-addressed block named in
- * the manifest (policy-block.ts), so the database address commits to it and every replica,
+ * the manifest (policy/policy-block.ts), so the database address commits to it and every replica,
  * which builds the controller from the manifest alone, enforces the same policy.
  *
  * - `didWriters`: a fixed set of writer DIDs (or anyone).
@@ -17,21 +17,18 @@ import type { CID } from 'multiformats/cid'
 import { InvalidSchemaError, type Schema } from '@didbase/schemas'
 import { InvariantError } from '../errors.js'
 import { Judge } from '../judge/judge.js'
-import type { AclState, Genesis } from './acl-state.js'
-import { type BlockstoreLike, parseCid, putBlock } from './blocks.js'
+import type { AclState, Genesis } from '../policy/acl-state.js'
+import { type BlockstoreLike, parseCid, putBlock } from '../policy/blocks.js'
 import { deniedError } from './denials.js'
 import { causalEngine, fixedWritersEngine, JudgeProgress } from './engines.js'
-import { entryLoader, fetchSchema, localClockReader, policySchema } from './fetch.js'
-import { ACL_TYPE, genesisMembers, loadPolicy, normalise, type PolicyBlock, type PrivateField, RULES_VERSION, WRITERS_TYPE } from './policy-block.js'
+import { entryLoader, fetchSchema, loadPolicy, localClockReader, policySchema } from './fetch.js'
+import { ACL_TYPE, genesisMembers, normalise, type PolicyBlock, type PrivateField, RULES_VERSION, WRITERS_TYPE } from '../policy/policy-block.js'
 import { KeyLog, type KeySources } from '../private/key-log.js'
 import { shareKey } from '../private/epoch-keys.js'
 import { newKey } from '../private/sealed.js'
 import { POLICY_SHARE } from '../private/database-keys.js'
 import { InvalidPolicyError } from '../errors.js'
 import { decodeInvite } from '../invite/invite.js'
-
-export { ACCESS_TYPES, ACL_TYPE, ANYONE, type KeyShare, loadPolicy, type PolicyBlock, type PrivateField, WRITERS_TYPE } from './policy-block.js'
-export type { JudgeProgress } from './engines.js'
 
 export interface DidWritersInit {
   /** DIDs allowed to write; `'*'` for anyone. Default: the creator's DID. */

@@ -1,11 +1,12 @@
-/** Fetching what a policy needs from the block store: entries of the past, schemas. Every fetch has a deadline. */
+/** Fetching what a policy needs from the block store: its policy block, entries of the past, schemas. Every fetch has a deadline. */
 import { type Schema, schemaFromDocument } from '@didbase/schemas'
 import { logger } from '@libp2p/logger'
 import type { CID } from 'multiformats/cid'
 import type { EntryLike } from '../identity/entry.js'
 import { InvalidPolicyError } from '../errors.js'
 import type { LoadedEntry } from '../judge/judge.js'
-import { type BlockstoreLike, getBlock, parseCid } from './blocks.js'
+import { type BlockstoreLike, getBlock, parseCid } from '../policy/blocks.js'
+import { ACCESS_TYPES, type PolicyBlock, policyBlock } from '../policy/policy-block.js'
 
 const FETCH_TIMEOUT = 30_000
 const log = logger('didbase:fetch')
@@ -52,6 +53,24 @@ export async function policySchema (blockstore: BlockstoreLike, cid: CID): Promi
   } catch (cause) {
     throw new InvalidPolicyError(`schema block ${cid} could not be read or is not a schema didbase can check: ${(cause as Error).message}`, { cause })
   }
+}
+
+/** Fetch and check the policy block an access-controller address names (`/didbase-acl/<cid>`). */
+export async function loadPolicy (blockstore: BlockstoreLike, address: string): Promise<PolicyBlock> {
+  const [, type, hash] = address.split('/')
+  const cid = hash === undefined ? undefined : parseCid(hash)
+  if (type === undefined || !ACCESS_TYPES.includes(type) || cid === undefined) {
+    throw new InvalidPolicyError(`${address} is not a didbase policy address`)
+  }
+  let value: unknown
+  try {
+    value = await withFetchDeadline(undefined, async (signal) => await getBlock(blockstore, cid, { signal }))
+  } catch (cause) {
+    throw new InvalidPolicyError(`policy block ${hash} could not be read or does not match its CID`, { cause })
+  }
+  const policy = policyBlock(value, `policy block ${hash}`)
+  if (policy.type !== type) throw new InvalidPolicyError(`policy block ${hash} is a ${policy.type} policy, not ${type}`)
+  return policy
 }
 
 /** The clock of an entry held in the local store, read without asking peers; undefined when it is not held. */

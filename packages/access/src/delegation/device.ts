@@ -10,7 +10,7 @@ import KeyDidResolver from 'key-did-resolver'
 import { base64url } from 'multiformats/bases/base64'
 import { Did } from '../did/did.js'
 import { InvalidDelegationError } from '../errors.js'
-import type { DidIdentity } from '../identity/identity.js'
+import type { DidIdentity } from '../did/identity.js'
 import { ANY_DATABASE, type DelegationLink, MAX_SCOPE } from './link.js'
 
 const resolver = new Resolver(KeyDidResolver.getResolver())

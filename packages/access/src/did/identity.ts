@@ -1,6 +1,6 @@
 import { base64url } from 'multiformats/bases/base64'
-import { type Did, didOfPublicKey } from '../did/did.js'
-import { randomSeed, signerFromSeed } from '../did/ed25519.js'
+import { type Did, didOfPublicKey } from './did.js'
+import { randomSeed, signerFromSeed } from './ed25519.js'
 
 /** A DID and the key that signs for it. */
 export interface DidIdentity {

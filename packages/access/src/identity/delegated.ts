@@ -13,7 +13,7 @@ import { resourceOf } from '../delegation/cacao.js'
 import { type Delegation, verifyDelegation } from '../delegation/chain.js'
 import { createDeviceDelegation, type DeviceDelegationOptions } from '../delegation/device.js'
 import { ANY_DATABASE, type ProofLink } from '../delegation/link.js'
-import { createDidKeyIdentity, type DidIdentity, type DidKeyIdentity } from './identity.js'
+import { createDidKeyIdentity, type DidIdentity, type DidKeyIdentity } from '../did/identity.js'
 
 /** An identity that signs with a key its user delegated to. `did` is the user DID. */
 export interface DelegatedIdentity extends DidIdentity {

@@ -1,7 +1,7 @@
 import { readSecret, secretLocation, writeSecret } from './secret-store.js'
 import { didOfPublicKey } from '../did/did.js'
 import { InvalidKeyError } from '../errors.js'
-import { createDidKeyIdentity, type DidKeyIdentity, decodeSeed, encodeSeed } from './identity.js'
+import { createDidKeyIdentity, type DidKeyIdentity, decodeSeed, encodeSeed } from '../did/identity.js'
 
 export const IDENTITY_FILE = 'identity.json'
 

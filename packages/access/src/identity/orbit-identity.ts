@@ -8,7 +8,7 @@ import type { OrbitIdentities, OrbitIdentity } from '@orbitdb/core'
 import { Did } from '../did/did.js'
 import { InvariantError } from '../errors.js'
 import { encodeSignature, publicKeyOfSignerKey, rememberSignature, signerKeyOf, verifySignature } from './entry.js'
-import type { DidIdentity } from './identity.js'
+import type { DidIdentity } from '../did/identity.js'
 import { isDelegated } from './delegated.js'
 
 const IDENTITY_TYPE = 'did'

@@ -8,7 +8,7 @@
 import { InvalidKeyError, SessionExpiredError } from '../errors.js'
 import type { ProofLink } from '../delegation/link.js'
 import { type DelegatedIdentity, delegatedIdentity } from './delegated.js'
-import { createDidKeyIdentity, decodeSeed, encodeSeed } from './identity.js'
+import { createDidKeyIdentity, decodeSeed, encodeSeed } from '../did/identity.js'
 import { readSecret, removeSecret, replaceSecret, secretLocation } from './secret-store.js'
 
 export const SESSION_FILE = 'session.json'

@@ -9,9 +9,9 @@ import KeyDidResolver from 'key-did-resolver'
 import { base64url } from 'multiformats/bases/base64'
 import { Did } from '../did/did.js'
 import { InvalidInviteError, InviteExpiredError } from '../errors.js'
-import type { DidIdentity } from '../identity/identity.js'
+import type { DidIdentity } from '../did/identity.js'
 import { isRole, type Role } from '../policy/operations.js'
-import { type EpochShare, epochSharesOf } from '../private/share-shape.js'
+import { type EpochShare, epochSharesOf } from '../policy/share-shape.js'
 
 /** What an invite grants, read from its token. Times are ms since the epoch. */
 export interface InviteClaims {

@@ -7,7 +7,7 @@
  * entries on its key in that past. Nothing a replica happens to have seen elsewhere counts,
  * so every replica reaches the same verdict in any arrival order.
  *
- * This file walks the past and keeps what was decided; links.ts checks an entry's shape,
+ * This file walks the past and keeps what was decided; policy/links.ts checks an entry's shape,
  * prefetch.ts loads the past, rules.ts holds the policy, ownership.ts and schemas.ts the
  * indexes the policy reads.
  */
@@ -16,19 +16,21 @@ import { type EntryLike, verifySigned } from '../identity/entry.js'
 import { boundedText, EntryRejectedError, InvariantError, MAX_REPORTED_DETAIL, MAX_REPORTED_DID, type RejectionReason } from '../errors.js'
 import { parseOperation } from '../policy/operations.js'
 import type { Schema } from '@didbase/schemas'
-import { badLinks, linksOf } from './links.js'
-import { clockDenial, payloadSizeDenial } from './bounds.js'
+import { badLinks, linksOf } from '../policy/links.js'
+import { clockDenial, payloadSizeDenial } from '../policy/bounds.js'
 import { OwnershipIndex } from './ownership.js'
 import { prefetchPast } from './prefetch.js'
-import { applyRules, type Denial, type Facts, isDenial, type JudgeRules, type RuleContext } from './rules.js'
+import { applyRules, type Facts, isDenial, type JudgeRules, type RuleContext } from './rules.js'
+import type { Denial } from '../policy/denial.js'
 import { SchemaCache } from './schemas.js'
 import { KeyLog, type KeySources } from '../private/key-log.js'
 
-export { type Denial, type JudgeRules, schemaDenial } from './rules.js'
+export { type JudgeRules, schemaDenial } from './rules.js'
+export type { Denial } from '../policy/denial.js'
 
 export type LoadedEntry = EntryLike & { hash: string }
 
-/** Loads entries of the past; told of each verdict, so that a refused entry fetched to be judged is not kept (policy/fetch.ts). */
+/** Loads entries of the past; told of each verdict, so that a refused entry fetched to be judged is not kept (controller/fetch.ts). */
 export type Loader = ((hash: string) => Promise<LoadedEntry>) & { refused?: (hash: string) => void, accepted?: (hash: string) => void }
 
 const MAX_REJECTED = 10_000

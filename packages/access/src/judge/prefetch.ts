@@ -11,7 +11,7 @@
  * from the level before: memory stays bounded on a past of any length, and a long history
  * is still fetched ahead all the way.
  */
-import { linksOf } from './links.js'
+import { linksOf } from '../policy/links.js'
 
 const PREFETCH_BATCH = 64
 /** Hashes one level of a prefetch holds, and hashes it remembers as fetched, at most. */

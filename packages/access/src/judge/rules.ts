@@ -4,14 +4,17 @@
  * checks for data. Every input is the entry and its past, so every replica agrees.
  */
 import type { Schema } from '@didbase/schemas'
-import { type AclEffect, type AclFold, type AclOpFacts, type AclSet, type AclSets, type AclState, type DeliveredKey, type Genesis, holdsKeys, keyRecipients, memberDevices, membersOf, membersWithout, revokedKeys, voids } from '../policy/acl-state.js'
+import { type AclEffect, type AclFold, type AclOpFacts, type AclSet, type AclSets, type AclState, type DeliveredKey, type Genesis, membersOf, revokedKeys, voids } from '../policy/acl-state.js'
 import type { RejectionReason } from '../errors.js'
 import { verifyInvite } from '../invite/invite.js'
-import { type AclOperation, type DataOperation, dataOperationsOf, type Operation } from '../policy/operations.js'
-import { sealedEpochs } from '../private/sealed-value.js'
+import { type Denial, firstDenial, invalid } from '../policy/denial.js'
+import { type AclOperation, dataOperationsOf, type Operation } from '../policy/operations.js'
+import { holdsKeys, keyRecipients, memberDevices, membersWithout } from '../private/key-holders.js'
+import type { CarriedChain, CarriedShare } from '../private/key-log.js'
+import { sealedDenial } from '../private/sealed-value.js'
 import { type Delegation, delegationDenial, verifyDelegation } from '../delegation/chain.js'
 import { InvalidDelegationError } from '../errors.js'
-import { type EpochShare, GENESIS_EPOCH, type KeyShare, type Rekey, recipientsOf, sameDids } from '../private/share-shape.js'
+import { type EpochShare, GENESIS_EPOCH, type Rekey, recipientsOf, sameDids } from '../policy/share-shape.js'
 import type { Creation, OwnershipIndex } from './ownership.js'
 import type { SchemaCache } from './schemas.js'
 
@@ -28,27 +31,6 @@ export interface JudgeRules extends Genesis {
   private?: boolean
   /** The rules version of the policy block (`RULES_VERSION`); 1 for databases made before versions. */
   version?: number
-}
-
-/** A key share an accepted operation carries, for members to open (key-log.ts). */
-export interface CarriedShare {
-  epoch: string
-  to: readonly string[]
-  share: KeyShare
-  /** What the share is bound to: the epoch id, or `next:<epochs it follows>` for a rotation's own key. */
-  label: string
-}
-
-/** A rotation's links back: the keys of the epochs it follows, each sealed under its key. */
-export interface CarriedChain {
-  follows: readonly string[]
-  links: Rekey['chain']
-}
-
-export interface Denial {
-  reason: RejectionReason
-  detail: string
-  cause?: unknown
 }
 
 /** What an accepted entry leaves for the entries that follow it. */
@@ -101,16 +83,6 @@ export function isDenial (value: Facts | Denial): value is Denial {
   return (value as Denial).reason !== undefined
 }
 
-/** The first denial `deny` gives an operation of `op` (each of a batch's, as if alone), naming its place in a batch. */
-function firstDenial (op: Operation, deny: (data: DataOperation) => Denial | undefined): Denial | undefined {
-  const ops = dataOperationsOf(op)
-  for (const [i, data] of ops.entries()) {
-    const denial = deny(data)
-    if (denial !== undefined) return op.kind === 'batch' ? { ...denial, detail: `operation ${i} of the batch: ${denial.detail}` } : denial
-  }
-  return undefined
-}
-
 /** Why a data operation's value (or one of a batch's) does not fit the database's schema, if it does not. */
 export function schemaDenial (schema: Schema | undefined, op: Operation): Denial | undefined {
   if (schema === undefined) return undefined
@@ -133,8 +105,6 @@ interface Granted {
 type Outcome = Granted | Denial
 type AclRule<A extends AclOperation> = (ctx: RuleContext, c: Candidate, acl: A, state: AclState) => Promise<Outcome>
 type AclRules = { [K in AclOperation['action']]: AclRule<Extract<AclOperation, { action: K }>> }
-
-const invalid = (detail: string): Denial => ({ reason: 'invalid-operation', detail })
 
 /** Shares of epoch keys for `to` alone, of epochs that exist in the past (`current`: exactly the current ones). */
 function checkShares (ctx: RuleContext, keys: readonly EpochShare[], to: readonly string[] | undefined, state: AclState, past: AclSet, current: boolean): CarriedShare[] | Denial {
@@ -417,19 +387,6 @@ function recipientsOfShare (share: unknown): string[] {
 /** When an invite was issued, as far as it says: one without `iat` counts as issued at its start, or at 0. */
 function issuedAt (claims: { issuedAt?: number, notBefore?: number }): number {
   return claims.issuedAt ?? claims.notBefore ?? 0
-}
-
-/** Why a data operation (or one of a batch's) of a private database is refused here: not sealed, or sealed under other epochs than `current`. */
-export function sealedDenial (op: Operation, current: readonly string[]): Denial | undefined {
-  return firstDenial(op, (data) => {
-    if (data.op === 'DEL') return undefined
-    const epochs = sealedEpochs(data.value)
-    if (typeof epochs === 'string') return invalid(epochs)
-    if (!sameDids(epochs, current)) {
-      return { reason: 'stale-key', detail: `the value is sealed under epoch ${epochs.join(' + ')}; its causal past makes ${current.join(' + ')} current` }
-    }
-    return undefined
-  })
 }
 
 /** The verdict on `c` against the access operations in its past. */

@@ -4,7 +4,7 @@
  * docs/security.md lists them with their reasons.
  */
 import * as dagCbor from '@ipld/dag-cbor'
-import { MAX_BATCH_BYTES } from '../policy/operations.js'
+import { MAX_BATCH_BYTES } from './operations.js'
 
 /**
  * An entry's Lamport clock is exactly one past the latest entry it links to: OrbitDB writes

@@ -7,7 +7,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { Did } from '../did/did.js'
-import { type EpochShare, epochSharesOf, type Rekey, rekeyOf } from '../private/share-shape.js'
+import { type EpochShare, epochSharesOf, type Rekey, rekeyOf } from './share-shape.js'
 import { MAX_CHAIN, type ProofLink } from '../delegation/link.js'
 
 /** Readers exist in private databases only: they read and cannot write. Writers and admins read too. */

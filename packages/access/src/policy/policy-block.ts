@@ -1,15 +1,13 @@
 /**
  * The policy block: what a database's address commits to (writers, admins, ownership,
- * schema), how it is checked when read, and where it is fetched from.
+ * schema), and how it is checked when read (`loadPolicy` in controller/fetch.ts fetches it).
  */
 import { CID } from 'multiformats/cid'
 import { Did } from '../did/did.js'
 import { InvalidPolicyError } from '../errors.js'
-import { type BlockstoreLike, getBlock, parseCid } from './blocks.js'
-import { withFetchDeadline } from './fetch.js'
-import { type KeyShare, recipientsOf, sameDids } from '../private/share-shape.js'
+import { type KeyShare, recipientsOf, sameDids } from './share-shape.js'
 
-export type { KeyShare } from '../private/share-shape.js'
+export type { KeyShare } from './share-shape.js'
 
 export const WRITERS_TYPE = 'didbase-writers'
 export const ACL_TYPE = 'didbase-acl'
@@ -114,22 +112,3 @@ export function policyBlock (value: unknown, where: string): PolicyBlock {
   }
   throw new InvalidPolicyError(`${where} is not a didbase policy`)
 }
-
-/** Fetch and check the policy block an access-controller address names (`/didbase-acl/<cid>`). */
-export async function loadPolicy (blockstore: BlockstoreLike, address: string): Promise<PolicyBlock> {
-  const [, type, hash] = address.split('/')
-  const cid = hash === undefined ? undefined : parseCid(hash)
-  if (type === undefined || !ACCESS_TYPES.includes(type) || cid === undefined) {
-    throw new InvalidPolicyError(`${address} is not a didbase policy address`)
-  }
-  let value: unknown
-  try {
-    value = await withFetchDeadline(undefined, async (signal) => await getBlock(blockstore, cid, { signal }))
-  } catch (cause) {
-    throw new InvalidPolicyError(`policy block ${hash} could not be read or does not match its CID`, { cause })
-  }
-  const policy = policyBlock(value, `policy block ${hash}`)
-  if (policy.type !== type) throw new InvalidPolicyError(`policy block ${hash} is a ${policy.type} policy, not ${type}`)
-  return policy
-}
-

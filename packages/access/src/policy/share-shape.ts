@@ -5,7 +5,12 @@
  * (The wrapping itself only a recipient can check: an admin can always leak a key it holds,
  * so the rule catches shares made for the wrong people, not admins who leak on purpose.)
  */
-import type { Sealed } from './sealed.js'
+
+/** A value sealed under a key, as a chain link carries an earlier epoch's key (`private/sealed.ts` seals and opens it). */
+export interface Sealed {
+  nonce: Uint8Array
+  ciphertext: Uint8Array
+}
 
 /** A JWE as did-jwt makes it. */
 export interface KeyShare {

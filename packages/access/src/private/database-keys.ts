@@ -3,11 +3,11 @@
  * its policy block: one key seals values, one blinds record keys. (A database with an ACL
  * has later epochs too: see keyring.ts.)
  */
-import type { DidIdentity } from '../identity/identity.js'
+import type { DidIdentity } from '../did/identity.js'
 import type { PrivateField } from '../policy/policy-block.js'
 import { KeyLog } from './key-log.js'
 import { Keyring } from './keyring.js'
-import { GENESIS_EPOCH } from './share-shape.js'
+import { GENESIS_EPOCH } from '../policy/share-shape.js'
 
 export { POLICY_SHARE } from './keyring.js'
 

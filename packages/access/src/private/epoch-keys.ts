@@ -5,7 +5,7 @@
  */
 import { createJWE, decryptJWE, type JWE } from 'did-jwt'
 import { base64url } from 'multiformats/bases/base64'
-import type { DidKeyIdentity } from '../identity/identity.js'
+import type { DidKeyIdentity } from '../did/identity.js'
 import { DecryptionError } from '../errors.js'
 import { associatedData } from './binding.js'
 import { decrypterFor, encryptersFor } from './key-agreement.js'

@@ -8,7 +8,7 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import { createAnonDecrypter, type Decrypter, type Encrypter, resolveX25519Encrypters } from 'did-jwt'
 import { Resolver } from 'did-resolver'
 import KeyDidResolver from 'key-did-resolver'
-import type { DidKeyIdentity } from '../identity/identity.js'
+import type { DidKeyIdentity } from '../did/identity.js'
 
 const resolver = new Resolver(KeyDidResolver.getResolver())
 

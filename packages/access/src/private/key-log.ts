@@ -3,8 +3,23 @@
  * operations carry them: shares (wrapped for some members) and chain links (an epoch's key
  * sealed under the key of a later one). Every replica keeps it; only members open it.
  */
-import type { CarriedChain, CarriedShare } from '../judge/rules.js'
+import type { KeyShare, Rekey } from '../policy/share-shape.js'
 import type { Sealed } from './sealed.js'
+
+/** A key share an accepted operation carries, for members to open. */
+export interface CarriedShare {
+  epoch: string
+  to: readonly string[]
+  share: KeyShare
+  /** What the share is bound to: the epoch id, or `next:<epochs it follows>` for a rotation's own key. */
+  label: string
+}
+
+/** A rotation's links back: the keys of the epochs it follows, each sealed under its key. */
+export interface CarriedChain {
+  follows: readonly string[]
+  links: Rekey['chain']
+}
 
 export interface Successor {
   /** The later epoch, whose key opens `link`. */

@@ -9,12 +9,12 @@ import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import type { JWE } from 'did-jwt'
 import { DecryptionError } from '../errors.js'
-import type { DidIdentity, DidKeyIdentity } from '../identity/identity.js'
+import type { DidIdentity, DidKeyIdentity } from '../did/identity.js'
 import type { PrivateField } from '../policy/policy-block.js'
 import { chainKeys, previousKey, type ShareBinding, shareKey, unwrapShare } from './epoch-keys.js'
 import type { KeySources } from './key-log.js'
 import { newKey } from './sealed.js'
-import { type EpochShare, GENESIS_EPOCH, type Rekey } from './share-shape.js'
+import { type EpochShare, GENESIS_EPOCH, type Rekey } from '../policy/share-shape.js'
 
 /** Where the key share in a private database's policy block is bound (the address does not exist yet when it is made). */
 export const POLICY_SHARE = { address: '(policy)', epoch: 0 }

@@ -3,7 +3,9 @@
  * (its shape, and that it names the epochs current in the entry's causal past) without
  * being able to open it.
  */
-import { GENESIS_EPOCH } from './share-shape.js'
+import { type Denial, firstDenial, invalid } from '../policy/denial.js'
+import type { Operation } from '../policy/operations.js'
+import { GENESIS_EPOCH, sameDids } from '../policy/share-shape.js'
 
 export interface SealedValue {
   v: 1
@@ -32,4 +34,17 @@ export function sealedEpochs (value: unknown): string[] | string {
 /** The `e` field for values sealed under `epochs`. */
 export function epochField (epochs: readonly string[]): { e?: string[] } {
   return epochs.length === 1 && epochs[0] === GENESIS_EPOCH ? {} : { e: [...epochs] }
+}
+
+/** Why a data operation (or one of a batch's) of a private database is refused here: not sealed, or sealed under other epochs than `current`. */
+export function sealedDenial (op: Operation, current: readonly string[]): Denial | undefined {
+  return firstDenial(op, (data) => {
+    if (data.op === 'DEL') return undefined
+    const epochs = sealedEpochs(data.value)
+    if (typeof epochs === 'string') return invalid(epochs)
+    if (!sameDids(epochs, current)) {
+      return { reason: 'stale-key', detail: `the value is sealed under epoch ${epochs.join(' + ')}; its causal past makes ${current.join(' + ')} current` }
+    }
+    return undefined
+  })
 }

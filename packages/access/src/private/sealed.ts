@@ -7,14 +7,12 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { randomBytes } from '@noble/ciphers/utils.js'
 import { DecryptionError } from '../errors.js'
 import { associatedData, type Binding } from './binding.js'
+import type { Sealed } from '../policy/share-shape.js'
+
+export type { Sealed } from '../policy/share-shape.js'
 
 export const KEY_BYTES = 32
 const NONCE_BYTES = 24
-
-export interface Sealed {
-  nonce: Uint8Array
-  ciphertext: Uint8Array
-}
 
 /** A new random symmetric key (an epoch key, say). */
 export function newKey (): Uint8Array {

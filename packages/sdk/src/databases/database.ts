@@ -2,7 +2,8 @@
  * What the three database handles share: the public surface over one replica
  * (../replica/replica.ts), which holds the database's parts and writes its entries.
  */
-import { dataPayloadsOf, type Role } from '@didbase/access'
+import type { Role } from '@didbase/access'
+import { dataPayloadsOf } from '@didbase/access/internal'
 import type { Schema } from '@didbase/schemas'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'

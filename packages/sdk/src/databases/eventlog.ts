@@ -1,4 +1,4 @@
-import { type DataPayload, dataPayloadsOf } from '@didbase/access'
+import { type DataPayload, dataPayloadsOf } from '@didbase/access/internal'
 import type { AbortOptions } from '../abort.js'
 import { InvalidValueError } from '../errors.js'
 import type { BatchFill, EventLogBatch } from './batch.js'

@@ -1,5 +1,6 @@
 /** Database addresses and manifests: what a replica learns before it opens a database. */
-import { ACCESS_TYPES, type BlockstoreLike, CorruptBlockError, getBlock } from '@didbase/access'
+import { CorruptBlockError } from '@didbase/access'
+import { ACCESS_TYPES, type BlockstoreLike, getBlock } from '@didbase/access/internal'
 import { isValidAddress } from '@orbitdb/core'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'

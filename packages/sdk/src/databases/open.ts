@@ -3,7 +3,8 @@
  * manifest meta, schema), the OrbitDB database with didbase's storage, the check that the
  * policy enforces the schema asked for, and the log index bound to its place on disk.
  */
-import { type BlockstoreLike, didAcl, didWriters, isDidAccessController, legacyPolicyAddress } from '@didbase/access'
+import { didAcl, didWriters } from '@didbase/access'
+import { type BlockstoreLike, isDidAccessController, legacyPolicyAddress } from '@didbase/access/internal'
 import * as dagCbor from '@ipld/dag-cbor'
 import * as Block from 'multiformats/block'
 import { sha256 } from 'multiformats/hashes/sha2'

@@ -4,13 +4,14 @@
  * bound to their database, epochs and record. Replicas that are not members store, serve and
  * judge the sealed entries. The keys come from the member's Keyring (in @didbase/access).
  */
-import { type AccessPolicy, AccessDeniedError, blindKey, isDelegated, DecryptionError, type DidIdentity, epochField, epochLabel, Keyring, MAX_DEPTH, notPlainData, openSealed, type PrivateField, seal, type SealedValue, sealedEpochs } from '@didbase/access'
+import { AccessDeniedError, type DidIdentity, type PrivateField } from '@didbase/access'
+import { type AccessPolicy, blindKey, isDelegated, DecryptionError, epochField, epochLabel, Keyring, MAX_DEPTH, notPlainData, openSealed, seal, type SealedValue, sealedEpochs } from '@didbase/access/internal'
 import { assertEncodable } from './values.js'
 import { nestingOf } from '../codec/cbor-walk.js'
 import type { Schema } from '@didbase/schemas'
 import * as dagCbor from '@ipld/dag-cbor'
 
-export type { SealedValue } from '@didbase/access'
+export type { SealedValue } from '@didbase/access/internal'
 
 /** What is sealed: the record key (null for events) and the value. */
 interface Plain { key: string | null, value: unknown }

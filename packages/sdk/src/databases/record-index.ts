@@ -13,7 +13,7 @@
  * stops at entries it indexed before). Not a workaround to delete: the order every replica
  * reads is didbase's own rule.
  */
-import { dataPayloadsOf } from '@didbase/access'
+import { dataPayloadsOf } from '@didbase/access/internal'
 import type { LogEntry } from '@orbitdb/core'
 import { walkPast } from '../storage/causal-past.js'
 import type { SnapshotStore } from '../storage/index-snapshot.js'

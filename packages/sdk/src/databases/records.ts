@@ -2,7 +2,7 @@
  * What key-value and document databases share: records keyed by a string, read from the
  * record index that every replica computes alike (record-index.ts).
  */
-import type { DataPayload } from '@didbase/access'
+import type { DataPayload } from '@didbase/access/internal'
 import type { LogEntry } from '@orbitdb/core'
 import { type AbortOptions, abortable } from '../abort.js'
 import { DatabaseHandle, type HandleContext, type Signed } from './database.js'

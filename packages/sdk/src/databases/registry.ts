@@ -9,8 +9,9 @@
  * the directory's OrbitDB stores: a store whose manifest has the name and type and whose
  * policy names the user as a founder (an admin, or a writer of a fixed set).
  */
-import { type BlockstoreLike, Did, type PolicyBlock } from '@didbase/access'
-import { loadPolicy } from '@didbase/access'
+import { Did, type PolicyBlock } from '@didbase/access'
+import type { BlockstoreLike } from '@didbase/access/internal'
+import { loadPolicy } from '@didbase/access/internal'
 import type { Datastore } from 'interface-datastore'
 import { Key } from 'interface-datastore'
 import { base64url } from 'multiformats/bases/base64'

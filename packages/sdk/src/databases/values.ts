@@ -1,5 +1,5 @@
 /** What a key and a value must be before anything is read or written with them. */
-import { notPlainData } from '@didbase/access'
+import { notPlainData } from '@didbase/access/internal'
 import * as dagCbor from '@ipld/dag-cbor'
 import { InvalidValueError } from '../errors.js'
 

@@ -1,6 +1,6 @@
 /** The embedded Helia + libp2p node under a didbase instance. */
 import { noise } from '@chainsafe/libp2p-noise'
-import { readSecret, writeSecret } from '@didbase/access'
+import { readSecret, writeSecret } from '@didbase/access/internal'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bitswap } from '@helia/block-brokers'
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'

@@ -3,7 +3,7 @@
  * Ed25519 key imports the private key again (from a JWK, in Node) for every signature, and
  * gossipsub signs every message it publishes: one import per database write.
  */
-import { ed25519SignerFromSeed } from '@didbase/access'
+import { ed25519SignerFromSeed } from '@didbase/access/internal'
 import type { PrivateKey } from '@libp2p/interface'
 
 /** `key`, with `sign` served by a signer imported once; other key types are returned as they are. */

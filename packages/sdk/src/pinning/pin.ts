@@ -3,7 +3,7 @@
  * length-prefixed JSON request (`{ address }`), one JSON reply (`{ ok }` or `{ ok: false,
  * reason, message }`), then the stream closes. The peer decides; the client only asks.
  */
-import { withDeadline } from '@didbase/access'
+import { withDeadline } from '@didbase/access/internal'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'

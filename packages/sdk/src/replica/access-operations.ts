@@ -3,26 +3,28 @@
  * present, and the ACL entries (grants, revocations, invites, schema moves) it writes.
  */
 import {
-  type AccessPolicy,
   AccessDeniedError,
-  type AclState,
-  aclPayload,
-  createInvite,
   decodeInvite,
   Did,
   type DidIdentity,
   InvalidInviteError,
+  isRole,
+  type Role
+} from '@didbase/access'
+import {
+  type AccessPolicy,
+  type AclState,
+  aclPayload,
+  createInvite,
   isDelegated,
   holdsKeys,
-  isRole,
   keyExposed,
   keyHolders,
   type Keyring,
   keyRecipients,
   membersOf,
-  membersWithout,
-  type Role
-} from '@didbase/access'
+  membersWithout
+} from '@didbase/access/internal'
 import type { Schema } from '@didbase/schemas'
 import { type AbortOptions, abortable } from '../abort.js'
 import { InvalidValueError } from '../errors.js'

@@ -4,7 +4,8 @@
  * of its type over it. didbase.ts keeps the node's lifecycle, finding a database by name and
  * the registry of open handles.
  */
-import { type DidIdentity, isDidAccessController } from '@didbase/access'
+import type { DidIdentity } from '@didbase/access'
+import { isDidAccessController } from '@didbase/access/internal'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Database, OrbitDB } from '@orbitdb/core'
 import type { Helia } from 'helia'

@@ -9,7 +9,7 @@
  * An atomic batch (`db.batch`) is one item of several operations that is never split or
  * merged with others.
  */
-import { batchPayload, type DataPayload } from '@didbase/access'
+import { batchPayload, type DataPayload } from '@didbase/access/internal'
 import type { AbortOptions } from '../abort.js'
 import { fitsOneEntry } from './entry-limits.js'
 

@@ -3,7 +3,8 @@
  * the node it runs on. Typed parts, not loose callbacks, so that an editor follows each one
  * to where it is made (didbase.ts) and a unit test stubs it.
  */
-import type { AccessPolicy, DidIdentity } from '@didbase/access'
+import type { DidIdentity } from '@didbase/access'
+import type { AccessPolicy } from '@didbase/access/internal'
 import type { Database, LogEntry } from '@orbitdb/core'
 import type { SnapshotStore } from '../storage/index-snapshot.js'
 import type { JoinFetches } from '../storage/entry-storage.js'

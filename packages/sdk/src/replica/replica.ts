@@ -3,7 +3,7 @@
  * of a private database, the writer (every local write), the access operations, replication
  * and the key courier. A database handle (databases/) is the public surface over one replica.
  */
-import type { AccessPolicy } from '@didbase/access'
+import type { AccessPolicy } from '@didbase/access/internal'
 import type { Database } from '@orbitdb/core'
 import type { TypedEventEmitter } from 'main-event'
 import type { DatabaseEvents } from '../events.js'

@@ -10,7 +10,7 @@
  *
  * Refusals are not kept here: the judge keeps them (access judge/judge.ts), and a refused
  * entry is never joined, so no later step asks again. A local append (not hashed yet) goes
- * straight to the policy, which runs once for it (access policy/controller.ts).
+ * straight to the policy, which runs once for it (access controller/controller.ts).
  */
 import type { LogEntry } from '@orbitdb/core'
 

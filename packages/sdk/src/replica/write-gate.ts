@@ -3,7 +3,8 @@
  * storable, and the policy allows the payload (exactly what OrbitDB will append) against
  * this replica's heads.
  */
-import { type AccessPolicy, AccessDeniedError, EntryRejectedError } from '@didbase/access'
+import { AccessDeniedError, EntryRejectedError } from '@didbase/access'
+import type { AccessPolicy } from '@didbase/access/internal'
 import { type AbortOptions, abortable } from '../abort.js'
 import { ClosedError } from '../errors.js'
 import { assertEncodable } from '../databases/values.js'

@@ -9,7 +9,8 @@
  *   (commit-queue.ts); a group refused as a whole is written again one `append` at a time.
  * The limits on one entry are checked in one place (entry-limits.ts).
  */
-import { type AccessPolicy, aclPayload, batchPayload, type DataPayload, type DelegatedIdentity, type DidIdentity, EntryRejectedError, isDelegated } from '@didbase/access'
+import { type DelegatedIdentity, type DidIdentity, EntryRejectedError } from '@didbase/access'
+import { type AccessPolicy, aclPayload, batchPayload, type DataPayload, isDelegated } from '@didbase/access/internal'
 import type { AbortOptions } from '../abort.js'
 import { CommitQueue } from './commit-queue.js'
 import { assertFitsOneEntry } from './entry-limits.js'

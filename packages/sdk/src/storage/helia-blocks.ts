@@ -9,7 +9,7 @@
  * Stands in for `@orbitdb/core` 4.0.0 `src/storage/ipfs-block.js`. Delete when it clears its
  * timeouts.
  */
-import { withDeadline } from '@didbase/access'
+import { withDeadline } from '@didbase/access/internal'
 import type { Storage } from '@orbitdb/core'
 import type { Helia } from 'helia'
 import { base58btc } from 'multiformats/bases/base58'

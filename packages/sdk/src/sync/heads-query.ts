@@ -8,7 +8,7 @@
  * write (`whenPeerHolds`, `didbase put --peer`). Heads are what any subscriber of the
  * database's topic sees anyway; a peer answers only for databases it has open.
  */
-import { withDeadline } from '@didbase/access'
+import { withDeadline } from '@didbase/access/internal'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'

@@ -3,7 +3,7 @@
  * (the gossipsub topic validator), joined without stalling, reported when refused, and
  * heads are exchanged again after a failed exchange and every 15 s (anti-entropy).
  */
-import { type AccessPolicy, dataPayloadsOf } from '@didbase/access'
+import { type AccessPolicy, dataPayloadsOf } from '@didbase/access/internal'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { type RepeatingTask, repeatingTask } from '@libp2p/utils'
 import { raceEvent } from 'race-event'
