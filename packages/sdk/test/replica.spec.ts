@@ -88,6 +88,26 @@ describe('Replica', () => {
     }
   })
 
+  it('appends what it checked: a value the caller changes after the check is written as it was', async () => {
+    for (const acl of [false, true]) {
+      const { replica } = await replicaOf({ acl })
+      const value: Record<string, unknown> = { title: 'small' }
+      // The caller changes its object the moment the policy has passed it, before the append.
+      const check = replica.policy.check.bind(replica.policy)
+      replica.policy.check = async (...args) => {
+        await check(...args)
+        value.blob = 'x'.repeat(300_000)
+      }
+      const hash = await replica.writer.commit(async () => [{ op: 'PUT', key: 'k', value }])
+      const stored = await replica.db.log.get(hash) as LogEntry & { payload: { value: unknown } }
+      expect(stored.payload.value).toEqual({ title: 'small' })
+      // Judged afresh from its bytes, as any other replica judges it: accepted.
+      const { Entry } = await import('@orbitdb/core')
+      const again = await Entry.decode((await Entry.encode(stored)).bytes) as LogEntry
+      expect(await replica.db.access.canAppend(again)).toBe(true)
+    }
+  })
+
   it('judges a remote entry once however many steps ask, and registers its validator for as long as it is open', async () => {
     const { replica, stubs } = await replicaOf({})
     expect([...stubs.validators.keys()]).toEqual([replica.address])

@@ -6,9 +6,10 @@ import { judgeOnce, MAX_REMEMBERED } from '../src/replica/verdicts.js'
 
 const entry = (hash?: string): LogEntry => ({ hash, identity: 'did:key:z6Mkstranger', payload: {} }) as unknown as LogEntry
 
-function stubPolicy (verdict: (entry: LogEntry) => Promise<boolean> = async () => true): { canAppend: (e: LogEntry) => Promise<boolean>, calls: () => number } {
+function stubPolicy (verdict: (entry: LogEntry) => Promise<boolean> = async () => true, final: (hash: string) => boolean = () => true): { canAppend: (e: LogEntry) => Promise<boolean>, isFinal: (hash: string) => boolean, calls: () => number } {
   let calls = 0
   return {
+    isFinal: final,
     canAppend: async (e) => {
       calls++
       return verdict(e)
@@ -43,6 +44,20 @@ describe('verdicts on remote entries', () => {
     judgeOnce(policy)
     await expect(policy.canAppend(entry('zB'))).rejects.toMatchObject({ name: 'EntryRejectedError', reason: 'not-a-writer' })
     await expect(policy.canAppend(entry('zB'))).rejects.toMatchObject({ name: 'EntryRejectedError', reason: 'not-a-writer' })
+    expect(policy.calls()).toBe(2)
+  })
+
+  it('keeps no acceptance that is not final: a fixed writer set still waiting for the clocks of its links judges again', async () => {
+    const waiting = new Set(['zW'])
+    const policy = stubPolicy(async (e) => {
+      if (waiting.has(e.hash)) return true
+      throw new EntryRejectedError(e.hash, 'did:key:z6Mkstranger', 'invalid-clock', 'its clock is not above its links\' clocks')
+    }, (hash) => !waiting.has(hash))
+    judgeOnce(policy)
+    expect(await policy.canAppend(entry('zW'))).toBe(true)
+    // Its links' clocks arrived and refuse it: the next step asks the policy, which says so.
+    waiting.delete('zW')
+    await expect(policy.canAppend(entry('zW'))).rejects.toMatchObject({ reason: 'invalid-clock' })
     expect(policy.calls()).toBe(2)
   })
 

@@ -34,6 +34,8 @@ export class ClockCheck {
   readonly #waiting = new Map<string, Set<Waiting>>()
   /** The same entries, oldest first; an entry leaves both when its last link is checked or it is pushed out. */
   readonly #entries = new Set<Waiting>()
+  /** How many waiting entries each hash has (an entry may come again while it waits). */
+  readonly #waitingHashes = new Map<string, number>()
   /** Links the waiting entries still wait for, summed over entries. */
   #links = 0
   readonly #readLocal: (hash: string) => Promise<number | undefined>
@@ -70,6 +72,7 @@ export class ClockCheck {
       else on.add(waiting)
     }
     this.#entries.add(waiting)
+    this.#waitingHashes.set(hash, (this.#waitingHashes.get(hash) ?? 0) + 1)
     this.#links += missing.size
     while (this.#entries.size > MAX_WAITING || this.#links > MAX_WAITING_LINKS) this.#forgetOldest()
   }
@@ -92,10 +95,26 @@ export class ClockCheck {
       w.latest = Math.max(w.latest, time)
       if (w.links.size > 0) continue
       this.#entries.delete(w)
+      this.#settled(w.hash)
       const denial = clockDenial(w.time, w.latest)
       if (denial !== undefined) refused ??= new EntryRejectedError(w.hash, w.did, 'invalid-clock', denial)
     }
     if (refused !== undefined) throw refused
+  }
+
+  /**
+   * Whether the entry `hash` waits for the clocks of links not checked yet: its acceptance is
+   * not final, since one of them may still refuse it.
+   */
+  waits (hash: string): boolean {
+    return this.#waitingHashes.has(hash)
+  }
+
+  /** One waiting entry of `hash` left the line (all its links checked, or pushed out). */
+  #settled (hash: string): void {
+    const count = (this.#waitingHashes.get(hash) ?? 1) - 1
+    if (count > 0) this.#waitingHashes.set(hash, count)
+    else this.#waitingHashes.delete(hash)
   }
 
   /** Push out the entry that waited longest, from under every link it waits for. */
@@ -103,6 +122,7 @@ export class ClockCheck {
     const oldest = this.#entries.values().next().value
     if (oldest === undefined) return
     this.#entries.delete(oldest)
+    this.#settled(oldest.hash)
     for (const link of oldest.links) {
       const on = this.#waiting.get(link)
       on?.delete(oldest)

@@ -112,6 +112,13 @@ export interface AccessPolicy {
    * in a line of their own rather than behind strangers.
    */
   invited: (entry: LogEntry) => boolean
+  /**
+   * Whether `canAppend`'s acceptance of the entry `hash` is final, so that it may be
+   * remembered. A fixed writer set accepts an entry whose links it does not hold yet before
+   * it knows their clocks, and refuses it when it does (clock-check.ts): until then, asking
+   * again must judge again.
+   */
+  isFinal: (hash: string) => boolean
 }
 
 export type DidAccessController = AccessControllerInstance & AccessPolicy
@@ -179,6 +186,7 @@ function createController (policy: PolicyBlock, address: string, blockstore: Blo
     knows: (did, signer = did) => judge?.isMember(did, signer, { named: true }) ?? (signer === did && (writers.has(did) || genesis.admins.includes(did))),
     bind: (databaseAddress) => { judgeFor(databaseAddress) },
     stop: () => { stopping.abort() },
+    isFinal: (hash) => engine.final(hash),
     check: async (did, payload, heads, signer) => {
       const denial = await engine.check(did, payload, heads, signer)
       if (denial !== undefined) throw deniedError(did, judge?.address ?? address, denial)

@@ -39,6 +39,12 @@ export interface VerdictEngine {
    * (then `admit` judges it).
    */
   admitChecked: (entry: LogEntry, hash: () => Promise<string>) => Promise<boolean>
+  /**
+   * Whether the acceptance of the entry `hash` is final. A fixed writer set accepts an entry
+   * whose links it does not hold yet before their clocks are known, and may refuse it when
+   * they are (clock-check.ts): asked again, it judges again.
+   */
+  final: (hash: string) => boolean
 }
 
 /** The did:key an entry is signed with. */
@@ -98,7 +104,8 @@ export function fixedWritersEngine (genesis: Genesis, schema: Schema | undefined
       const did = passed.get(entry.payload as object)
       passed.delete(entry.payload as object)
       return did !== undefined && did === entry.identity && signer === did
-    }
+    },
+    final: (hash) => !clocks.waits(hash)
   }
   async function admitAlone (entry: LogEntry, hash: () => Promise<string>): Promise<void> {
     // Only remote entries arrive hashed: local appends are not received.
@@ -135,6 +142,8 @@ export function causalEngine (bound: () => Judge, judgeFor: (logId: string) => J
     admitChecked: async (entry, hashOf) => {
       const judge = bound()
       return judge.acceptChecked({ ...(entry as unknown as EntryLike), hash: await hashOf() }, signerOf(entry))
-    }
+    },
+    // The judge's verdict on an entry is fixed by its causal past.
+    final: () => true
   }
 }

@@ -5,10 +5,25 @@ import { InvalidValueError } from '../errors.js'
 
 /** Throw `InvalidValueError` unless `value` can be stored; its size, dag-cbor encoded. */
 export function assertEncodable (value: unknown): number {
+  return encodeStorable(value).byteLength
+}
+
+/**
+ * `value` as it is now, in a copy nobody else holds, and its size dag-cbor encoded; throws
+ * `InvalidValueError` unless it can be stored. A write checks and appends the copy: what a
+ * caller does with its own object afterwards changes neither what was checked nor what is
+ * signed.
+ */
+export function storableCopy<T> (value: T): { copy: T, bytes: number } {
+  const encoded = encodeStorable(value)
+  return { copy: dagCbor.decode<T>(encoded), bytes: encoded.byteLength }
+}
+
+function encodeStorable (value: unknown): Uint8Array {
   const why = notPlainData(value)
   if (why !== undefined) throw new InvalidValueError(`value cannot be stored: ${why}`)
   try {
-    return dagCbor.encode(value).byteLength
+    return dagCbor.encode(value)
   } catch (cause) {
     throw new InvalidValueError(`value cannot be stored: ${(cause as Error).message} (values must be dag-cbor: no undefined, functions, symbols or non-finite numbers)`, { cause })
   }

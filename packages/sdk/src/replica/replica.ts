@@ -50,7 +50,8 @@ export class Replica {
     this.#lifecycle = parts.lifecycle
     this.#queryHeads = parts.network.queryHeads
     policy.bind(this.address)
-    this.verdicts = judgeOnce(db.access)
+    // The policy is the database's access controller (assemble.ts checks it is didbase's).
+    this.verdicts = judgeOnce(db.access as typeof db.access & Pick<AccessPolicy, 'isFinal'>)
     boundAppend(db.log)
     const appendLog: AppendLog = {
       heads: async () => this.#linkedHeads(),

@@ -9,7 +9,10 @@
  * first settled, and never keeps a verdict twice).
  *
  * Refusals are not kept here: the judge keeps them (access judge/judge.ts), and a refused
- * entry is never joined, so no later step asks again. A local append (not hashed yet) goes
+ * entry is never joined, so no later step asks again. Nor are acceptances that are not
+ * final: a fixed writer set accepts an entry whose links it does not hold before it knows
+ * their clocks, and refuses it once it does (access controller/clock-check.ts), when the
+ * entry comes again. A local append (not hashed yet) goes
  * straight to the policy, which runs once for it (access controller/controller.ts).
  */
 import type { LogEntry } from '@orbitdb/core'
@@ -19,14 +22,23 @@ export const MAX_REMEMBERED = 16_384
 
 type CanAppend = (entry: LogEntry) => Promise<boolean>
 
+/** The access controller's two answers this needs. */
+export interface Judging {
+  canAppend: CanAppend
+  /** Whether an acceptance is final; one that is not (a fixed writer set waiting for its links' clocks) is not remembered. */
+  isFinal: (hash: string) => boolean
+}
+
 export class Verdicts {
   readonly #judge: CanAppend
+  readonly #final: (hash: string) => boolean
   readonly #accepted = new Set<string>()
   /** Verdicts reached, and verdicts answered from here, since the replica opened. */
   readonly stats = { judged: 0, answered: 0 }
 
-  constructor (judge: CanAppend) {
+  constructor (judge: CanAppend, final: (hash: string) => boolean) {
     this.#judge = judge
+    this.#final = final
   }
 
   /** The policy's verdict on `entry`: true, or it throws the refusal. */
@@ -39,7 +51,7 @@ export class Verdicts {
     }
     this.stats.judged++
     const accepted = await this.#judge(entry)
-    if (accepted) this.#remember(hash)
+    if (accepted && this.#final(hash)) this.#remember(hash)
     return accepted
   }
 
@@ -50,8 +62,8 @@ export class Verdicts {
 }
 
 /** Route every verdict the access controller `access` gives (OrbitDB's log holds it too) through one `Verdicts`. */
-export function judgeOnce (access: { canAppend: CanAppend }): Verdicts {
-  const verdicts = new Verdicts(access.canAppend.bind(access))
+export function judgeOnce (access: Judging): Verdicts {
+  const verdicts = new Verdicts(access.canAppend.bind(access), (hash) => access.isFinal(hash))
   access.canAppend = async (entry) => verdicts.admit(entry)
   return verdicts
 }

@@ -7,7 +7,7 @@ import { AccessDeniedError, EntryRejectedError } from '@didbase/access'
 import type { AccessPolicy } from '@didbase/access/internal'
 import { type AbortOptions, abortable } from '../abort.js'
 import { ClosedError } from '../errors.js'
-import { assertEncodable } from '../databases/values.js'
+import { storableCopy } from '../databases/values.js'
 
 export interface WriteGateInit {
   did: string
@@ -44,28 +44,29 @@ export class WriteGate {
   /**
    * Every check a local write of `payload` must pass before it is signed; a refusal throws
    * `AccessDeniedError`. `heads` are this replica's, when the caller read them already.
-   * Resolves to the payload's size, dag-cbor encoded.
+   * Resolves to the payload that passed (a copy of `payload` as it was: append that one, so
+   * that what is signed is what was checked) and its size, dag-cbor encoded.
    */
-  async check (payload: unknown, options: AbortOptions = {}, heads?: readonly string[]): Promise<number> {
+  async check<P> (payload: P, options: AbortOptions = {}, heads?: readonly string[]): Promise<{ payload: P, bytes: number }> {
     options.signal?.throwIfAborted()
     this.assertOpen()
-    const bytes = assertEncodable(payload)
+    const { copy, bytes } = storableCopy(payload)
     // Only an ACL, ownership or a delegated key judges a write by its causal past; a fixed
     // set of writers signing for themselves needs no heads read per write.
     // Nothing is signed yet, so an abort during the checks (which may fetch the causal past) stops the write.
     const needsPast = this.#policy.mutable || this.#policy.ownership || this.#signer !== this.#did || isAccessPayload(payload)
     const past = needsPast ? heads ?? await abortable(this.#heads(), options) : []
-    await abortable(this.#policy.check(this.#did, payload, past, this.#signer), options)
-    return bytes
+    await abortable(this.#policy.check(this.#did, copy, past, this.#signer), options)
+    return { payload: copy, bytes }
   }
 
-  /** Run `op` (the append) once `payload` passed every check; a refusal throws `AccessDeniedError`. */
-  async write (payload: unknown, op: () => Promise<string>, options: AbortOptions = {}): Promise<string> {
-    await this.check(payload, options)
+  /** Run `op` (the append) on the payload that passed every check (a copy of `payload`); a refusal throws `AccessDeniedError`. */
+  async write<P> (payload: P, op: (checked: P) => Promise<string>, options: AbortOptions = {}): Promise<string> {
+    const checked = await this.check(payload, options)
     // The last moment a write can be called off: past it, the entry is signed and appended.
     options.signal?.throwIfAborted()
     try {
-      return await op()
+      return await op(checked.payload)
     } catch (err) {
       throw this.refusal(err)
     }

@@ -99,14 +99,18 @@ export class Writer {
       // Only what is sealed depends on the heads; the gate reads them itself when the policy needs them.
       const policy = this.#policy
       const heads = policy.privacy !== undefined || policy.mutable || policy.ownership || delegated !== undefined ? await this.#log.heads() : []
-      const ops = (await build(heads)).map((op) => this.#dated(op))
-      assertFitsOneEntry(ops.length, 0)
+      const built = (await build(heads)).map((op) => this.#dated(op))
+      assertFitsOneEntry(built.length, 0)
+      // The operations that passed, as they were checked, are what is appended.
+      const ops: DataPayload[] = []
       let bytes = 0
-      for (const [i, op] of ops.entries()) {
+      for (const [i, op] of built.entries()) {
         try {
-          bytes += await this.#gate.check(op, options, heads)
+          const checked = await this.#gate.check(op, options, heads)
+          ops.push(checked.payload)
+          bytes += checked.bytes
         } catch (err) {
-          if (atomic && ops.length > 1 && err instanceof Error) err.message = `operation ${i} of the batch: ${err.message}`
+          if (atomic && built.length > 1 && err instanceof Error) err.message = `operation ${i} of the batch: ${err.message}`
           throw err
         }
       }
@@ -171,7 +175,7 @@ export class Writer {
   }
 
   async #checkAndAppend (payload: unknown, options?: AbortOptions): Promise<string> {
-    return this.#gate.write(payload, async () => this.#log.append(payload), options)
+    return this.#gate.write(payload, async (checked) => this.#log.append(checked), options)
   }
 
   /** A delegated entry carries its time, which replicas judge its delegation's expiry against; access operations carry their own. */

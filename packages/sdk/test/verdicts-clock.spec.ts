@@ -1,0 +1,72 @@
+/**
+ * Found by an attack review: a fixed writer set accepts an entry whose links it does not hold
+ * before it knows their clocks, and refuses it once it does. That acceptance must not be
+ * remembered (replica/verdicts.ts), or an entry with a forged clock (2^53 - 1, winning every
+ * last-write-wins comparison and bricking writes) is joined when it comes a second time.
+ * Real controller, real OrbitDB log, real signatures; the peer that serves the link is a map.
+ */
+import { createDidKeyIdentity, didWriters, orbitIdentityLayer } from '@didbase/access'
+import { Entry, Log, type LogEntry } from '@orbitdb/core'
+import { MemoryBlockstore } from 'blockstore-core'
+import { CID } from 'multiformats/cid'
+import { describe, expect, it } from 'vitest'
+import { judgeOnce } from '../src/replica/verdicts.js'
+
+const address = '/orbitdb/zdpuClockVerdicts'
+
+/** A replica's log with the verdicts of one path, whose missing blocks come from `network` (and are then stored, as Helia does). */
+async function replicaLog (network: Map<string, Uint8Array>): Promise<Log> {
+  const blockstore = new MemoryBlockstore()
+  const { identity } = orbitIdentityLayer(createDidKeyIdentity())
+  const access = await didWriters({ writers: ['*'] })({ orbitdb: { ipfs: { blockstore }, identity } } as never) as never as Parameters<typeof judgeOnce>[0] & { bind: (a: string) => void }
+  access.bind(address)
+  judgeOnce(access)
+  const read = async (cid: CID): Promise<Uint8Array> => {
+    const got = blockstore.get(cid) as unknown
+    if (got instanceof Uint8Array) return got
+    if (typeof (got as Promise<Uint8Array>)?.then === 'function') return got as Promise<Uint8Array>
+    const parts: Uint8Array[] = []
+    for await (const chunk of got as AsyncIterable<Uint8Array>) parts.push(chunk)
+    return parts.length === 1 ? parts[0] as Uint8Array : new Uint8Array(parts.flatMap((p) => [...p]))
+  }
+  const entryStorage = {
+    put: async (hash: string, bytes: Uint8Array) => { await blockstore.put(CID.parse(hash), bytes) },
+    get: async (hash: string) => {
+      const cid = CID.parse(hash)
+      if (await blockstore.has(cid)) return read(cid)
+      const bytes = network.get(hash)
+      if (bytes !== undefined) await blockstore.put(cid, bytes)
+      return bytes
+    },
+    del: async () => {},
+    iterator: async function * () {},
+    merge: async () => {},
+    clear: async () => {},
+    close: async () => {}
+  }
+  return Log(identity, { logId: address, access, entryStorage } as never)
+}
+
+describe('verdicts on a fixed writer set that waits for its links\' clocks', () => {
+  it('an entry with a forged clock is refused every time it comes, not joined the second time', async () => {
+    const { identity: attacker } = orbitIdentityLayer(createDidKeyIdentity())
+    const network = new Map<string, Uint8Array>()
+    const link = await Entry.encode(await Entry.create(attacker, address, { op: 'PUT', key: 'k', value: 'first' }, undefined, { id: attacker.publicKey, time: 1 }, [], []))
+    network.set(link.hash, link.bytes)
+    const forged = await Entry.encode(await Entry.create(attacker, address, { op: 'PUT', key: 'k', value: 'forged clock' }, undefined, { id: attacker.publicKey, time: Number.MAX_SAFE_INTEGER }, [link.hash], []))
+
+    const log = await replicaLog(network)
+    const outcomes: string[] = []
+    for (let delivery = 0; delivery < 3; delivery++) {
+      try {
+        await log.joinEntry(await Entry.decode(forged.bytes) as LogEntry)
+        outcomes.push('joined')
+      } catch (err) {
+        outcomes.push((err as { reason?: string }).reason ?? (err as Error).message)
+      }
+    }
+    expect(outcomes).toEqual(['invalid-clock', 'invalid-clock', 'invalid-clock'])
+    expect(await log.has(forged.hash)).toBe(false)
+    expect((await log.heads()).map((h: LogEntry) => h.hash)).not.toContain(forged.hash)
+  })
+})
