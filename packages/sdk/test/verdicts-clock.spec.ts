@@ -6,13 +6,16 @@
  * Real controller, real OrbitDB log, real signatures; the peer that serves the link is a map.
  */
 import { createDidKeyIdentity, didWriters, orbitIdentityLayer } from '@didbase/access'
-import { Entry, Log, type LogEntry } from '@orbitdb/core'
+import * as orbitdb from '@orbitdb/core'
+import { Entry, type Log, type LogEntry } from '@orbitdb/core'
 import { MemoryBlockstore } from 'blockstore-core'
 import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
 import { judgeOnce } from '../src/replica/verdicts.js'
 
 const address = '/orbitdb/zdpuClockVerdicts'
+/** OrbitDB's log itself (our declarations of @orbitdb/core leave it a type). */
+const makeLog = (orbitdb as unknown as { Log: (identity: unknown, options: unknown) => Promise<Log> }).Log
 
 /** A replica's log with the verdicts of one path, whose missing blocks come from `network` (and are then stored, as Helia does). */
 async function replicaLog (network: Map<string, Uint8Array>): Promise<Log> {
@@ -44,7 +47,7 @@ async function replicaLog (network: Map<string, Uint8Array>): Promise<Log> {
     clear: async () => {},
     close: async () => {}
   }
-  return Log(identity, { logId: address, access, entryStorage } as never)
+  return makeLog(identity, { logId: address, access, entryStorage })
 }
 
 describe('verdicts on a fixed writer set that waits for its links\' clocks', () => {
