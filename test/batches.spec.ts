@@ -88,8 +88,8 @@ describe('atomic batches', () => {
     expect(await kv.get('y')).toEqual({ n: 2 })
     expect(await kv.get('old')).toBeUndefined()
     expect(await collect(kv.entries())).toEqual([
-      { key: 'x', value: { n: 3 }, hash, writer: a.did },
-      { key: 'y', value: { n: 2 }, hash, writer: a.did }
+      { key: 'x', value: { n: 3 }, hash, writer: a.did, time: expect.any(Number) },
+      { key: 'y', value: { n: 2 }, hash, writer: a.did, time: expect.any(Number) }
     ])
 
     const heads = await kv.heads()
@@ -134,7 +134,7 @@ describe('atomic batches', () => {
     await log.add('d')
     const read = (await collect(log.entries())).map((e) => [e.value, e.index])
     expect(read).toEqual([['d', undefined], ['c', 2], ['b', 1], ['a', 0]])
-    expect(await log.get(hash, 1)).toEqual({ value: 'b', hash, writer: a.did, index: 1 })
+    expect(await log.get(hash, 1)).toEqual({ value: 'b', hash, writer: a.did, index: 1, time: expect.any(Number) })
     expect(await log.get(hash, 3)).toBeUndefined()
     const replica = await b.eventLog<string>(log.address)
     await waitFor(async () => (await replica.size()) === 2, 'both entries on the replica')

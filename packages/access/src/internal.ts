@@ -13,7 +13,7 @@ export { type AccessPolicy, isDidAccessController, legacyPolicyAddress } from '.
 export { loadPolicy, withDeadline } from './controller/fetch.js'
 export { ACCESS_TYPES, ACL_TYPE, ANYONE } from './policy/policy-block.js'
 export { type AclState, membersOf } from './policy/acl-state.js'
-export { aclPayload, batchPayload, type DataPayload, dataPayloadsOf, MAX_DEPTH, notPlainData } from './policy/operations.js'
+export { aclPayload, BATCH_OP, batchPayload, type DataPayload, dataPayloadsOf, MAX_DEPTH, notPlainData } from './policy/operations.js'
 export { type BlockstoreLike, getBlock } from './policy/blocks.js'
 export { GENESIS_EPOCH } from './policy/share-shape.js'
 export { createInvite } from './invite/invite.js'

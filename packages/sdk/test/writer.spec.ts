@@ -65,8 +65,9 @@ describe('Writer', () => {
     })
     expect(hash).toBe('zdpu1')
     expect(seen).toEqual([['zdpuFromPeer']])
-    expect(p.asked).toEqual([{ op: 'PUT', key: 'k', value: 1 }])
-    expect(log.appended).toEqual([{ op: 'PUT', key: 'k', value: 1 }])
+    // Dated with the writer's time (a data write); what was checked is what is appended.
+    expect(p.asked).toEqual([{ op: 'PUT', key: 'k', value: 1, at: expect.any(Number) }])
+    expect(log.appended).toEqual(p.asked)
   })
 
   it('append builds again for the new heads when the heads moved and the entry was refused for it, at most three tries', async () => {
@@ -81,7 +82,7 @@ describe('Writer', () => {
     }
     expect(await w.append(moving)).toBe('zdpu1')
     expect(builds).toBe(2)
-    expect(log.appended).toEqual([{ op: 'PUT', key: 'k', value: 'zdpuRotation' }])
+    expect(log.appended).toEqual([{ op: 'PUT', key: 'k', value: 'zdpuRotation', at: expect.any(Number) }])
 
     // A refusal for another reason, or with heads that did not move, is not tried again.
     log.refuse = ['not-a-writer']

@@ -3,7 +3,7 @@
  * (../replica/replica.ts), which holds the database's parts and writes its entries.
  */
 import type { Role } from '@didbase/access'
-import { dataPayloadsOf } from '@didbase/access/internal'
+import { type DataPayload, dataPayloadsOf } from '@didbase/access/internal'
 import type { Schema } from '@didbase/schemas'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
@@ -28,6 +28,20 @@ export interface Signed<T> {
   writer: string
   /** Event logs: set when the entry holds several events (a batch, or adds committed together): this one's place in it. */
   index?: number
+  /**
+   * When the writer wrote it: its signed time `at`, in ms since 1970, as the writer's clock
+   * said. Missing on entries written before didbase dated every write, on a private
+   * database's writes signed with a DID's own key, and on raw OrbitDB entries. Claimed by the
+   * writer and checked against no clock: good for showing and sorting, not for deciding who
+   * wrote first (the log's order does that; see docs/writes.md).
+   */
+  time?: number
+}
+
+/** The time an accepted entry's operation carries: its own `at`, or its batch's. */
+export function timeOf (payload: unknown, op: DataPayload): number | undefined {
+  const at = (op as { at?: unknown }).at ?? (payload as { at?: unknown } | null)?.at
+  return typeof at === 'number' ? at : undefined
 }
 
 /** What a handle is made from: its replica's parts. */
@@ -252,11 +266,16 @@ export abstract class DatabaseHandle extends TypedEventEmitter<DatabaseEvents> i
 
   /** The value operation `index` (0 unless written in a batch) of the entry `hash` of this log carries. */
   protected async valueAt<V> (hash: string, index = 0): Promise<V> {
+    return (await this.operationAt<V>(hash, index)).value
+  }
+
+  /** The value and time of operation `index` of the entry `hash`, which this replica holds. */
+  protected async operationAt<V> (hash: string, index = 0): Promise<{ value: V, time: number | undefined }> {
     const entry = await this.db.log.get(hash)
     if (entry === undefined) throw new InvariantError(`entry ${hash} is indexed but not in this replica's log`)
     const op = dataPayloadsOf(entry.payload)[index]
     if (op === undefined) throw new InvariantError(`entry ${hash} carries no operation ${index}`)
-    return op.value as V
+    return { value: op.value as V, time: timeOf(entry.payload, op) }
   }
 
   /** Tell listeners a member cannot read an accepted entry; the same on every member. */

@@ -2,7 +2,7 @@ import { type DataPayload, dataPayloadsOf } from '@didbase/access/internal'
 import type { AbortOptions } from '../abort.js'
 import { InvalidValueError } from '../errors.js'
 import type { BatchFill, EventLogBatch } from './batch.js'
-import { DatabaseHandle, type Signed } from './database.js'
+import { DatabaseHandle, type Signed, timeOf } from './database.js'
 import { inClockOrder } from './record-index.js'
 
 export interface EventLogReadOptions {
@@ -61,7 +61,9 @@ export class EventLogDatabase<T = unknown> extends DatabaseHandle {
     const op = ops[index]
     if (op?.op !== 'ADD') return undefined
     const opened = await this.#valueOf(hash, entry.identity, op.value)
-    return opened === undefined ? undefined : { value: opened.value, hash, writer: entry.identity, ...(ops.length > 1 ? { index } : {}) }
+    if (opened === undefined) return undefined
+    const time = timeOf(entry.payload, op)
+    return { value: opened.value, hash, writer: entry.identity, ...(ops.length > 1 ? { index } : {}), ...(time === undefined ? {} : { time }) }
   }
 
   /** Events, latest first, in the same order on every replica (the events of one entry: the last added first). */
@@ -77,7 +79,8 @@ export class EventLogDatabase<T = unknown> extends DatabaseHandle {
         if (op.op !== 'ADD') continue
         const opened = await this.#valueOf(entry.hash, entry.identity, op.value)
         if (opened === undefined) continue
-        yield { value: opened.value, hash: entry.hash, writer: entry.identity, ...(ops.length > 1 ? { index } : {}) }
+        const time = timeOf(entry.payload, op)
+        yield { value: opened.value, hash: entry.hash, writer: entry.identity, ...(ops.length > 1 ? { index } : {}), ...(time === undefined ? {} : { time }) }
         if (--left <= 0) return
       }
     }

@@ -75,12 +75,14 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
     const vault = this.vault
     await vault?.assertMember()
     for (const { key, hash, index, writer } of await this.#index.live()) {
+      const { value, time } = await this.operationAt<T>(hash, index)
+      const dated = time === undefined ? {} : { time }
       if (vault === undefined) {
-        yield { key, value: await this.valueAt<T>(hash, index), hash, writer }
+        yield { key, value, hash, writer, ...dated }
         continue
       }
-      const opened = await vault.open(await this.valueAt(hash, index), key)
-      if ('ok' in opened) yield { key: opened.ok.key as string, value: opened.ok.value as T, hash, writer }
+      const opened = await vault.open(value, key)
+      if ('ok' in opened) yield { key: opened.ok.key as string, value: opened.ok.value as T, hash, writer, ...dated }
       else this.reportUnreadable(hash, writer, opened.unreadable, opened.message)
     }
   }

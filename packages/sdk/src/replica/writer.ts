@@ -10,7 +10,7 @@
  * The limits on one entry are checked in one place (entry-limits.ts).
  */
 import { type DelegatedIdentity, type DidIdentity, EntryRejectedError } from '@didbase/access'
-import { type AccessPolicy, aclPayload, batchPayload, type DataPayload, isDelegated } from '@didbase/access/internal'
+import { type AccessPolicy, aclPayload, BATCH_OP, batchPayload, type DataPayload, isDelegated } from '@didbase/access/internal'
 import type { AbortOptions } from '../abort.js'
 import { CommitQueue } from './commit-queue.js'
 import { assertFitsOneEntry } from './entry-limits.js'
@@ -56,8 +56,9 @@ export class Writer {
     const signer = this.#delegated?.signer.did ?? init.identity.did
     this.#gate = new WriteGate({ did: init.identity.did, signer, address: init.address, policy: init.policy, heads: async () => this.#log.heads(), closed: () => this.#closed })
     this.#queue = new CommitQueue({
-      // Dated when checked (`commit`): the entry carries the very payload the policy passed.
-      append: async (payload) => this.#log.append(payload),
+      // A write alone is dated when checked (`commit`), and its entry carries the very payload
+      // the policy passed; a group's one time goes on its batch (operations in a batch carry none).
+      append: async (payload) => this.#log.append(payload.op === BATCH_OP ? this.#dated(payload) : payload),
       refused: (err) => err instanceof EntryRejectedError
     })
   }
@@ -163,7 +164,7 @@ export class Writer {
 
   /** Sign and append one payload as this node writes it: a delegated key registers itself first and dates what it signs. */
   async #signAndAppend (payload: unknown, options?: AbortOptions): Promise<string> {
-    if (this.#delegated === undefined) return this.#checkAndAppend(payload, options)
+    if (this.#delegated === undefined) return this.#checkAndAppend(this.#dated(payload), options)
     if (bringsDelegation(payload)) {
       // A redeem that brings the key's delegation registers the key itself.
       const hash = await this.#checkAndAppend(payload, options)
@@ -178,9 +179,15 @@ export class Writer {
     return this.#gate.write(payload, async (checked) => this.#log.append(checked), options)
   }
 
-  /** A delegated entry carries its time, which replicas judge its delegation's expiry against; access operations carry their own. */
+  /**
+   * A data write carries its writer's time (`at`, ms), signed with it: readers see it as the
+   * record's `time`, and replicas judge a delegated entry's delegation against it. Access
+   * operations carry their own. A private database's writes signed with the DID's own key
+   * carry none: replicas that are not members would learn when each was made.
+   */
   #dated<P> (payload: P): P {
-    if (this.#delegated === undefined || (payload as { op?: unknown }).op === 'ACL') return payload
+    if ((payload as { op?: unknown }).op === 'ACL') return payload
+    if (this.#delegated === undefined && this.#policy.privacy !== undefined) return payload
     return { ...payload, at: Date.now() }
   }
 }
