@@ -216,7 +216,8 @@ function batchOperation (p: Record<string, unknown>): Operation | string {
 }
 
 /** A data operation as written to the log, alone or inside a batch. */
-export interface DataPayload { op: 'PUT' | 'DEL' | 'ADD', key: string | null, value: unknown }
+/** `at`: the writer's time in ms, when the operation is written alone (a batch carries one for all). */
+export interface DataPayload { op: 'PUT' | 'DEL' | 'ADD', key: string | null, value: unknown, at?: number }
 
 /** The payload of a batch: `ops` in their order, one entry. */
 export function batchPayload (ops: readonly DataPayload[]): { op: typeof BATCH_OP, key: null, value: DataPayload[] } {

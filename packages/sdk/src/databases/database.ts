@@ -40,7 +40,7 @@ export interface Signed<T> {
 
 /** The time an accepted entry's operation carries: its own `at`, or its batch's. */
 export function timeOf (payload: unknown, op: DataPayload): number | undefined {
-  const at = (op as { at?: unknown }).at ?? (payload as { at?: unknown } | null)?.at
+  const at = op.at ?? (payload as { at?: unknown } | null)?.at
   return typeof at === 'number' ? at : undefined
 }
 

@@ -12,8 +12,8 @@
  * entry is never joined, so no later step asks again. Nor are acceptances that are not
  * final: a fixed writer set accepts an entry whose links it does not hold before it knows
  * their clocks, and refuses it once it does (access controller/clock-check.ts), when the
- * entry comes again. A local append (not hashed yet) goes
- * straight to the policy, which runs once for it (access controller/controller.ts).
+ * entry comes again. A local append (not hashed yet) goes straight to the policy, which
+ * runs once for it (access controller/controller.ts).
  */
 import type { LogEntry } from '@orbitdb/core'
 
