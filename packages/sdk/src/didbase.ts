@@ -25,7 +25,8 @@ import type { DatabaseHandle } from './databases/database.js'
 import type { DocumentsDatabase } from './databases/documents.js'
 import { countMarkers } from './storage/log-index.js'
 import { type DatabaseInfo, Registry } from './databases/registry.js'
-import { ClosedError, InvalidAddressError } from './errors.js'
+import { ClosedError, InvalidAddressError, InvalidQueryError } from './errors.js'
+import { type IndexFields, indexFieldsOf, RecordDatabase } from './databases/records.js'
 import type { EventLogDatabase } from './databases/eventlog.js'
 import type { KeyValueDatabase } from './databases/keyvalue.js'
 import { type DatabaseType, parseAddress } from './databases/manifest.js'
@@ -130,6 +131,13 @@ export interface CreateOptions<T = unknown> extends OpenOptions {
   private?: boolean
   /** DIDs that may read a private database but not write to it (with `acl`: the readers it starts with). */
   readers?: string[]
+  /**
+   * Key-value and document databases: query indexes this replica keeps, each a field or a
+   * list of fields (`'value.author'`, `['value.author', 'time']`). Not part of the address:
+   * each replica keeps the indexes it declares, built from the records it holds (reported
+   * by `index:progress`). See docs/queries.md.
+   */
+  indexes?: ReadonlyArray<IndexFields<T>>
 }
 
 export interface DocumentsOptions<T = unknown> extends CreateOptions<T> {
@@ -229,7 +237,7 @@ class DidbaseNode implements Didbase {
     this.#openTimeout = openTimeout
     this.#tempDir = tempDir
     this.#orbitdbDirectory = orbitdbDirectory
-    this.#host = { helia: node.helia, orbitdb, orbitdbDirectory, identity, validators: node.validators, resync }
+    this.#host = { helia: node.helia, orbitdb, orbitdbDirectory, identity, validators: node.validators, resync, queryStore: node.queryStore }
     // Blocks read from this node only: a listing or a name never waits on peers.
     const local = node.helia.blockstore as unknown as BlockstoreLike & { get: (cid: CID, o?: object) => ReturnType<BlockstoreLike['get']> }
     this.#registry = new Registry({
@@ -331,9 +339,10 @@ class DidbaseNode implements Didbase {
     await requestPin(this.helia.libp2p, typeof peer === 'string' ? multiaddr(peer) : peer, address, options.signal)
   }
 
-  async #open (wanted: DatabaseType | undefined, nameOrAddress: string, options: DocumentsOptions<unknown>): Promise<AnyDatabase> {
+  async #open (wanted: DatabaseType | undefined, nameOrAddress: string, options: DocumentsOptions<any>): Promise<AnyDatabase> {
     this.#assertOpen()
     options.signal?.throwIfAborted()
+    if (indexFieldsOf(options.indexes).length > 0 && wanted === 'events') throw new InvalidQueryError('indexes: for key-value and document databases')
     const schemaCid = options.schema === undefined ? undefined : await options.schema.cid()
     const blockstore = this.helia.blockstore as unknown as BlockstoreLike
     let target = await resolveTarget(blockstore, wanted, nameOrAddress, options, schemaCid, this.#openTimeout)
@@ -379,6 +388,7 @@ class DidbaseNode implements Didbase {
       }
     }
     if (name !== undefined) await this.#registry.remember(this.user, type, name, db.address)
+    if (handle instanceof RecordDatabase) handle.declareIndexes(options.indexes)
     return handle
   }
 

@@ -92,3 +92,9 @@ export class MalformedHeadsError extends Error {
   static override name = 'MalformedHeadsError'
   override name = 'MalformedHeadsError'
 }
+
+/** A query that cannot run: an unknown field or operator, a value of the wrong kind, a cursor of another query. */
+export class InvalidQueryError extends Error {
+  static override name = 'InvalidQueryError'
+  override name = 'InvalidQueryError'
+}

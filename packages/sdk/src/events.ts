@@ -1,5 +1,6 @@
 import type { RejectionReason } from '@didbase/access'
 import type { SyncProgress } from './sync/catch-up.js'
+import type { IndexProgress } from './queries/indexes.js'
 
 /** A write was applied, locally or from a replica. */
 export interface UpdateDetail {
@@ -49,6 +50,11 @@ export interface DatabaseEvents {
    * with `done: true`. Live updates of a few entries report nothing.
    */
   'sync:progress': CustomEvent<SyncProgress>
+  /**
+   * Building a query index for the records a replica holds (an index new to it, or one a
+   * crash left behind): how many keys' rows are written, from 0 to `total`.
+   */
+  'index:progress': CustomEvent<IndexProgress>
   /** Replication trouble that is not about one entry (a peer timed out, a stream broke). */
   'sync:error': CustomEvent<Error>
 }

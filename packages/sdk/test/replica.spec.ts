@@ -48,7 +48,7 @@ async function replicaOf (choices: { acl?: boolean }): Promise<{ replica: Replic
     await rm(dir, { recursive: true, force: true })
   })
   const stubs: Stubs = { validators: new Map(), resyncs: [], closes: [], stops: 0, indexed: [], saves: 0 }
-  const host: ReplicaHost = { helia: node.helia, orbitdb, orbitdbDirectory, identity, validators: stubs.validators, resync: { intervalMs: 0, retry: false } }
+  const host: ReplicaHost = { helia: node.helia, orbitdb, orbitdbDirectory, identity, validators: stubs.validators, resync: { intervalMs: 0, retry: false }, queryStore: node.queryStore }
   const opened = await openOrbitDatabase(host, 'replica-unit', { type: 'keyvalue', meta: { didbase: 1 }, cid: undefined }, choices, undefined, () => false)
   await bindIndex(host, opened)
   const parts: ReplicaComponents = {

@@ -109,6 +109,7 @@ export class RecordIndex {
   #work: Promise<void> = Promise.resolve()
 
   readonly #heads: () => Promise<LogEntry[]>
+  readonly #changed: Set<(key: string, before: Winner | undefined, after: Winner) => void> = new Set()
 
   /**
    * `load` reads an entry this replica has and `heads` its log's heads; `writesOf` says which
@@ -229,8 +230,31 @@ export class RecordIndex {
       const current = this.#winners.get(key)
       if (current !== undefined && !later(entry, index, current)) continue
       this.#dirty.add(key)
-      this.#winners.set(key, { key, hash: entry.hash, ...(index > 0 ? { index } : {}), writer: entry.identity, time: clock.time, id: clock.id, deleted })
+      const winner: Winner = { key, hash: entry.hash, ...(index > 0 ? { index } : {}), writer: entry.identity, time: clock.time, id: clock.id, deleted }
+      this.#winners.set(key, winner)
+      for (const listener of this.#changed) listener(key, current, winner)
     }
+  }
+
+  /**
+   * Call `listener` each time a key gets another deciding entry (not for keys restored from
+   * a snapshot). Returns the function that stops it.
+   */
+  onChange (listener: (key: string, before: Winner | undefined, after: Winner) => void): () => void {
+    this.#changed.add(listener)
+    return () => { this.#changed.delete(listener) }
+  }
+
+  /** The entry that decides `key` as indexed so far, without waiting for the index to catch up. */
+  current (key: string): Winner | undefined {
+    return this.#winners.get(key)
+  }
+
+  /** Every key's deciding entry, deleted ones too, caught up with the log's heads. */
+  async all (): Promise<Winner[]> {
+    await this.#build()
+    await this.#caughtUp()
+    return [...this.#winners.values()]
   }
 
   /**

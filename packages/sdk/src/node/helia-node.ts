@@ -13,6 +13,8 @@ import { MemoryBlockstore } from 'blockstore-core'
 import { LevelBlockstore } from 'blockstore-level'
 import { MemoryDatastore } from 'datastore-core'
 import { LevelDatastore } from 'datastore-level'
+import { Level } from 'level'
+import { MemoryLevel } from 'memory-level'
 import { Helia as HeliaNode } from '@helia/utils'
 import type { Helia } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
@@ -26,6 +28,7 @@ import { boundSubscriptions } from '../upstream/gossipsub-subscriptions.js'
 import { PeerPenalties, type TopicValidators } from '../sync/peer-penalties.js'
 import { VerifiedBlockstore } from '../storage/verified-blockstore.js'
 import { withImportedSigner } from './peer-key.js'
+import type { IndexLevel } from '../queries/indexes.js'
 const PEER_KEY_FILE = 'peer.key'
 
 export interface NodeInit {
@@ -70,6 +73,8 @@ export interface Node {
   helia: Helia
   /** Where databases register their gossipsub topic validators: each refusal counts against the peer that sent it. */
   validators: TopicValidators
+  /** Where databases keep their query indexes (LevelDB in Node, IndexedDB in browsers; memory for a memory node). */
+  queryStore: IndexLevel
   /** Stop Helia and libp2p, then close the stores (Helia does not close stores it was given). */
   stop: () => Promise<void>
 }
@@ -80,12 +85,16 @@ export async function createNode (init: NodeInit): Promise<Node> {
   const datastore = init.memory ? new MemoryDatastore() : new LevelDatastore(joinPath(init.directory, 'datastore'))
   const ownBlockstore = init.blockstore === undefined && !init.memory ? new LevelBlockstore(joinPath(init.directory, 'blocks')) : undefined
   const blockstore = new VerifiedBlockstore(init.blockstore ?? ownBlockstore ?? new MemoryBlockstore())
+  const levelOptions = { keyEncoding: 'view', valueEncoding: 'view' } as const
+  const queryStore: IndexLevel = init.memory ? new MemoryLevel<Uint8Array, Uint8Array>(levelOptions) : new Level<Uint8Array, Uint8Array>(joinPath(init.directory, 'query-indexes'), levelOptions)
   const closeStores = async (): Promise<void> => {
+    await queryStore.close()
     if (init.memory) return
     await Promise.allSettled([(datastore as LevelDatastore).close(), ownBlockstore?.close()])
   }
   if (!init.memory) await (datastore as LevelDatastore).open()
   await ownBlockstore?.open()
+  await queryStore.open()
   try {
     const penalties = new PeerPenalties()
     const helia = await startHelia(init, privateKey, datastore, blockstore, penalties)
@@ -93,6 +102,7 @@ export async function createNode (init: NodeInit): Promise<Node> {
     return {
       helia,
       validators: penalties.validators(pubsub.topicValidators),
+      queryStore,
       stop: async () => {
         await helia.stop()
         await closeStores()

@@ -25,6 +25,8 @@ import { queryHeads } from '../sync/heads-query.js'
 import type { TopicValidators } from '../sync/peer-penalties.js'
 import { exchangeWithNewPeers } from '../upstream/sync-start.js'
 import type { ReplicaComponents, ReplicaLifecycle } from './components.js'
+import type { IndexLevel } from '../queries/indexes.js'
+import { MemoryLevel } from 'memory-level'
 
 /** What a node lends every replica it assembles. */
 export interface ReplicaHost {
@@ -36,6 +38,8 @@ export interface ReplicaHost {
   /** Where databases register their topic validators (peer-penalties.ts). */
   validators: TopicValidators
   resync: ReplicaComponents['resync']
+  /** Where databases keep their query indexes. */
+  queryStore: IndexLevel
 }
 
 /** An OrbitDB database opened for a replica, with the parts made for it. */
@@ -108,7 +112,8 @@ export function assembleHandle (host: ReplicaHost, opened: OpenedDatabase, lifec
     storage: {
       fetches,
       snapshots: snapshotStore(host.helia.datastore, db.address),
-      stored: async (hash) => isStored(host.helia, hash)
+      stored: async (hash) => isStored(host.helia, hash),
+      queryIndexes: queryIndexesOf(host, db)
     },
     lifecycle: {
       onClose: lifecycle.onClose,
@@ -119,6 +124,17 @@ export function assembleHandle (host: ReplicaHost, opened: OpenedDatabase, lifec
   if (type === 'keyvalue') return new KeyValueDatabase(parts)
   if (type === 'documents') return new DocumentsDatabase(parts, meta.indexBy ?? DEFAULT_INDEX_BY)
   return new EventLogDatabase(parts)
+}
+
+/**
+ * Where a database's query indexes are kept: in the node's store, under the database's
+ * manifest CID, or in memory for a private database, so that no plaintext of it is written
+ * to disk (see docs/queries.md).
+ */
+function queryIndexesOf (host: ReplicaHost, db: Database): IndexLevel {
+  const options = { keyEncoding: 'view', valueEncoding: 'view' } as const
+  if (isDidAccessController(db.access) && db.access.privacy !== undefined) return new MemoryLevel<Uint8Array, Uint8Array>(options)
+  return host.queryStore.sublevel<Uint8Array, Uint8Array>(db.address.split('/').at(-1) ?? db.address, options) as unknown as IndexLevel
 }
 
 /** Whether the block `hash` names is stored on this node; never asks the network. */

@@ -6,6 +6,7 @@
 import type { DidIdentity } from '@didbase/access'
 import type { AccessPolicy } from '@didbase/access/internal'
 import type { Database, LogEntry } from '@orbitdb/core'
+import type { IndexLevel } from '../queries/indexes.js'
 import type { SnapshotStore } from '../storage/index-snapshot.js'
 import type { JoinFetches } from '../storage/entry-storage.js'
 import type { TopicValidators } from '../sync/peer-penalties.js'
@@ -28,6 +29,8 @@ export interface ReplicaStorage {
   snapshots?: SnapshotStore
   /** Whether the block of entry `hash` is stored here (asks no peer, and does not wait for the log index to load). */
   stored: (hash: string) => Promise<boolean>
+  /** Where this database's query indexes are kept: on disk, or in memory for a private database (queries/indexes.ts). */
+  queryIndexes?: IndexLevel
 }
 
 /** How the node keeps track of a replica's life. */

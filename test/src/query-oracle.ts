@@ -1,0 +1,118 @@
+/**
+ * What a query should answer, computed the plainest way, apart from the SDK's own code: a
+ * filter over every record, then a sort. Property tests compare the SDK's indexed and
+ * scanned pages with it. The order it encodes is the one docs/queries.md states: missing <
+ * null < false < true < numbers < strings (by UTF-8 bytes) < anything else; ties by key,
+ * in the direction of the last sort field.
+ */
+import fc from 'fast-check'
+
+export interface OracleRecord { key: string, value: unknown, writer: string, hash: string, time?: number }
+type Cond = { field: string, op: string, value: unknown }
+export interface OracleQuery { where: Record<string, unknown>, sort: Array<[string, 'asc' | 'desc']>, limit?: number }
+
+function classOf (v: unknown): number {
+  if (v === undefined) return 0
+  if (v === null) return 1
+  if (typeof v === 'boolean') return 2
+  if (typeof v === 'number') return 4
+  if (typeof v === 'string') return 5
+  return 6
+}
+
+function rank (v: unknown): number {
+  return v === false ? 2 : v === true ? 3 : classOf(v)
+}
+
+export function compare (a: unknown, b: unknown): number {
+  const ra = rank(a)
+  const rb = rank(b)
+  if (ra !== rb) return ra - rb
+  if (typeof a === 'number' && typeof b === 'number') return a - b
+  if (typeof a === 'string' && typeof b === 'string') return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+  return 0
+}
+
+export function field (r: OracleRecord, f: string): unknown {
+  if (f === 'key' || f === 'writer' || f === 'time' || f === 'value') return r[f]
+  let at: unknown = r.value
+  for (const part of f.slice(6).split('.')) at = at !== null && typeof at === 'object' && !Array.isArray(at) && Object.hasOwn(at, part) ? (at as Record<string, unknown>)[part] : undefined
+  return at
+}
+
+function holds (v: unknown, op: string, x: unknown): boolean {
+  const eq = (y: unknown): boolean => rank(v) === rank(y) && compare(v, y) === 0
+  switch (op) {
+    case 'eq': return eq(x)
+    case 'ne': return !eq(x)
+    case 'in': return (x as unknown[]).some(eq)
+    case 'prefix': return typeof v === 'string' && v.startsWith(x as string)
+    case 'exists': return (v !== undefined) === x
+  }
+  if (classOf(v) !== classOf(x)) return false
+  const c = compare(v, x)
+  return op === 'lt' ? c < 0 : op === 'lte' ? c <= 0 : op === 'gt' ? c > 0 : c >= 0
+}
+
+export function passes (r: OracleRecord, where: Record<string, unknown>): boolean {
+  return Object.entries(where).every(([name, cond]) => {
+    if (name === 'and') return (cond as Array<Record<string, unknown>>).every((w) => passes(r, w))
+    if (name === 'or') return (cond as Array<Record<string, unknown>>).some((w) => passes(r, w))
+    if (cond === null || typeof cond !== 'object') return holds(field(r, name), 'eq', cond)
+    return Object.entries(cond).every(([op, x]) => holds(field(r, name), op, x))
+  })
+}
+
+/** Every record the query selects, in its order. */
+export function answer (records: readonly OracleRecord[], q: OracleQuery): OracleRecord[] {
+  const lastDesc = q.sort.at(-1)?.[1] === 'desc'
+  const sort = q.sort.some(([f]) => f === 'key') ? q.sort.slice(0, q.sort.findIndex(([f]) => f === 'key') + 1) : [...q.sort, ['key', lastDesc ? 'desc' : 'asc'] as [string, 'asc' | 'desc']]
+  return records.filter((r) => passes(r, q.where)).sort((a, b) => {
+    for (const [f, dir] of sort) {
+      const c = compare(field(a, f), field(b, f))
+      if (c !== 0) return dir === 'desc' ? -c : c
+    }
+    return 0
+  })
+}
+
+/** Values that exercise the order: numbers of both signs, strings with zero bytes and astral characters, every class. */
+export const scalars = fc.oneof(
+  fc.integer({ min: -3, max: 3 }),
+  fc.constantFrom(-0.5, 2.5, 1e21, -1e-7),
+  fc.constantFrom('', 'a', 'ab', 'b', 'a\u0000', '\uffff', '\u{1f600}', 'é'),
+  fc.boolean(),
+  fc.constant(null)
+)
+
+/** A document's value: `n` and `tag` of any class (or missing), `flag` a boolean or null (or missing), sometimes a nested field. */
+export const docValue = fc.record({
+  n: scalars,
+  tag: scalars,
+  flag: fc.oneof(fc.boolean(), fc.constant(null)),
+  meta: fc.record({ rank: fc.integer({ min: 0, max: 3 }) })
+}, { requiredKeys: [] })
+
+const FIELDS = ['value.n', 'value.tag', 'value.flag', 'value.meta.rank', 'key', 'writer', 'time'] as const
+
+const condition: fc.Arbitrary<unknown> = fc.oneof(
+  scalars,
+  fc.record({ eq: scalars }),
+  fc.record({ ne: scalars }),
+  fc.record({ lt: scalars, gte: scalars }, { requiredKeys: [] }),
+  fc.record({ gt: scalars, lte: scalars }, { requiredKeys: [] }),
+  fc.record({ in: fc.array(scalars, { minLength: 1, maxLength: 3 }) }),
+  fc.record({ prefix: fc.constantFrom('', 'a', '\u{1f600}', 'k1') }),
+  fc.record({ exists: fc.boolean() })
+)
+
+const simpleWhere = fc.dictionary(fc.constantFrom(...FIELDS), condition, { maxKeys: 2 })
+
+export const where: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
+  { weight: 3, arbitrary: simpleWhere },
+  { weight: 1, arbitrary: fc.record({ or: fc.array(simpleWhere, { minLength: 1, maxLength: 2 }) }) }
+)
+
+export const sort = fc.uniqueArray(fc.tuple(fc.constantFrom(...FIELDS), fc.constantFrom('asc' as const, 'desc' as const)), { maxLength: 2, selector: ([f]) => f })
+
+export const query: fc.Arbitrary<OracleQuery> = fc.record({ where, sort, limit: fc.option(fc.integer({ min: 1, max: 7 }), { nil: undefined }) }, { requiredKeys: ['where', 'sort'] })
