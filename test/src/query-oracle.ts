@@ -8,7 +8,6 @@
 import fc from 'fast-check'
 
 export interface OracleRecord { key: string, value: unknown, writer: string, hash: string, time?: number }
-type Cond = { field: string, op: string, value: unknown }
 export interface OracleQuery { where: Record<string, unknown>, sort: Array<[string, 'asc' | 'desc']>, limit?: number }
 
 function classOf (v: unknown): number {
