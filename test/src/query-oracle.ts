@@ -28,8 +28,18 @@ export function compare (a: unknown, b: unknown): number {
   const rb = rank(b)
   if (ra !== rb) return ra - rb
   if (typeof a === 'number' && typeof b === 'number') return a - b
-  if (typeof a === 'string' && typeof b === 'string') return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+  if (typeof a === 'string' && typeof b === 'string') return utf8Order(a, b)
   return 0
+}
+
+const utf8 = new TextEncoder()
+
+/** Strings by their UTF-8 bytes (also in a browser, where there is no Buffer). */
+function utf8Order (a: string, b: string): number {
+  const x = utf8.encode(a)
+  const y = utf8.encode(b)
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number)
+  return x.length - y.length
 }
 
 export function field (r: OracleRecord, f: string): unknown {
