@@ -8,6 +8,10 @@
  *   write     one write, a burst of three (group commit), `db.batch`
  *   reader    the creator live, a replica that joins later, the creator restarted from disk
  *
+ * Key-value and document readers declare query indexes and read the member's writes with a
+ * query too (by writer, sorted, a page at a time), and the creator watches that query live
+ * from before the member writes.
+ *
  * The full product is 324 cases (about 10 minutes here); `pairwise` keeps every pair of
  * values of two dimensions (about 16 cases, under a minute). Every node runs with
  * anti-entropy and exchange retries off (`resync`), so what only a resync would bring never
@@ -75,10 +79,50 @@ function userOf (kind: Case['identity']): User {
 type Db = KeyValueDatabase<unknown> | DocumentsDatabase<{ _id: string, n: number }> | EventLogDatabase<unknown>
 interface Row { id: string, value: unknown, writer: string, hash: string, time?: number }
 
+/** Indexes every key-value and document reader keeps: queries by writer and by value read them. */
+const INDEXES = [['writer', 'value.n'], ['value.n']] as const
+
 async function open (node: Didbase, type: Case['type'], nameOrAddress: string, options: object = {}): Promise<Db> {
-  if (type === 'keyvalue') return node.keyValue(nameOrAddress, options)
-  if (type === 'documents') return node.documents<{ _id: string, n: number }>(nameOrAddress, options)
+  if (type === 'keyvalue') return node.keyValue(nameOrAddress, { ...options, indexes: INDEXES })
+  if (type === 'documents') return node.documents<{ _id: string, n: number }>(nameOrAddress, { ...options, indexes: INDEXES })
   return node.eventLog(nameOrAddress, options)
+}
+
+type Records = KeyValueDatabase<{ n: number }>
+const queryOf = (user: string) => ({ where: { writer: user }, sort: [['value.n', 'desc']] as const, limit: 2 })
+
+/** The reader's query for `user`'s records, page by page, gives the ids of `expected` by value, highest first, through an index. */
+async function queried (db: Db, type: Case['type'], expected: Map<string, unknown>, user: string): Promise<void> {
+  if (type === 'eventlog') return
+  const records = db as unknown as Records
+  expect(records.explain(queryOf(user))).toMatchObject({ strategy: 'index-order', index: ['writer', 'value.n'] })
+  const ids: string[] = []
+  let after: string | undefined
+  do {
+    const page = await records.find({ ...queryOf(user), ...(after !== undefined ? { after } : {}) })
+    ids.push(...page.records.map((r) => r.key))
+    after = page.cursor
+  } while (after !== undefined)
+  const byValue = [...expected.entries()].sort(([, a], [, b]) => (b as { n: number }).n - (a as { n: number }).n).map(([id]) => id)
+  expect(ids).toEqual(byValue)
+  expect(await records.count({ writer: user })).toBe(expected.size)
+}
+
+/** Watch the query for `user`'s records on `db`: resolves with the first page that holds all of `expected`. */
+function watched (db: Db, type: Case['type'], expected: Map<string, unknown>, user: string): Promise<void> | undefined {
+  if (type === 'eventlog') return undefined
+  const controller = new AbortController()
+  return new Promise<void>((resolve, reject) => {
+    (db as unknown as Records).watch({ ...queryOf(user), limit: 10 }, {
+      signal: controller.signal,
+      onError: reject,
+      onPage: (page) => {
+        if (![...expected.keys()].every((id) => page.records.some((r) => r.key === id))) return
+        controller.abort()
+        resolve()
+      }
+    })
+  })
 }
 
 async function rows (db: Db): Promise<Row[]> {
@@ -177,9 +221,13 @@ describe(`journey matrix (${cases.length} pairwise cases of ${Object.values(dims
       if (c.policy === 'private') await waitFor(async () => (await db.membersLackingKeys()).size === 0 && await sameHeads(db, mine), 'the member\'s key to be shared', NO_DEADLINE)
     }
 
+    const ids = new Map(Array.from({ length: c.write === 'single' ? 1 : c.write === 'burst' ? 3 : 2 }, (_, i) => [`r${i + 1}`, null]))
+    const watching = watched(db, c.type, ids, user.did)
     const expected = await write(mine, c.type, c.write, 1)
     const dated = !(c.policy === 'private' && c.identity === 'did:key')
     const live = await waitFor(async () => holds(db, expected, user.did, dated), 'the creator to hold the member\'s write, by the live path', NO_DEADLINE)
+    // The creator's live query saw the write arrive.
+    await watching
     for (const r of live) expect(await db.signerOf(r.hash)).toBe(member.did)
 
     let reader = db
@@ -200,6 +248,7 @@ describe(`journey matrix (${cases.length} pairwise cases of ${Object.values(dims
       await connect(member, alice)
       await waitFor(async () => sameHeads(db, mine), 'the member and the restarted creator to meet again', NO_DEADLINE)
     }
+    await queried(reader, c.type, expected, user.did)
 
     const outsider = await peer({ resync: LIVE_ONLY })
     await connect(outsider, readerNode)
