@@ -7,8 +7,8 @@
  * A block preceded by `<!-- docs-run: with a peer -->` is given a running peer's multiaddr
  * and the address of a key-value database that peer holds on its command line. One preceded
  * by `<!-- docs-run: not run, <reason> -->` is not run; the reason says what does run it.
- * The examples of the README and of docs/access, schemas and sync also have what they
- * print checked (PRINTS).
+ * The examples of the README and of docs/access, schemas, sync and queries also have what
+ * they print checked (PRINTS).
  */
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -89,6 +89,31 @@ const PRINTS: Array<{ file: string, heading: string, check: (stdout: string) => 
     check: (stdout) => {
       expect(stdout).toContain('alice is offline; the replicator serves 1 database')
       expect(stdout).toContain('bob caught up from the replicator: 300 entries')
+    }
+  },
+  {
+    file: 'docs/queries.md',
+    heading: '# Queries',
+    check: (stdout) => {
+      expect(stdout).toContain("strategy: 'index-order'")
+      expect(stdout).toContain('20 10 undefined')
+      expect(stdout.trim().split('\n').at(-1)).toBe('30')
+    }
+  },
+  {
+    file: 'docs/queries.md',
+    heading: '## Indexes',
+    check: (stdout) => {
+      expect(stdout).toContain("[ 't2', 't1' ]")
+      expect(stdout).toContain('index-range')
+    }
+  },
+  {
+    file: 'docs/queries.md',
+    heading: '## Live queries',
+    check: (stdout) => {
+      // A slow reader may skip a page between; the last is the full top three.
+      expect(stdout.trim().split('\n').at(-1)).toBe('bo:9 cy:7 ana:5')
     }
   }
 ]
