@@ -21,6 +21,11 @@ export async function didbaseOnNode (nodeArgs: string[], dir: string, ...args: s
   })
 }
 
+/** Output of one JSON value a line (`didbase find`, `didbase peer --json`), each parsed. */
+export function jsonLines<T = unknown> (text: string): T[] {
+  return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as T)
+}
+
 export interface LogLine { event: string, [key: string]: unknown }
 
 export interface PeerProcess {

@@ -51,7 +51,7 @@ export class QueryEngine<T> {
       bounds = seekBounds(bounds, seek, choice.reverse)
     }
     const hits: Array<{ record: QueryRecord<T>, values: unknown[] }> = []
-    for await (const record of this.#rowRecords(choice, bounds, signal)) {
+    for await (const record of this.#rowRecords(choice, bounds, signal, plan.limit + 1)) {
       if (!matches(plan.filter, record)) continue
       hits.push({ record, values: sortValuesOf(record, plan.sort) })
       if (hits.length > plan.limit) break
@@ -67,8 +67,12 @@ export class QueryEngine<T> {
     return scanCount(this.#rowRecords(choice, choice.bounds, signal), plan)
   }
 
-  /** The records of the rows within `bounds`, in the rows' order, loading a few at once. */
-  async * #rowRecords (choice: IndexChoice, bounds: IndexChoice['bounds'], signal?: AbortSignal): AsyncGenerator<QueryRecord<T>> {
+  /**
+   * The records of the rows within `bounds`, in the rows' order, loading a few at once:
+   * `first` at first (a page's worth, when the rows come in its order), then more.
+   */
+  async * #rowRecords (choice: IndexChoice, bounds: IndexChoice['bounds'], signal?: AbortSignal, first = READ_AHEAD): AsyncGenerator<QueryRecord<T>> {
+    let size = Math.min(first, READ_AHEAD)
     let batch: Array<Promise<QueryRecord<T> | undefined>> = []
     const drain = async function * (): AsyncGenerator<QueryRecord<T>> {
       for (const record of await Promise.all(batch)) if (record !== undefined) yield record
@@ -76,7 +80,10 @@ export class QueryEngine<T> {
     }
     for await (const { ref } of choice.index.range(bounds, choice.reverse, signal)) {
       batch.push(this.#source.recordAt(ref))
-      if (batch.length >= READ_AHEAD) yield * drain()
+      if (batch.length >= size) {
+        yield * drain()
+        size = READ_AHEAD
+      }
     }
     yield * drain()
   }
