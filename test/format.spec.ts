@@ -66,11 +66,20 @@ describe('a data directory written by the previous version', () => {
 
   it('takes new writes under its old policy and schema', async () => {
     const { expected, node } = await fixtureNode()
-    const todos = await node.keyValue<{ title: string, done: boolean }>(expected.databases[0]!.address)
+    const todos = await node.keyValue<{ title: string, done: boolean }>(expected.databases[0]!.address, { indexes: [['value.done', 'time']] })
     await todos.put('eggs', { title: 'Buy eggs', done: false })
     expect(await todos.get('eggs')).toEqual({ title: 'Buy eggs', done: false })
     await expect(todos.put('bad', { title: 42 } as never)).rejects.toMatchObject({ name: 'SchemaValidationError' })
     expect(await todos.get('bread')).toBeUndefined()
+    // Queries read the old records too: written before every write was dated, they have no
+    // time, and sort after the dated ones, newest first.
+    await todos.put('bread', { title: 'Buy bread', done: true })
+    const old = (expected.databases[0]!.records as Array<{ key: string }>).map((r) => r.key)
+    expect(old).toEqual(['milk'])
+    const query = { where: { 'value.done': true }, sort: [['time', 'desc']] as const }
+    expect(todos.explain(query).strategy).toBe('index-order')
+    expect((await todos.find(query)).records.map((r) => [r.key, typeof r.time])).toEqual([['bread', 'number'], ['milk', 'undefined']])
+    expect(await todos.count({ time: { exists: false } })).toBe(expected.databases[0]!.records.length)
   })
 
   it('replicates to a fresh replica, which reaches the same heads and records', async () => {

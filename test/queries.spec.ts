@@ -94,4 +94,18 @@ describe('queries', () => {
     expect(progress.at(-1)).toMatchObject({ done: 49, total: 49 })
     await node.close()
   })
+
+  it('adds the indexes a second open of a database asks for to the handle already open', async () => {
+    const node = await peer({ memory: true })
+    const kv = await node.keyValue<{ n: number }>('opened-twice')
+    await kv.batch((b) => { for (let i = 0; i < 10; i++) b.put(`k${i}`, { n: i }) })
+    expect(kv.explain({ where: { 'value.n': { gt: 6 } } }).strategy).toBe('scan')
+    expect((await kv.find({ where: { 'value.n': { gt: 6 } } })).records.map((r) => r.key)).toEqual(['k7', 'k8', 'k9'])
+    const again = await node.keyValue<{ n: number }>('opened-twice', { indexes: ['value.n'] })
+    expect(again).toBe(kv)
+    expect(kv.indexes).toEqual([['value.n']])
+    expect(kv.explain({ where: { 'value.n': { gt: 6 } } }).strategy).toBe('index-range')
+    await kv.put('k10', { n: 10 })
+    expect((await kv.find({ where: { 'value.n': { gt: 6 } }, sort: [['value.n', 'desc']] })).records.map((r) => r.key)).toEqual(['k10', 'k9', 'k8', 'k7'])
+  })
 })
