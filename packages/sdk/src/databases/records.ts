@@ -48,6 +48,8 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
   readonly #index: RecordIndex
   readonly #indexes: IndexSet | undefined
   readonly #queries: QueryEngine<T>
+  /** Watches running, ended when the database closes. */
+  readonly #watches = new Set<LiveQuery<T>>()
 
   constructor (ctx: HandleContext) {
     super(ctx)
@@ -74,6 +76,7 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
   }
 
   protected override async beforeClose (): Promise<void> {
+    for (const watch of [...this.#watches]) watch.close()
     await this.#index.save()
     await this.#indexes?.close()
   }
@@ -188,7 +191,7 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
   /**
    * Watch a query: its first page, then its page again each time a write (from this replica
    * or another) changes it; a write that leaves the page as it was gives nothing. Iterate the
-   * result, or pass `onPage`; `signal` (or `close()`) ends it.
+   * result, or pass `onPage`; `signal`, `close()` or closing the database ends it.
    *
    * @example
    * ```ts
@@ -198,8 +201,9 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
    */
   watch (query?: Query<T>, options?: WatchOptions<T>): LiveQuery<T> {
     const plan = planOf(query as Query<unknown>)
-    return new LiveQuery<T>({
+    const watch = new LiveQuery<T>({
       plan,
+      ended: (ended) => { this.#watches.delete(ended) },
       run: async () => {
         await this.vault?.assertMember()
         return this.#queries.find(plan)
@@ -208,6 +212,9 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
         listener(this.#changeOf(before, after))
       })
     }, options)
+    if (!this.replica.closing) this.#watches.add(watch)
+    else watch.close()
+    return watch
   }
 
   #changeOf (before: Winner | undefined, after: Winner): RecordChange<T> {

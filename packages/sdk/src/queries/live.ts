@@ -31,6 +31,8 @@ export interface LiveQueryParts<T> {
   run: () => Promise<Page<T>>
   /** Listen to changes; returns the function that stops listening. */
   subscribe: (listener: (change: RecordChange<T>) => void) => () => void
+  /** Told once, when the watch ends. */
+  ended?: (watch: LiveQuery<T>) => void
 }
 
 const same = (a: Page<unknown>, b: Page<unknown>): boolean =>
@@ -74,6 +76,7 @@ export class LiveQuery<T> implements AsyncIterable<Page<T>> {
     this.#ended = true
     this.#unsubscribe()
     this.#wake?.()
+    this.#parts.ended?.(this)
   }
 
   async #drain (first = false): Promise<void> {
