@@ -11,21 +11,13 @@ import * as dagCbor from '@ipld/dag-cbor'
 import type { Database, LogEntry } from '@orbitdb/core'
 import { describe, expect, it } from 'vitest'
 import { craftEntry, push } from './src/attacker.js'
-import { collect, connect, nextEvent, peer, tempDir, waitFor } from './src/peers.js'
+import { bytesUnder, collect, connect, nextEvent, peer, tempDir, waitFor } from './src/peers.js'
 
 const todo = defineSchema('Todo', s.struct({ title: s.string(), done: s.bool() }))
 type Todo = { title: string, done: boolean }
 
 /** The raw OrbitDB database behind a handle: what an attacker holding the replica would read. */
 const raw = (handle: unknown): Database => (handle as { db: Database }).db
-
-async function bytesUnder (dir: string): Promise<Buffer[]> {
-  const out: Buffer[] = []
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) out.push(await readFile(join(entry.parentPath, entry.name)))
-  }
-  return out
-}
 
 async function members (): Promise<{ alice: Awaited<ReturnType<typeof peer>>, bob: Awaited<ReturnType<typeof peer>>, aliceKey: DidKeyIdentity, carolKey: DidKeyIdentity, carol: Awaited<ReturnType<typeof peer>> }> {
   const aliceKey = createDidKeyIdentity()

@@ -3,7 +3,7 @@
  * LevelDB on disk (or memory stores where a test says so). Every peer and temporary
  * directory is removed after each test.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createDidbase, type Didbase, type DidbaseInit } from '@didbase/sdk'
@@ -26,6 +26,15 @@ export async function tempDir (): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'didbase-test-'))
   dirs.push(dir)
   return dir
+}
+
+/** The contents of every file under `dir`: what a node left on its disk. */
+export async function bytesUnder (dir: string): Promise<Buffer[]> {
+  const out: Buffer[] = []
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) out.push(await readFile(join(entry.parentPath, entry.name)))
+  }
+  return out
 }
 
 /** A peer on disk in its own temporary directory (removed after the test). */
