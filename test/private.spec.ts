@@ -2,8 +2,6 @@
  * Private databases with a fixed set of writers and readers: real replicas over loopback,
  * a replicator that is not a member, and entries pushed straight to a replica.
  */
-import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { createDidKeyIdentity, type DidKeyIdentity, type PrivateField } from '@didbase/access'
 import { blindKey, openDatabaseKeys, seal } from '@didbase/access/internal'
 import { defineSchema, type RejectedDetail, s, type UnreadableDetail } from '@didbase/sdk'
