@@ -89,7 +89,7 @@ export function answer (records: readonly OracleRecord[], q: OracleQuery): Oracl
 export const scalars = fc.oneof(
   fc.integer({ min: -3, max: 3 }),
   fc.constantFrom(-0.5, 2.5, 1e21, -1e-7),
-  fc.constantFrom('', 'a', 'ab', 'b', 'a\u0000', '\uffff', '\u{1f600}', 'é'),
+  fc.constantFrom('', 'a', 'ab', 'b', 'a\u0000', 'a\u0000z', '\u0000', 'a\u0001', '\uffff', '\u{1f600}', 'é'),
   fc.boolean(),
   fc.constant(null)
 )
@@ -111,7 +111,7 @@ const condition: fc.Arbitrary<unknown> = fc.oneof(
   fc.record({ lt: scalars, gte: scalars }, { requiredKeys: [] }),
   fc.record({ gt: scalars, lte: scalars }, { requiredKeys: [] }),
   fc.record({ in: fc.array(scalars, { minLength: 1, maxLength: 3 }) }),
-  fc.record({ prefix: fc.constantFrom('', 'a', '\u{1f600}', 'k1') }),
+  fc.record({ prefix: fc.constantFrom('', 'a', 'a\u0000', '\u{1f600}', 'k1') }),
   fc.record({ exists: fc.boolean() })
 )
 

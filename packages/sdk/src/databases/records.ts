@@ -24,6 +24,9 @@ export interface KeyedRecord<T> extends Signed<T> {
 /** An index to declare: one field, or several (a compound index, sorted by each in turn). */
 export type IndexFields<T> = Field<T> | ReadonlyArray<Field<T>>
 
+/** Decoded entries a handle keeps, the latest read. */
+const RECENT_ENTRIES = 8
+
 /** At most this many indexes per database, of at most this many fields. */
 const MAX_INDEXES = 16
 const MAX_INDEX_FIELDS = 8
@@ -50,6 +53,13 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
   readonly #queries: QueryEngine<T>
   /** Watches running, ended when the database closes. */
   readonly #watches = new Set<LiveQuery<T>>()
+  /**
+   * The entries read last, decoded: a batch's records are read one after another (by a scan,
+   * an index's rewrite, a watch judging a change), and OrbitDB decodes an entry at every
+   * read, so a batch of 1,000 operations would be decoded 1,000 times. Few, as an entry may
+   * hold up to a MiB.
+   */
+  readonly #recent = new Map<string, Promise<LogEntry | undefined>>()
 
   constructor (ctx: HandleContext) {
     super(ctx)
@@ -114,7 +124,7 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
    * opened in a private database (undefined, and reported, when this member cannot).
    */
   async #recordAt (ref: RowRef): Promise<QueryRecord<T> | undefined> {
-    const entry = await this.db.log.get(ref.hash)
+    const entry = await this.#entry(ref.hash)
     const op = entry === undefined ? undefined : dataPayloadsOf(entry.payload)[ref.index]
     if (entry === undefined || op === undefined || typeof op.key !== 'string') return undefined
     const time = timeOf(entry.payload, op)
@@ -125,6 +135,20 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
     if ('ok' in opened) return { key: opened.ok.key as string, value: opened.ok.value as T, hash: ref.hash, writer: entry.identity, ...dated }
     this.reportUnreadable(ref.hash, entry.identity, opened.unreadable, opened.message)
     return undefined
+  }
+
+  async #entry (hash: string): Promise<LogEntry | undefined> {
+    let entry = this.#recent.get(hash)
+    if (entry !== undefined) {
+      this.#recent.delete(hash)
+    } else {
+      entry = this.db.log.get(hash)
+      if (this.#recent.size >= RECENT_ENTRIES) this.#recent.delete(this.#recent.keys().next().value as string)
+      // A failed read is not kept.
+      entry.catch(() => { this.#recent.delete(hash) })
+    }
+    this.#recent.set(hash, entry)
+    return entry
   }
 
   /** Write `key` (PUT or DEL): checked alone, committed with the writes issued around it. */

@@ -29,8 +29,12 @@ function encodeStorable (value: unknown): Uint8Array {
   }
 }
 
+/** A UTF-16 surrogate without its pair: stored as U+FFFD, so two such keys would be one record. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 export function assertKey (key: unknown, what = 'key'): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) {
     throw new InvalidValueError(`${what} must be a non-empty string, got ${key === '' ? 'an empty string' : typeof key}`)
   }
+  if (LONE_SURROGATE.test(key)) throw new InvalidValueError(`${what} holds a lone UTF-16 surrogate, which cannot be stored as text`)
 }

@@ -20,9 +20,9 @@ export interface RecordChange<T> {
 export interface WatchOptions<T> {
   /** Called with the first page and with every page that differs from the last. */
   onPage?: (page: Page<T>) => void
-  /** Called when the query cannot run any more (the database closed); the watch ends. */
+  /** Called when the query cannot run (a non-member of a private database); the watch ends. */
   onError?: (err: Error) => void
-  /** Ends the watch. */
+  /** Ends the watch. Closing the database ends it too, with no error. */
   signal?: AbortSignal
 }
 
@@ -51,6 +51,7 @@ export class LiveQuery<T> implements AsyncIterable<Page<T>> {
   /** The page the iterator has not handed out yet, and who waits for one. */
   #unread: Page<T> | undefined
   #wake: (() => void) | undefined
+  readonly #onAbort = (): void => { this.close() }
 
   constructor (parts: LiveQueryParts<T>, options: WatchOptions<T> = {}) {
     this.#parts = parts
@@ -60,7 +61,7 @@ export class LiveQuery<T> implements AsyncIterable<Page<T>> {
       this.#pending.push(change)
       void this.#drain()
     })
-    options.signal?.addEventListener('abort', () => { this.close() }, { once: true })
+    options.signal?.addEventListener('abort', this.#onAbort, { once: true })
     if (options.signal?.aborted === true) this.close()
     else void this.#drain(true)
   }
@@ -75,6 +76,8 @@ export class LiveQuery<T> implements AsyncIterable<Page<T>> {
     if (this.#ended) return
     this.#ended = true
     this.#unsubscribe()
+    // A long-lived signal shared by many watches must not keep ended ones alive.
+    this.#options.signal?.removeEventListener('abort', this.#onAbort)
     this.#wake?.()
     this.#parts.ended?.(this)
   }

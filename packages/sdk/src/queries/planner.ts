@@ -60,11 +60,20 @@ function equality (test: Test): Scalar | undefined {
 
 const RANGE_OPS = new Set(['lt', 'lte', 'gt', 'gte', 'prefix'])
 
+/**
+ * Past every row whose elements start with `elements`: an element is always followed by
+ * another's tag (0x01 to 0x07), so 0xff is beyond them all. (Incrementing the last byte
+ * instead would cut a string's rows in two: "a" ends 00, "a\0…" goes on 00 ff.)
+ */
+function pastElements (elements: Uint8Array): Uint8Array {
+  return concat(elements, Uint8Array.of(0xff))
+}
+
 /** The rows whose tuple starts with `prefix` and whose next element meets `tests`. */
 function boundsOf (prefix: Uint8Array, tests: readonly Test[]): RowBounds {
   const at = (value: Scalar): Uint8Array => concat(prefix, encodeTuple([value]))
   let gte: Uint8Array | undefined = prefix.length > 0 ? prefix : undefined
-  let lt: Uint8Array | undefined = prefix.length > 0 ? prefixEnd(prefix) : undefined
+  let lt: Uint8Array | undefined = prefix.length > 0 ? pastElements(prefix) : undefined
   const raise = (b: Uint8Array | undefined): void => { if (b !== undefined && (gte === undefined || compare(b, gte) > 0)) gte = b }
   const lower = (b: Uint8Array | undefined): void => { if (b !== undefined && (lt === undefined || compare(b, lt) < 0)) lt = b }
   for (const { op, value } of tests) {
@@ -74,16 +83,17 @@ function boundsOf (prefix: Uint8Array, tests: readonly Test[]): RowBounds {
     const first = concat(prefix, Uint8Array.of(cls))
     const afterClass = concat(prefix, Uint8Array.of((cls === Tag.False ? Tag.True : cls) + 1))
     if (op === 'prefix') {
+      // A string's bytes without its end: every string that starts with them, and no other.
       const encoded = at(v)
       const start = encoded.subarray(0, encoded.length - 1)
       raise(start)
       lower(prefixEnd(start))
     } else if (op === 'gt' || op === 'gte') {
-      raise(op === 'gt' ? prefixEnd(at(v)) : at(v))
+      raise(op === 'gt' ? pastElements(at(v)) : at(v))
       lower(afterClass)
     } else {
       raise(first)
-      lower(op === 'lt' ? at(v) : prefixEnd(at(v)))
+      lower(op === 'lt' ? at(v) : pastElements(at(v)))
     }
   }
   return { ...(gte !== undefined ? { gte } : {}), ...(lt !== undefined ? { lt } : {}) }

@@ -114,14 +114,26 @@ export interface Plan {
 
 const OPERATORS = new Set<string>(['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'prefix', 'exists'])
 const RECORD_FIELDS = new Set(['key', 'writer', 'time', 'value'])
-/** At most this many values in an `in`, and filters in a query: a query is data a peer or a URL may hand over. */
+/**
+ * Bounds on a query's size, since a query is data a URL or a command line may hand over:
+ * values in an `in`; filters, conditions and `in` values in all; sort fields; a field
+ * path's parts and length.
+ */
 export const MAX_IN = 1_000
-const MAX_FILTERS = 1_000
+const MAX_TERMS = 5_000
+const MAX_SORT_FIELDS = 16
+const MAX_PATH_PARTS = 32
+const MAX_FIELD_LENGTH = 1_024
 
 export function assertField (field: unknown): asserts field is string {
-  if (typeof field !== 'string' || !(RECORD_FIELDS.has(field) || (field.startsWith('value.') && field.split('.').every((part) => part.length > 0)))) {
-    throw new InvalidQueryError(`unknown field ${JSON.stringify(field)}: use key, writer, time, value or value.<field>`)
+  if (typeof field !== 'string' || field.length > MAX_FIELD_LENGTH || !(RECORD_FIELDS.has(field) || (field.startsWith('value.') && validPath(field)))) {
+    throw new InvalidQueryError(`unknown field ${JSON.stringify(typeof field === 'string' ? field.slice(0, 80) : field)}: use key, writer, time, value or value.<field> (at most ${MAX_PATH_PARTS} parts)`)
   }
+}
+
+function validPath (field: string): boolean {
+  const parts = field.split('.')
+  return parts.length <= MAX_PATH_PARTS + 1 && parts.every((part) => part.length > 0)
 }
 
 function isScalar (value: unknown): value is Scalar {
@@ -138,13 +150,18 @@ function isPlainObject (value: unknown): value is Record<string, unknown> {
 
 /** Check a `where` and give its filter. */
 export function filterOf (where: unknown): Filter {
-  let count = 0
+  let terms = 0
+  const spend = (n: number): void => {
+    terms += n
+    if (terms > MAX_TERMS) throw new InvalidQueryError(`where: more than ${MAX_TERMS} filters, conditions and values in all`)
+  }
   const walk = (node: unknown): Filter => {
+    spend(1)
     if (!isPlainObject(node)) throw new InvalidQueryError('where: an object of fields and conditions')
     const of: Filter[] = []
     for (const [name, condition] of Object.entries(node)) {
       if (condition === undefined) continue
-      if (++count > MAX_FILTERS) throw new InvalidQueryError(`where: more than ${MAX_FILTERS} conditions`)
+      spend(1)
       if (name === 'and' || name === 'or') {
         if (!Array.isArray(condition)) throw new InvalidQueryError(`where.${name}: a list of filters`)
         of.push({ kind: name, of: condition.map(walk) })
@@ -158,9 +175,11 @@ export function filterOf (where: unknown): Filter {
       }
       for (const [op, value] of Object.entries(condition)) {
         if (value === undefined) continue
+        spend(1)
         if (!OPERATORS.has(op)) throw new InvalidQueryError(`${name}: unknown operator ${JSON.stringify(op)} (use ${[...OPERATORS].join(', ')})`)
         if (op === 'in') {
           if (!Array.isArray(value) || value.length > MAX_IN) throw new InvalidQueryError(`${name} in: a list of at most ${MAX_IN} values`)
+          spend(value.length)
           for (const v of value) assertScalar(name, op, v)
           of.push({ kind: 'test', field: name, op, value: [...value] as Scalar[] })
         } else if (op === 'prefix') {
@@ -185,12 +204,15 @@ export function sortOf (sort: unknown): SortField[] {
   if (sort === undefined) return []
   const keys = typeof sort === 'string' || (Array.isArray(sort) && sort.length === 2 && (sort[1] === 'asc' || sort[1] === 'desc') && typeof sort[0] === 'string' && !['asc', 'desc'].includes(sort[0])) ? [sort] : sort
   if (!Array.isArray(keys)) throw new InvalidQueryError('sort: a field, [field, "asc" | "desc"], or a list of them')
+  if (keys.length > MAX_SORT_FIELDS) throw new InvalidQueryError(`sort: at most ${MAX_SORT_FIELDS} fields`)
   const fields: SortField[] = []
+  const seen = new Set<string>()
   for (const key of keys) {
     const [field, direction] = typeof key === 'string' ? [key, 'asc'] : Array.isArray(key) ? key : [undefined, undefined]
     assertField(field)
     if (direction !== 'asc' && direction !== 'desc') throw new InvalidQueryError(`sort ${field}: "asc" or "desc"`)
-    if (fields.some((f) => f.field === field)) throw new InvalidQueryError(`sort: ${field} twice`)
+    if (seen.has(field)) throw new InvalidQueryError(`sort: ${field} twice`)
+    seen.add(field)
     fields.push({ field, desc: direction === 'desc' })
   }
   return fields
@@ -210,6 +232,19 @@ export function planOf (query: Query<unknown> | undefined): Plan {
   return { filter: filterOf(q.where), sort: byKey < 0 ? [...sort, { field: 'key', desc: sort.at(-1)?.desc ?? false }] : sort.slice(0, byKey + 1), limit, after: q.after }
 }
 
+const paths = new Map<string, string[]>()
+
+/** The parts of `value.<path>`, split once per field (a scan reads it for every record). */
+function pathOf (field: string): string[] {
+  let parts = paths.get(field)
+  if (parts === undefined) {
+    if (paths.size >= 1_000) paths.clear()
+    parts = field.slice('value.'.length).split('.')
+    paths.set(field, parts)
+  }
+  return parts
+}
+
 /** The value of `field` in `record` (undefined when it is missing). */
 export function fieldOf (record: QueryRecord<unknown>, field: string): unknown {
   if (field === 'key') return record.key
@@ -217,7 +252,7 @@ export function fieldOf (record: QueryRecord<unknown>, field: string): unknown {
   if (field === 'time') return record.time
   if (field === 'value') return record.value
   let at: unknown = record.value
-  for (const part of field.slice('value.'.length).split('.')) {
+  for (const part of pathOf(field)) {
     if (!isPlainObject(at)) return undefined
     at = Object.hasOwn(at, part) ? at[part] : undefined
   }
