@@ -119,7 +119,7 @@ describe('queries', () => {
     const indexed = await node.keyValue<{ s: string }>('nul-indexed', { indexes: ['value.s'] })
     const plain = await node.keyValue<{ s: string }>('nul-plain')
     const values = ['', 'a', 'a\u0000', 'a\u0000z', 'a\u0001', 'b']
-    for (const db of [indexed, plain]) await db.batch((b) => { values.forEach((v, i) => b.put(`k${i}`, { s: v })) })
+    for (const db of [indexed, plain]) await db.batch((b) => { values.forEach((v, i) => { b.put(`k${i}`, { s: v }) }) })
     for (const where of [{ 'value.s': { gt: 'a' } }, { 'value.s': { lte: 'a' } }, { 'value.s': 'a' }, { 'value.s': { gte: 'a\u0000', lt: 'a\u0001' } }, { 'value.s': { prefix: 'a\u0000' } }]) {
       expect(indexed.explain({ where, sort: 'value.s' }).strategy).toBe('index-order')
       const keys = async (db: typeof plain): Promise<string[]> => (await db.find({ where, sort: 'value.s' })).records.map((r) => r.key)
