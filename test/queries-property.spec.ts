@@ -8,19 +8,8 @@
 import { createDidbase, createDidKeyIdentity, type Didbase, type DocumentsDatabase } from '@didbase/sdk'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { answer, docValue, type OracleQuery, query } from './src/query-oracle.js'
+import { answer, INDEXES, type OracleQuery, query, step } from './src/query-oracle.js'
 import { collect, connect, peer, tempDir, waitFor } from './src/peers.js'
-
-const INDEXES = [['value.n'], ['value.tag', 'value.n'], ['writer', 'time'], ['value.flag'], ['value.meta.rank', 'value.tag']] as const
-const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6']
-
-const write = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('put' as const), on: fc.constantFrom('a', 'b'), key: fc.constantFrom(...KEYS), value: docValue }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('del' as const), on: fc.constantFrom('a', 'b'), key: fc.constantFrom(...KEYS) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('batch' as const), on: fc.constantFrom('a', 'b'), puts: fc.array(fc.tuple(fc.constantFrom(...KEYS), docValue), { minLength: 1, maxLength: 4 }), dels: fc.uniqueArray(fc.constantFrom(...KEYS), { maxLength: 2 }) }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'sync' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) }
-)
 
 type Docs = DocumentsDatabase<Record<string, unknown>>
 
@@ -60,7 +49,7 @@ describe('indexed queries against a plain scan', () => {
     try {
       await connect(b, a)
       let run = 0
-      await fc.assert(fc.asyncProperty(fc.array(write, { minLength: 1, maxLength: 25 }), fc.array(query, { minLength: 1, maxLength: 6 }), fc.boolean(), async (writes, queries, restart) => {
+      await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), fc.array(query, { minLength: 1, maxLength: 6 }), fc.boolean(), async (writes, queries, restart) => {
         const name = `prop-${run++}`
         let onA = await a.documents(name, { writers: [a.user, b.user], indexes: INDEXES })
         const onB = await b.documents(onA.address, { indexes: INDEXES })

@@ -125,3 +125,28 @@ export const where: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
 export const sort = fc.uniqueArray(fc.tuple(fc.constantFrom(...FIELDS), fc.constantFrom('asc' as const, 'desc' as const)), { maxLength: 2, selector: ([f]) => f })
 
 export const query: fc.Arbitrary<OracleQuery> = fc.record({ where, sort, limit: fc.option(fc.integer({ min: 1, max: 7 }), { nil: undefined }) }, { requiredKeys: ['where', 'sort'] })
+
+/** The indexes the property tests declare: single, compound, on record fields and on nested ones. */
+export const INDEXES = [['value.n'], ['value.tag', 'value.n'], ['writer', 'time'], ['value.flag'], ['value.meta.rank', 'value.tag']] as const
+/** Few keys, so that writes overwrite and delete each other's records. */
+export const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6'] as const
+
+export type DocValue = Record<string, unknown>
+/** A write on one of two replicas (`a` or `b`), or a step between writes. */
+export type Step =
+  | { kind: 'put', on: 'a' | 'b', key: string, value: DocValue }
+  | { kind: 'del', on: 'a' | 'b', key: string }
+  | { kind: 'batch', on: 'a' | 'b', puts: Array<[string, DocValue]>, dels: string[] }
+  | { kind: 'sync' }
+  | { kind: 'reopen' }
+
+const side = fc.constantFrom('a' as const, 'b' as const)
+
+/** Puts, deletes and batches from either replica, syncs between them, and reopens of the database. */
+export const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('put' as const), on: side, key: fc.constantFrom(...KEYS), value: docValue }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('del' as const), on: side, key: fc.constantFrom(...KEYS) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('batch' as const), on: side, puts: fc.array(fc.tuple(fc.constantFrom(...KEYS), docValue), { minLength: 1, maxLength: 4 }), dels: fc.uniqueArray(fc.constantFrom(...KEYS), { maxLength: 2 }) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'sync' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) }
+)
