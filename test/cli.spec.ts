@@ -2,19 +2,20 @@
  * The real `didbase` binary, run as a subprocess on a data directory: each call starts a
  * node on disk, does one thing and stops, so what one call writes the next one reads.
  */
-import { writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createDidKeyIdentity } from '@didbase/access'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 // Every command here is a process that loads the whole libp2p stack (about 3 s alone, far
 // more on a 2-core machine running the other suites), and these tests run many of them.
 vi.setConfig({ testTimeout: 180_000 })
-import { didbase, didbaseOnNode } from './src/cli.js'
+import { didbase, didbaseOnNode, jsonLines, type Run } from './src/cli.js'
 import { peer, tempDir } from './src/peers.js'
 
 describe('didbase CLI', () => {
@@ -35,12 +36,15 @@ describe('didbase CLI', () => {
     const dir = await tempDir()
     const forbid = ['--import', fileURLToPath(new URL('./fixtures/forbid-network-modules.js', import.meta.url))]
     expect(await didbaseOnNode(forbid, dir, '--help')).toMatchObject({ code: 0, stdout: expect.stringContaining('didbase <command>') })
+    expect(await didbaseOnNode(forbid, dir, 'find', '--help')).toMatchObject({ code: 0, stdout: expect.stringContaining('--where EXPR') })
     const { stdout: did } = await didbaseOnNode(forbid, dir, 'init', '--json')
     const shown = await didbaseOnNode(forbid, dir, 'id', '--json')
     expect(shown.code).toBe(0)
     const { did: created } = JSON.parse(did) as { did: string }
     expect(JSON.parse(shown.stdout)).toEqual({ user: created, did: created })
-    for (const usage of [['frobnicate'], ['put', '/orbitdb/x', 'k'], ['add', '/orbitdb/x', 'not json'], ['sync', '/orbitdb/x'], ['invite', '/orbitdb/x', 'did:key:z', '--expires', 'soon'], ['--bogus']]) {
+    const usages = [['frobnicate'], ['put', '/orbitdb/x', 'k'], ['add', '/orbitdb/x', 'not json'], ['sync', '/orbitdb/x'], ['invite', '/orbitdb/x', 'did:key:z', '--expires', 'soon'], ['--bogus'],
+      ['find', '/orbitdb/x', '--where', 'author=alice'], ['find', '/orbitdb/x', '--sort', '-time', '--limit', '0'], ['find', '/orbitdb/x', '--count', '--sort', 'time'], ['list', '/orbitdb/x', '--limit', '2']]
+    for (const usage of usages) {
       const run = await didbaseOnNode(forbid, dir, ...usage)
       expect(run.code, usage.join(' ')).toBe(1)
       expect(run.stderr).not.toContain('forbidden import')
@@ -174,5 +178,98 @@ describe('didbase CLI', () => {
       // Opened by address here; its second write is saved here although no peer holds it.
       { name: 'shared', size: 2, named: false }
     ])
+  })
+
+  describe('find', () => {
+    type Row = { key: string, value: { author: string, tag: string, stars: number, pinned?: boolean }, writer: string, hash: string, time: number }
+    const alice = createDidKeyIdentity().did
+    const bob = createDidKeyIdentity().did
+    let dir: string
+    let address: string
+    let writer: string
+    /** `didbase find <address> ...args`, which must succeed. */
+    const find = async (...args: string[]): Promise<Run> => {
+      const run = await didbase(dir, 'find', address, ...args)
+      expect(run.code, `find ${args.join(' ')}: ${run.stderr}`).toBe(0)
+      return run
+    }
+
+    // Four notes, each written by its own process, so each entry carries a later signed time.
+    // The tests below read them: the directory outlives each test (tempDir's would not).
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'didbase-test-find-'))
+      address = (await didbase(dir, 'create', 'documents', 'notes')).stdout
+      writer = (await didbase(dir, 'id')).stdout
+      for (const note of [
+        { _id: 'n1', author: alice, tag: 'work', stars: 3 },
+        { _id: 'n2', author: bob, tag: 'home', stars: 5, pinned: true },
+        { _id: 'n3', author: alice, tag: 'home', stars: 1 },
+        { _id: 'n4', author: alice, tag: 'work', stars: 4 }
+      ]) {
+        const put = await didbase(dir, 'put', address, note._id, JSON.stringify(note))
+        expect(put.code, put.stderr).toBe(0)
+      }
+    }, 180_000)
+    afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+    it('--where, --sort -time and --limit give one JSON record a line; the cursor on stderr goes to the next page until none follows', async () => {
+      const query = ['--where', `value.author=${alice}`, '--sort', '-time', '--limit', '1']
+      const first = await find(...query)
+      const [n4] = jsonLines<Row>(first.stdout)
+      expect(jsonLines(first.stdout)).toHaveLength(1)
+      expect(n4).toEqual({ key: 'n4', value: { _id: 'n4', author: alice, tag: 'work', stars: 4 }, writer, hash: expect.stringMatching(/^zdpu/), time: expect.any(Number) })
+      const more = /^more: --after (\S+)$/.exec(first.stderr)
+      expect(more, first.stderr).not.toBeNull()
+      // With --json the cursor is a JSON object, still on stderr: stdout holds records only.
+      const second = await find(...query, '--after', more?.[1] as string, '--json')
+      const [n3] = jsonLines<Row>(second.stdout)
+      expect(n3?.key).toBe('n3')
+      expect(n3?.time).toBeLessThan(n4?.time as number)
+      const { cursor } = JSON.parse(second.stderr) as { cursor: string }
+      const last = await find(...query, '--after', cursor, '--json')
+      expect(jsonLines<Row>(last.stdout).map((r) => r.key)).toEqual(['n1'])
+      expect(last.stderr).toBe('')
+      // Repeated --where are and-ed; `in` takes a list; sort by a field of the value.
+      const both = await find('--where', 'value.tag in work,home', '--where', 'value.stars>=3', '--sort', 'value.stars')
+      expect(jsonLines<Row>(both.stdout).map((r) => [r.key, r.value.stars])).toEqual([['n1', 3], ['n4', 4], ['n2', 5]])
+    })
+
+    it('--count prints how many match; FIELD? and !FIELD? test that a field is there; --where-json takes the SDK\'s shape', async () => {
+      expect((await find('--where', 'value.stars>=3', '--count')).stdout).toBe('3')
+      expect(JSON.parse((await find('--where', '!value.pinned?', '--count', '--json')).stdout)).toEqual({ count: 3 })
+      expect(jsonLines<Row>((await find('--where', 'value.pinned?')).stdout).map((r) => r.key)).toEqual(['n2'])
+      const or = await find('--where-json', '{"or":[{"value.tag":"home"},{"value.stars":{"gt":3}}]}', '--sort', '-key')
+      expect(jsonLines<Row>(or.stdout).map((r) => r.key)).toEqual(['n4', 'n3', 'n2'])
+    })
+
+    it('--explain says how a query runs: a scan, or through the index --index declares, which then gives the same records', async () => {
+      const query = ['--where', `value.author=${alice}`, '--sort', '-time']
+      expect(JSON.parse((await find(...query, '--explain', '--json')).stdout)).toEqual({ strategy: 'scan', ranged: [] })
+      const explained = await find(...query, '--index', 'value.author,time', '--explain', '--json')
+      expect(JSON.parse(explained.stdout)).toEqual({ strategy: 'index-order', index: ['value.author', 'time'], ranged: [`value.author eq ${JSON.stringify(alice)}`] })
+      expect((await find(...query, '--index', 'value.author,time', '--explain')).stdout).toMatch(/^index-order on value\.author, time: /)
+      const indexed = await find(...query, '--index', 'value.author,time')
+      expect(jsonLines<Row>(indexed.stdout).map((r) => r.key)).toEqual(['n4', 'n3', 'n1'])
+    })
+
+    it('a bad query exits 1, names the bad part and prints nothing on stdout', async () => {
+      const field = await didbase(dir, 'find', address, '--where', 'author=x')
+      expect(field).toMatchObject({ code: 1, stdout: '' })
+      expect(field.stderr).toContain('--where \'author=x\': unknown field "author"')
+      expect(field.stderr).toContain('value.author')
+      const sort = await didbase(dir, 'find', address, '--sort', 'time,-tme', '--json')
+      expect(sort).toMatchObject({ code: 1, stdout: '' })
+      expect(JSON.parse(sort.stderr)).toMatchObject({ error: 'UsageError', exitCode: 1, message: expect.stringContaining('--sort -tme: unknown field "tme"') })
+      const operator = await didbase(dir, 'find', address, '--where-json', '{"value.stars":{"between":[1,3]}}', '--json')
+      expect(operator).toMatchObject({ code: 1, stdout: '' })
+      expect(JSON.parse(operator.stderr)).toMatchObject({ error: 'InvalidQueryError', exitCode: 1, message: expect.stringContaining('unknown operator "between"') })
+      const cursor = await didbase(dir, 'find', address, '--after', 'not-a-cursor')
+      expect(cursor).toMatchObject({ code: 1, stdout: '' })
+      expect(cursor.stderr).toContain('not a cursor')
+      const { stdout: journal } = await didbase(dir, 'create', 'events', 'journal')
+      const events = await didbase(dir, 'find', journal, '--where', 'value.stars>1')
+      expect(events).toMatchObject({ code: 1, stdout: '' })
+      expect(events.stderr).toContain('is an event log')
+    })
   })
 })

@@ -167,8 +167,8 @@ export interface Didbase extends AsyncDisposable {
   keyValue: <T = unknown>(nameOrAddress: string, options?: CreateOptions<T>) => Promise<KeyValueDatabase<T>>
   documents: <T extends Record<string, unknown> = Record<string, unknown>>(nameOrAddress: string, options?: DocumentsOptions<T>) => Promise<DocumentsDatabase<T>>
   eventLog: <T = unknown>(nameOrAddress: string, options?: CreateOptions<T>) => Promise<EventLogDatabase<T>>
-  /** Open any didbase database by address; its type comes from the manifest. */
-  open: (address: string, options?: OpenOptions) => Promise<AnyDatabase>
+  /** Open any didbase database by address; its type comes from the manifest. `indexes` as for `keyValue` and `documents` (ignored by an event log). */
+  open: (address: string, options?: OpenOptions & Pick<CreateOptions, 'indexes'>) => Promise<AnyDatabase>
   /** Open the database an invite is for and redeem it; then this node may write there. */
   accept: (token: string, options?: OpenOptions) => Promise<AnyDatabase>
   /**
@@ -307,7 +307,7 @@ class DidbaseNode implements Didbase {
     return (await this.#open('events', nameOrAddress, options)) as EventLogDatabase<T>
   }
 
-  async open (address: string, options: OpenOptions = {}): Promise<AnyDatabase> {
+  async open (address: string, options: OpenOptions & Pick<CreateOptions, 'indexes'> = {}): Promise<AnyDatabase> {
     return this.#open(undefined, address, options)
   }
 

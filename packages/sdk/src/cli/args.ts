@@ -1,12 +1,15 @@
 /**
  * The command line, parsed and checked without importing anything networked: every usage
  * error is found here, before a node is started or libp2p, Helia and OrbitDB are loaded.
+ * (`find` leaves one kind to the SDK's query checks, which load with them: what a
+ * --where-json filter or an --after cursor holds. find.ts checks those before a node starts.)
  */
 import { parseArgs } from 'node:util'
 import { isRole, type Role } from '@didbase/access/identity'
 import type { Schema } from '@didbase/schemas'
 import { DEFAULT_PEER_LISTEN, readPeerConfig } from './peer-config.js'
 import { UsageError } from './errors.js'
+import { FIND_FLAGS, FIND_USAGE, type FindArgs, findArgs, joinDashValues } from './find-args.js'
 
 export const USAGE = `didbase <command> [options]
 
@@ -27,6 +30,9 @@ export const USAGE = `didbase <command> [options]
   add <address> <json>                   event log: append an event
   list <address>                         every record, with its writer
   query <address> <json>                 documents whose fields equal those given, e.g. '{"done":false}'
+  find <address> [--where EXPR]... [--sort [-]FIELD,...] [--limit N] [--after CURSOR] [--count|--explain]
+                                         key-value and documents: the records that match, sorted, one JSON
+                                         object a line; the next page's cursor on stderr (didbase find --help)
   grant|revoke <address> <admin|writer|reader> <did>       reader: private databases
   rotate-key <address>                   private ACL database: seal what follows under a new key
   invite <address> <did> [--role writer|reader|admin] [--expires 7d]   prints a token
@@ -40,7 +46,7 @@ export const USAGE = `didbase <command> [options]
                                          for browsers
 
 options: --dir <path> (default ./.didbase)  --peer <multiaddr> (fetch from this peer)  --json  --help
-exit codes: 0 done, 1 bad usage, 2 refused (access, schema, invite, delegation, value, pin), 3 not found, 4 other`
+exit codes: 0 done, 1 bad usage (or query), 2 refused (access, schema, invite, delegation, value, pin), 3 not found, 4 other`
 
 export const DEFAULT_DIR = './.didbase'
 
@@ -63,7 +69,15 @@ const OPTIONS = {
   serve: { type: 'string' },
   creators: { type: 'string' },
   'no-relay': { type: 'boolean', default: false },
-  config: { type: 'string' }
+  config: { type: 'string' },
+  where: { type: 'string', multiple: true },
+  'where-json': { type: 'string', multiple: true },
+  sort: { type: 'string', multiple: true },
+  limit: { type: 'string' },
+  after: { type: 'string' },
+  count: { type: 'boolean', default: false },
+  explain: { type: 'boolean', default: false },
+  index: { type: 'string', multiple: true }
 } as const
 
 export type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS, allowPositionals: true }>>['values']
@@ -78,7 +92,7 @@ export interface CommandLine {
 /** Throws UsageError for an unknown or malformed flag. */
 export function parseCommandLine (argv: string[]): CommandLine {
   try {
-    const { values: flags, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS })
+    const { values: flags, positionals } = parseArgs({ args: joinDashValues(argv), allowPositionals: true, options: OPTIONS })
     return { flags, positionals, dir: flags.dir ?? DEFAULT_DIR }
   } catch (err) {
     throw new UsageError((err as Error).message)
@@ -98,7 +112,7 @@ export interface PeerSettings {
 
 /** A command line checked in full: what to do, with every argument in its type. */
 export type Command =
-  | { name: 'help' }
+  | { name: 'help', topic?: 'find' }
   | { name: 'init' }
   | { name: 'id' }
   | { name: 'ls' }
@@ -108,6 +122,7 @@ export type Command =
   | { name: 'get' | 'del', address: string, key: string }
   | { name: 'list', address: string }
   | { name: 'query', address: string, match: Record<string, unknown> }
+  | ({ name: 'find', address: string } & FindArgs)
   | { name: 'grant' | 'revoke', address: string, role: Role, did: string }
   | { name: 'rotate-key', address: string }
   | { name: 'device-add', did: string, expiresIn: number, scope?: string[] }
@@ -121,7 +136,11 @@ export type Command =
 
 export async function parseCommand ({ flags, positionals }: CommandLine): Promise<Command> {
   const name = positionals[0]
-  if (flags.help || name === undefined) return { name: 'help' }
+  if (flags.help || name === undefined) return name === 'find' ? { name: 'help', topic: 'find' } : { name: 'help' }
+  if (name !== 'find') {
+    const stray = FIND_FLAGS.find((f) => flags[f] !== undefined && flags[f] !== false)
+    if (stray !== undefined) throw new UsageError(`--${stray} is for didbase find`)
+  }
   const arg = (index: number, what: string): string => {
     const value = positionals[index]
     if (value === undefined) throw new UsageError(`missing <${what}>`)
@@ -163,6 +182,11 @@ export async function parseCommand ({ flags, positionals }: CommandLine): Promis
       const match = json(arg(2, 'json'), '<json>')
       if (typeof match !== 'object' || match === null || Array.isArray(match)) throw new UsageError(`<json> must be an object of fields to match, e.g. '{"done":false}'`)
       return { name, address, match: match as Record<string, unknown> }
+    }
+    case 'find': {
+      const address = positionals[1]
+      if (address === undefined) throw new UsageError('missing <address>', FIND_USAGE)
+      return { name, address, ...findArgs(flags) }
     }
     case 'grant':
     case 'revoke':

@@ -4,6 +4,13 @@
 export class UsageError extends Error {
   static override name = 'UsageError'
   override name = 'UsageError'
+  /** The help printed after the message: the command's own, or (when undefined) the whole USAGE. */
+  readonly usage: string | undefined
+
+  constructor (message: string, usage?: string) {
+    super(message)
+    this.usage = usage
+  }
 }
 
 /** No identity, database or record where one was asked for. Exit code 3. */

@@ -11,6 +11,8 @@ import type { EventLogDatabase } from '../databases/eventlog.js'
 import type { KeyValueDatabase } from '../databases/keyvalue.js'
 import type { Command, CommandLine } from './args.js'
 import { NotDeliveredError, NotFoundError, UsageError } from './errors.js'
+import { checkFind, printFind, runFind } from './find.js'
+import type { IndexFields } from '../databases/records.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { print } from './output.js'
 import { runPeer } from './peer.js'
@@ -197,6 +199,11 @@ export async function runNetworkCommand (command: NetworkCommand, cli: CommandLi
       })
       if (json) console.log(JSON.stringify(docs))
       else for (const d of docs) console.log(JSON.stringify(d))
+      return
+    }
+    case 'find': {
+      checkFind(command)
+      printFind(cli, await withNode(cli, async (didbase) => runFind(command, await didbase.open(command.address, { indexes: command.indexes as ReadonlyArray<IndexFields<unknown>> }))))
       return
     }
     case 'sync': {

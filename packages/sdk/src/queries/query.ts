@@ -6,6 +6,7 @@
  * (`sort`, then always by `key`), takes `limit` records and goes on `after` a cursor.
  */
 import { InvalidQueryError } from '../errors.js'
+import { isField, MAX_PATH_PARTS } from './field-names.js'
 
 /** A value a filter compares with. */
 export type Scalar = string | number | boolean | null
@@ -113,27 +114,19 @@ export interface Plan {
 }
 
 const OPERATORS = new Set<string>(['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'prefix', 'exists'])
-const RECORD_FIELDS = new Set(['key', 'writer', 'time', 'value'])
 /**
  * Bounds on a query's size, since a query is data a URL or a command line may hand over:
- * values in an `in`; filters, conditions and `in` values in all; sort fields; a field
- * path's parts and length.
+ * values in an `in`; filters, conditions and `in` values in all; sort fields (field paths:
+ * field-names.ts).
  */
 export const MAX_IN = 1_000
 const MAX_TERMS = 5_000
 const MAX_SORT_FIELDS = 16
-const MAX_PATH_PARTS = 32
-const MAX_FIELD_LENGTH = 1_024
 
 export function assertField (field: unknown): asserts field is string {
-  if (typeof field !== 'string' || field.length > MAX_FIELD_LENGTH || !(RECORD_FIELDS.has(field) || (field.startsWith('value.') && validPath(field)))) {
+  if (!isField(field)) {
     throw new InvalidQueryError(`unknown field ${JSON.stringify(typeof field === 'string' ? field.slice(0, 80) : field)}: use key, writer, time, value or value.<field> (at most ${MAX_PATH_PARTS} parts)`)
   }
-}
-
-function validPath (field: string): boolean {
-  const parts = field.split('.')
-  return parts.length <= MAX_PATH_PARTS + 1 && parts.every((part) => part.length > 0)
 }
 
 function isScalar (value: unknown): value is Scalar {
