@@ -131,4 +131,17 @@ describe('queries', () => {
     // A key with a lone surrogate would be stored as U+FFFD: refused, nothing written.
     await expect(plain.put('x\ud800', { s: 'x' })).rejects.toMatchObject({ name: 'InvalidValueError' })
   })
+
+  it('reads the index that narrows most, and an index in the sort\'s order when a page stops it early', async () => {
+    const node = await peer({ memory: true })
+    const docs = await node.documents<{ _id: string, author: string, n: number }>('planned', { indexes: ['value.author', 'value.n', ['value.author', 'value.n']] })
+    await docs.batch((b) => { for (let i = 0; i < 40; i++) b.put({ _id: `d${i}`, author: `a${i % 4}`, n: i }) })
+    const plan = (query: Parameters<typeof docs.find>[0]): unknown => { const e = docs.explain(query); return [e.strategy, e.index?.join()] }
+    expect(plan({ where: { 'value.author': 'a1' }, sort: 'value.n', limit: 3 })).toEqual(['index-order', 'value.author,value.n'])
+    expect(plan({ where: { 'value.author': 'a1', 'value.n': { gte: 10 } } })).toEqual(['index-range', 'value.author,value.n'])
+    expect(plan({ where: { 'value.n': { gte: 10, lt: 14 } }, sort: 'value.author' })).toEqual(['index-range', 'value.n'])
+    expect(plan({ sort: [['value.n', 'desc']], limit: 5 })).toEqual(['index-order', 'value.n'])
+    expect(plan({ where: { writer: node.user } })).toEqual(['scan', undefined])
+    expect((await docs.find({ where: { 'value.n': { gte: 10, lt: 14 } }, sort: 'value.author' })).records.map((r) => r.key)).toEqual(['d12', 'd13', 'd10', 'd11'])
+  })
 })

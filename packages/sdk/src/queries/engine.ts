@@ -68,23 +68,25 @@ export class QueryEngine<T> {
   }
 
   /**
-   * The records of the rows within `bounds`, in the rows' order, loading a few at once:
-   * `first` at first (a page's worth, when the rows come in its order), then more.
+   * The records of the rows within `bounds`, in the rows' order, read from the copies kept
+   * beside the rows (from the log where a copy is missing), a few at once: `first` at first
+   * (a page's worth, when the rows come in its order), then more.
    */
   async * #rowRecords (choice: IndexChoice, bounds: IndexChoice['bounds'], signal?: AbortSignal, first = READ_AHEAD): AsyncGenerator<QueryRecord<T>> {
     let size = Math.min(first, READ_AHEAD)
-    let batch: Array<Promise<QueryRecord<T> | undefined>> = []
-    const drain = async function * (): AsyncGenerator<QueryRecord<T>> {
-      for (const record of await Promise.all(batch)) if (record !== undefined) yield record
-      batch = []
+    let refs: RowRef[] = []
+    const load = async (): Promise<Array<QueryRecord<T> | undefined>> => {
+      const taken = refs
+      refs = []
+      const copies = await (this.#indexes as IndexSet).copies(taken) as Array<QueryRecord<T> | undefined>
+      return Promise.all(copies.map(async (copy, n) => copy ?? this.#source.recordAt(taken[n] as RowRef)))
     }
     for await (const { ref } of choice.index.range(bounds, choice.reverse, signal)) {
-      batch.push(this.#source.recordAt(ref))
-      if (batch.length >= size) {
-        yield * drain()
-        size = READ_AHEAD
-      }
+      refs.push(ref)
+      if (refs.length < size) continue
+      size = READ_AHEAD
+      for (const record of await load()) if (record !== undefined) yield record
     }
-    yield * drain()
+    for (const record of await load()) if (record !== undefined) yield record
   }
 }

@@ -15,6 +15,7 @@
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
+import * as dagCbor from '@ipld/dag-cbor'
 import { base64url } from 'multiformats/bases/base64'
 import { InvariantError } from '../errors.js'
 import { debugLog } from '../log.js'
@@ -27,8 +28,8 @@ const log = debugLog('indexes')
 export type IndexLevel = AbstractLevel<any, Uint8Array, Uint8Array>
 type Sub = AbstractSublevel<any, any, Uint8Array, Uint8Array>
 
-/** What a row points at: operation `index` of the entry `hash`. */
-export interface RowRef { hash: string, index: number }
+/** What a row points at: operation `index` of the entry `hash`, which writes the record of `key` (as the record index keys it). */
+export interface RowRef { hash: string, index: number, key?: string }
 
 /** A key's deciding entry as the record index holds it (its key blinded in a private database). */
 export interface Decider { key: string, hash: string, index?: number, deleted: boolean }
@@ -110,11 +111,21 @@ export interface RowBounds { gt?: Uint8Array, gte?: Uint8Array, lt?: Uint8Array,
 
 interface Note { h: string, i: number, r: string }
 
+/** A record's copy beside the rows: its entry and operation, key, writer, time and value (dag-cbor, as the log holds values). */
+interface Copy { h: string, i: number, k: string, w: string, t?: number, v: unknown }
+
+function encodeCopy (d: Decider, record: QueryRecord<unknown>): Uint8Array {
+  const copy: Copy = { h: d.hash, i: d.index ?? 0, k: record.key, w: record.writer, v: record.value, ...(record.time !== undefined ? { t: record.time } : {}) }
+  return dagCbor.encode(copy)
+}
+
 /** The indexes of one database, kept up to date with its record index. */
 export class IndexSet {
   readonly #indexes: SecondaryIndex[] = []
   readonly #level: IndexLevel
   readonly #meta: Sub
+  /** A copy of each indexed record, by its key, written with its rows: what a page reads. */
+  readonly #copies: Sub
   readonly #source: IndexSource
   readonly #progress: (p: IndexProgress) => void
   /** Keys whose deciding entry changed since their rows were written. */
@@ -138,6 +149,7 @@ export class IndexSet {
     this.#level = level
     this.declare(fields)
     this.#meta = level.sublevel<Uint8Array, Uint8Array>('meta', { keyEncoding: 'view', valueEncoding: 'view' }) as unknown as Sub
+    this.#copies = level.sublevel<Uint8Array, Uint8Array>('copies', { keyEncoding: 'view', valueEncoding: 'view' }) as unknown as Sub
     this.#source = source
     this.#progress = options.progress ?? (() => {})
   }
@@ -146,19 +158,42 @@ export class IndexSet {
     return this.#indexes
   }
 
-  /** Add indexes on `fields` (each a list of fields) not declared yet; those started are built from the record index. */
+  /**
+   * The records rows point at, from the copies kept beside the rows (undefined where the copy
+   * is gone or of another entry: then the log has it). One read for them all, where loading
+   * each from its log entry costs a block read, a hash and a decode of the whole entry.
+   */
+  async copies (refs: readonly RowRef[]): Promise<Array<QueryRecord<unknown> | undefined>> {
+    const stored = await this.#copies.getMany(refs.map((ref) => encoder.encode(ref.key ?? '')))
+    return refs.map((ref, n) => {
+      const bytes = stored[n]
+      if (ref.key === undefined || bytes === undefined) return undefined
+      const copy = dagCbor.decode<Copy>(bytes)
+      if (copy.h !== ref.hash || copy.i !== ref.index) return undefined
+      return { key: copy.k, value: copy.v, writer: copy.w, hash: copy.h, ...(copy.t !== undefined ? { time: copy.t } : {}) }
+    })
+  }
+
+  /**
+   * Add indexes on `fields` (each a list of fields) not declared yet, and build them from the
+   * record index: now when `eager` (so `index:progress` follows an open), else at the first query.
+   */
   declare (fields: ReadonlyArray<readonly string[]>): void {
+    let added = false
     for (const f of fields) {
       if (this.#indexes.some((index) => JSON.stringify(index.fields) === JSON.stringify(f))) continue
       const index = new SecondaryIndex(this.#level, f)
       this.#indexes.push(index)
+      added = true
       if (this.#started) this.#then(async () => this.#startIndex(index))
     }
+    if (added && this.#eager && !this.#closed) this.ready().catch((err) => { log('building the indexes failed: %e', err) })
   }
 
   /** The record index changed the deciding entry of `key`: rewrite its rows (starting the indexes, when `eager`). */
   changed (key: string): void {
-    if (this.#closed) return
+    // Without an index there are no rows: a later index is built from the record index.
+    if (this.#closed || this.#indexes.length === 0) return
     this.#dirty.add(key)
     if (this.#started) this.#then(async () => this.#flush())
     else if (this.#eager) this.ready().catch((err) => { log('starting the indexes failed: %e', err) })
@@ -236,6 +271,11 @@ export class IndexSet {
       const d = this.#source.decider(key)
       return d === undefined || d.deleted ? undefined : { d, record: await this.#source.record(d) }
     }))
+    keys.forEach((key, n) => {
+      const now = records[n]
+      if (now?.record === undefined) ops.push({ type: 'del', sublevel: this.#copies, key: encoder.encode(key) })
+      else ops.push({ type: 'put', sublevel: this.#copies, key: encoder.encode(key), value: encodeCopy(now.d, now.record) })
+    })
     for (const index of this.indexes) {
       const notes = await index.notes.getMany(keys.map((k) => encoder.encode(k)))
       keys.forEach((key, n) => {
@@ -252,7 +292,7 @@ export class IndexSet {
           if (old !== undefined) ops.push({ type: 'del', sublevel: index.notes, key: noteKey })
           return
         }
-        const ref: RowRef = { hash: now.d.hash, index: now.d.index ?? 0 }
+        const ref: RowRef = { hash: now.d.hash, index: now.d.index ?? 0, key }
         ops.push({ type: 'put', sublevel: index.rows, key: row, value: json(ref) })
         ops.push({ type: 'put', sublevel: index.notes, key: noteKey, value: json({ h: ref.hash, i: ref.index, r: base64url.baseEncode(row) }) })
       })
