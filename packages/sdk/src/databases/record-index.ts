@@ -250,6 +250,12 @@ export class RecordIndex {
     return this.#winners.get(key)
   }
 
+  /** Resolves once everything the log's heads reach is indexed (what `heads()` shows, a read sees). */
+  async caughtUp (): Promise<void> {
+    await this.#build()
+    await this.#caughtUp()
+  }
+
   /** Every key's deciding entry, deleted ones too, caught up with the log's heads. */
   async all (): Promise<Winner[]> {
     await this.#build()

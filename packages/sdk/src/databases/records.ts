@@ -68,6 +68,7 @@ export abstract class RecordDatabase<T> extends DatabaseHandle {
     if (level !== undefined) {
       const indexes = new IndexSet(level, [], {
         deciders: async () => this.#index.all(),
+        caughtUp: async () => this.#index.caughtUp(),
         decider: (key) => this.#index.current(key),
         record: async (d) => this.#recordAt({ hash: d.hash, index: d.index ?? 0 }),
         heads: async () => (await this.db.log.heads()).map((h) => h.hash).sort()

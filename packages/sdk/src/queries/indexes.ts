@@ -38,6 +38,8 @@ export interface Decider { key: string, hash: string, index?: number, deleted: b
 export interface IndexSource {
   /** Every key's deciding entry, the record index caught up with the log's heads. */
   deciders: () => Promise<Decider[]>
+  /** Resolves once the record index is caught up with the log's heads (and has told of every change). */
+  caughtUp: () => Promise<void>
   /** A key's deciding entry now (no waiting). */
   decider: (key: string) => Decider | undefined
   /** The record a deciding entry holds; undefined when this replica cannot read it. */
@@ -202,6 +204,8 @@ export class IndexSet {
   /** Resolves once every row reflects the record index as it is now (rebuilt first if the last run did not close cleanly). */
   async ready (): Promise<void> {
     this.#started = true
+    // An entry the heads show may still be on its way through the record index: its change comes first.
+    await this.#source.caughtUp()
     // Indexes not built yet (a rebuild that failed is tried again), then what changed since.
     for (const index of this.#indexes) if (!this.#built.has(index.id)) this.#then(async () => this.#startIndex(index))
     this.#then(async () => this.#flush())
