@@ -1,10 +1,12 @@
 // didbase against raw OrbitDB 4 in the same run, on the same Helia and storage, and
 // against Peerbit (its own stack, peerbit.js) where it has a comparable figure.
-// Usage: npm run bench [-- --quick | --large] [--without-peerbit]
+// Usage: npm run bench [-- --quick | --large] [--without-peerbit] [--only-queries]
 //   --quick  small N, for CI (no thresholds)
 //   --without-peerbit  leave Peerbit's cells empty (CI: building its native index takes
 //            about 90 s on a fresh clone, more than the rest of the quick bench)
-//   --large  also the peak RSS of replicas of 5k and 100k entries (about half an hour)
+//   --large  also the peak RSS of replicas of 5k and 100k entries, and the query rows over
+//            100k documents instead of 10k (about 50 minutes)
+//   --only-queries  only the query rows (queries, puts with indexes, live query, index build)
 import { execFileSync } from 'node:child_process'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
@@ -12,6 +14,8 @@ import { join } from 'node:path'
 import { delegatedCheck, didbaseCheck, orbitdbCheck, POLICIES } from './access.js'
 import { batchWrites, burstWrites } from './bursts.js'
 import { catchUp, liveLag, localWrites, readsAndColdOpen, replicaRss } from './measures.js'
+import { didbaseIndexedPuts, didbaseLiveQuery, didbaseQueries, didbaseRangeOnePerEntry, orbitdbLiveQuery, orbitdbPuts, orbitdbQueries, PUT_INDEXES, QUERY_INDEXES } from './queries.js'
+import { PAGE, PER_AUTHOR } from './query-shapes.js'
 import { schemaRates } from './schemas.js'
 import { closeHost, dirs, host, sides } from './sides.js'
 import { ensureSqliteAddon } from '../scripts/sqlite-addon.js'
@@ -19,6 +23,7 @@ import { ensureSqliteAddon } from '../scripts/sqlite-addon.js'
 const quick = process.argv.includes('--quick')
 const large = process.argv.includes('--large')
 const withoutPeerbit = process.argv.includes('--without-peerbit')
+const onlyQueries = process.argv.includes('--only-queries')
 const N = quick ? 100 : 1000
 const MID = quick ? 150 : 5000
 const BIG = quick ? 200 : 10_000
@@ -27,6 +32,12 @@ const LIVE = quick ? 100 : 1000
 const BURST = quick ? 100 : 1000
 /** Documents per db.batch or Peerbit putMany. */
 const BATCH = 100
+/** Documents the query rows run on. */
+const DOCS = quick ? 1000 : large ? HUGE : 10_000
+/** Puts in db.batch calls for the rows of puts with indexes (awaited puts: N). */
+const INDEXED_BATCHES = quick ? 1000 : 10_000
+/** Remote writes the live query is timed on. */
+const LIVE_QUERY = quick ? 20 : 50
 /** Peerbit catches up with BIG entries only if MID took less than this (it is slow), and not with --quick. */
 const PEERBIT_BIG_IF_UNDER_MS = 60_000
 
@@ -41,6 +52,8 @@ const results = []
 const schemaResults = []
 /** Private against plain didbase in the same run: the cost per entry of sealing (target: at most 1.3x). */
 const privateCost = []
+/** The targets the query rows' issue sets, and whether this run met them. */
+const targets = []
 
 /**
  * One figure per side, null where a side has none. The ratios say how many times better
@@ -60,7 +73,10 @@ const NO_PEERBIT = {
   batchPuts: async () => ({ opsPerSec: null }),
   catchUp: async () => null,
   liveLag: async () => ({ lagMs: null }),
-  replicaRss: async () => ({ peakRssMiB: null })
+  replicaRss: async () => ({ peakRssMiB: null }),
+  queries: async () => ({}),
+  queryPuts: async () => ({ opsPerSec: null }),
+  liveQuery: async () => ({ medianMs: null, p95Ms: null })
 }
 
 /** Peerbit's side, its native index (better-sqlite3) built the first time a bench needs it. */
@@ -76,8 +92,82 @@ async function loadPeerbit () {
   return NO_PEERBIT
 }
 
-try {
-  const peerbit = await loadPeerbit()
+/**
+ * A target the query rows' issue sets: `value` against it, and whether it is met. One set at
+ * 100k documents (`at100k`) is met or not only under --large; otherwise it says how it
+ * stands at DOCS.
+ */
+function target (name, value, met, note, at100k = false) {
+  const verdict = value == null || Number.isNaN(value) ? 'not measured' : met ? 'yes' : 'NO'
+  const partial = at100k && DOCS !== HUGE && verdict !== 'not measured'
+  targets.push({ target: name, value: value == null ? null : Number(value.toFixed(value < 10 ? 3 : 1)), met: partial ? `${verdict} at ${DOCS} (100k: --large)` : verdict, note })
+}
+
+/**
+ * The query rows, on DOCS documents `{ _id, author, n }` alike on every side (query-shapes.js):
+ * an equality lookup, a range with sort and limit, a count, each with and without an index;
+ * the build of the indexes; puts with 0, 1 and 3 indexes; a live query's emit delay.
+ */
+async function queryRows (peerbit) {
+  progress(`queries over ${DOCS} documents: didbase (written in batches of ${BATCH}; scans, index build, then through indexes)…`)
+  const ours = await didbaseQueries(DOCS, BATCH, progress)
+  progress(`queries over ${DOCS} documents: didbase, the range again over documents put one by one…`)
+  const onePerEntry = await didbaseRangeOnePerEntry(DOCS, progress)
+  progress(`queries over ${DOCS} documents: raw OrbitDB (written one by one: it has no batch)…`)
+  const theirs = await orbitdbQueries(DOCS, progress)
+  progress(`queries over ${DOCS} documents: Peerbit (written by putMany of ${BATCH})…`)
+  const theirsPeerbit = await peerbit.queries(DOCS, BATCH, progress)
+  const shapes = {
+    equality: `equality on author (${PER_AUTHOR} of ${DOCS} documents)`,
+    range: `range on n, sort, limit ${PAGE} (${DOCS / 10} of ${DOCS} in range)`,
+    count: `count of a range (${DOCS / 10} of ${DOCS})`
+  }
+  for (const [shape, label] of Object.entries(shapes)) {
+    row(`query: ${label}, with index`, 'ms', ours.indexed[shape], theirs[shape], theirsPeerbit[shape])
+    row(`query: ${label}, without index`, 'ms', ours.scan[shape], theirs[shape], theirsPeerbit[shape])
+  }
+  row(`query: ${shapes.range}, with index, documents put one by one (an entry each)`, 'ms', onePerEntry, theirs.range, theirsPeerbit.range)
+  row(`index build: ${QUERY_INDEXES.length} indexes for ${DOCS} existing documents (open + first query)`, 'ms', ours.buildMs, null)
+
+  progress(`puts with 0, 1 and 3 indexes: ${N} awaited, ${INDEXED_BATCHES} in batches of ${BATCH}…`)
+  const orbitPuts = await orbitdbPuts(N)
+  const peerbitPuts = await peerbit.queryPuts(N)
+  // Each the better of two runs, interleaved (0, 1, 3, 0, 1, 3): the ratios compare like with like.
+  const awaited = {}
+  const batched = {}
+  const better = (a, b) => (a === undefined || b.opsPerSec > a.opsPerSec ? b : a)
+  for (let run = 0; run < 2; run++) {
+    for (const k of [0, 1, 3]) awaited[k] = better(awaited[k], await didbaseIndexedPuts(PUT_INDEXES[k], N))
+    for (const k of [0, 1, 3]) batched[k] = better(batched[k], await didbaseIndexedPuts(PUT_INDEXES[k], INDEXED_BATCHES, BATCH))
+  }
+  const indexes = (k) => `${k} ${k === 1 ? 'index' : 'indexes'}`
+  for (const k of [0, 1, 3]) row(`documents put x${N}, ${indexes(k)}`, 'ops/s', awaited[k].opsPerSec, orbitPuts.opsPerSec, peerbitPuts.opsPerSec)
+  row('indexes: awaited put, 3 indexes vs none (both didbase)', 'ops/s', awaited[3].opsPerSec, awaited[0].opsPerSec)
+  // Peerbit's figure is its putMany rate while filling the query documents (its index holds every field).
+  for (const k of [0, 1, 3]) row(`put x${INDEXED_BATCHES} in batches of ${BATCH} (db.batch), ${indexes(k)} (Peerbit: putMany of the query documents)`, 'ops/s', batched[k].opsPerSec, null, theirsPeerbit.fillPerSec)
+  row(`indexes: put in batches of ${BATCH}, 3 indexes vs none (both didbase)`, 'ops/s', batched[3].opsPerSec, batched[0].opsPerSec)
+
+  progress(`live query: ${LIVE_QUERY} remote writes, two nodes over loopback…`)
+  const liveOurs = await didbaseLiveQuery(LIVE_QUERY)
+  const liveTheirs = await orbitdbLiveQuery(LIVE_QUERY)
+  const livePeerbit = await peerbit.liveQuery(LIVE_QUERY)
+  row(`live query: emit after a remote entry's update event, median of ${LIVE_QUERY}`, 'ms', liveOurs.medianMs, liveTheirs.medianMs, livePeerbit.medianMs)
+  row(`live query: emit after a remote entry's update event, p95 of ${LIVE_QUERY}`, 'ms', liveOurs.p95Ms, liveTheirs.p95Ms, livePeerbit.p95Ms)
+
+  const range = ours.indexed.range
+  const vsOrbit = theirs.range / range
+  const vsPeerbit = theirsPeerbit.range == null ? null : theirsPeerbit.range / range
+  target(`indexed range + sort + limit ${PAGE} at 100k documents: under 5 ms (ms)`, range, range < 5, `written in batches of ${BATCH}`, true)
+  target(`indexed range + sort + limit ${PAGE} at 100k documents: under 5 ms (ms)`, onePerEntry, onePerEntry < 5, 'put one by one', true)
+  target(`indexed range + sort + limit ${PAGE} at 100k: at least 100x OrbitDB query(fn) (x)`, vsOrbit, vsOrbit >= 100, `written in batches of ${BATCH}`, true)
+  target(`indexed range + sort + limit ${PAGE} at 100k: faster than Peerbit's indexed search (x)`, vsPeerbit, vsPeerbit > 1, `written in batches of ${BATCH}`, true)
+  target('awaited puts with 3 indexes: at least 0.7x without (x)', awaited[3].opsPerSec / awaited[0].opsPerSec, awaited[3].opsPerSec / awaited[0].opsPerSec >= 0.7, `${N} puts`)
+  target(`puts in batches of ${BATCH} with 3 indexes: at least 0.7x without (x)`, batched[3].opsPerSec / batched[0].opsPerSec, batched[3].opsPerSec / batched[0].opsPerSec >= 0.7, `${INDEXED_BATCHES} puts`)
+  target('live query: emits within 50 ms of the entry\'s update event (p95, ms)', liveOurs.p95Ms, liveOurs.p95Ms <= 50, `median ${liveOurs.medianMs.toFixed(1)} ms over ${LIVE_QUERY} writes`)
+}
+
+/** Every row but the query rows (`--only-queries` leaves them out). */
+async function otherRows (peerbit) {
   progress('schema validations…')
   for (const r of schemaRates(quick ? 20_000 : 200_000).rows) {
     schemaResults.push({ name: r.name, unit: 'validations/s', didbase: Math.round(r.ours), ajv: Math.round(r.theirs), ratio: Number((r.ours / r.theirs).toFixed(2)) })
@@ -198,16 +288,23 @@ try {
     row(`peak RSS, replica of ${HUGE} entries`, 'MiB', ours.peakRssMiB, theirs.peakRssMiB)
     row(`catch-up ${HUGE} entries (RSS run)`, 'entries/s', (HUGE / ours.catchUpMs) * 1000, (HUGE / theirs.catchUpMs) * 1000)
   }
+}
+
+try {
+  const peerbit = await loadPeerbit()
+  if (!onlyQueries) await otherRows(peerbit)
+  await queryRows(peerbit)
 } finally {
   await Promise.allSettled(dirs.map((d) => rm(d, { recursive: true, force: true })))
 }
 
 console.table(results)
-console.table(schemaResults)
+if (schemaResults.length > 0) console.table(schemaResults)
 const costs = privateCost.map((c) => ({ what: c.what, 'private/s': Math.round(c.private), 'plain/s': Math.round(c.plain), 'cost per entry, private / plain': Number((c.plain / c.private).toFixed(2)) }))
-console.table(costs)
+if (costs.length > 0) console.table(costs)
+console.table(targets)
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform }
-const file = join(import.meta.dirname, '..', 'results', `${new Date().toISOString().replaceAll(':', '-')}${quick ? '-quick' : ''}${large ? '-large' : ''}.json`)
+const file = join(import.meta.dirname, '..', 'results', `${new Date().toISOString().replaceAll(':', '-')}${quick ? '-quick' : ''}${large ? '-large' : ''}${onlyQueries ? '-queries' : ''}.json`)
 await mkdir(join(import.meta.dirname, '..', 'results'), { recursive: true })
-await writeFile(file, `${JSON.stringify({ machine, n: N, mid: MID, large: BIG, results, schemas: schemaResults, privateCost: costs }, null, 2)}\n`)
+await writeFile(file, `${JSON.stringify({ machine, n: N, mid: MID, large: BIG, documents: DOCS, results, schemas: schemaResults, privateCost: costs, targets }, null, 2)}\n`)
 console.log(`ratio (vs raw OrbitDB) and vs peerbit: how many times better didbase is (throughput ours/theirs, time or cost theirs/ours); written to ${file}`)
