@@ -144,4 +144,18 @@ describe('queries', () => {
     expect(plan({ where: { writer: node.user } })).toEqual(['scan', undefined])
     expect((await docs.find({ where: { 'value.n': { gte: 10, lt: 14 } }, sort: 'value.author' })).records.map((r) => r.key)).toEqual(['d12', 'd13', 'd10', 'd11'])
   })
+
+  it('answers the example of docs/queries.md, "Indexes", as it says', async () => {
+    const node = await peer({ memory: true })
+    const tasks = await node.keyValue<{ owner: string, due: number, done: boolean }>('tasks', {
+      indexes: ['value.due', ['value.owner', 'value.done', 'value.due']]
+    })
+    await tasks.put('t1', { owner: 'ana', due: 3, done: false })
+    await tasks.put('t2', { owner: 'ana', due: 1, done: false })
+    await tasks.put('t3', { owner: 'bo', due: 2, done: true })
+    const open = await tasks.find({ where: { 'value.owner': 'ana', 'value.done': false }, sort: 'value.due' })
+    expect(open.records.map((r) => r.key)).toEqual(['t2', 't1'])
+    expect(tasks.explain({ where: { 'value.owner': 'ana', 'value.done': false }, sort: 'value.due' })).toMatchObject({ strategy: 'index-order', index: ['value.owner', 'value.done', 'value.due'] })
+    expect(tasks.explain({ where: { 'value.due': { lt: 3 } } }).strategy).toBe('index-range')
+  })
 })

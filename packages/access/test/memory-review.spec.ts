@@ -96,7 +96,9 @@ describe('how far a judgement fetches ahead', () => {
     expect(await prefetchPast([hashOf('root')], load, () => false, () => {})).toBeUndefined()
     // The root, its 1,024 links, and one level of 16,384 of their 1,048,576.
     expect(loads).toBe(1 + 1024 + MAX_PREFETCHED)
-  })
+    // A million hashes made and walked: about 20 s alone, three times that beside a browser
+    // suite on two cores. The count decides, not the time.
+  }, 180_000)
 
   it(`an honest history longer than ${MAX_PREFETCHED} entries is fetched ahead all the way`, async () => {
     const length = MAX_PREFETCHED * 2 + 10
