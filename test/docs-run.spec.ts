@@ -102,6 +102,14 @@ const PRINTS: Array<{ file: string, heading: string, check: (stdout: string) => 
   },
   {
     file: 'docs/queries.md',
+    heading: '## Indexes',
+    check: (stdout) => {
+      expect(stdout).toContain("[ 't2', 't1' ]")
+      expect(stdout).toContain('index-range')
+    }
+  },
+  {
+    file: 'docs/queries.md',
     heading: '## Live queries',
     check: (stdout) => {
       // A slow reader may skip a page between; the last is the full top three.
