@@ -81,7 +81,7 @@ export class QueryEngine<T> {
       const copies = await (this.#indexes as IndexSet).copies(taken) as Array<QueryRecord<T> | undefined>
       return Promise.all(copies.map(async (copy, n) => copy ?? this.#source.recordAt(taken[n] as RowRef)))
     }
-    for await (const { ref } of choice.index.range(bounds, choice.reverse, signal)) {
+    for await (const { ref } of choice.index.range(bounds, choice.reverse, signal, size)) {
       refs.push(ref)
       if (refs.length < size) continue
       size = READ_AHEAD

@@ -86,15 +86,17 @@ export class SecondaryIndex {
   }
 
   /** Read rows between the bounds, in order (or reversed): the record key and the entry of each. */
-  async * range (bounds: RowBounds, reverse: boolean, signal?: AbortSignal): AsyncGenerator<{ key: string, row: Uint8Array, ref: RowRef }> {
+  async * range (bounds: RowBounds, reverse: boolean, signal?: AbortSignal, first = 64): AsyncGenerator<{ key: string, row: Uint8Array, ref: RowRef }> {
     const it = this.rows.iterator({ ...bounds, reverse })
+    // Rows a few dozen at a time (`first` at first: a page's worth), not one call each.
+    let size = first
     try {
       for (;;) {
         signal?.throwIfAborted()
-        const next = await it.next()
-        if (next === undefined) return
-        const [row, ref] = next as [Uint8Array, Uint8Array]
-        yield { key: decodeTuple(row).at(-1) as string, row, ref: parse<RowRef>(ref) }
+        const rows = await it.nextv(size) as Array<[Uint8Array, Uint8Array]>
+        if (rows.length === 0) return
+        size = 64
+        for (const [row, ref] of rows) yield { key: decodeTuple(row).at(-1) as string, row, ref: parse<RowRef>(ref) }
       }
     } finally {
       await it.close()
@@ -103,9 +105,17 @@ export class SecondaryIndex {
 
   /** How many rows lie between the bounds (no values read). */
   async count (bounds: RowBounds): Promise<number> {
+    const it = this.rows.keys(bounds)
     let n = 0
-    for await (const _ of this.rows.keys(bounds)) n++
-    return n
+    try {
+      for (;;) {
+        const got = (await it.nextv(1_000)).length
+        if (got === 0) return n
+        n += got
+      }
+    } finally {
+      await it.close()
+    }
   }
 }
 
