@@ -327,8 +327,7 @@ export class IndexSet {
     }
     try {
       const heads = await this.#source.heads()
-      await this.ready()
-      await this.#source.deciders()
+      // Catches up with the record index, then writes every row that changed.
       await this.ready()
       if (JSON.stringify(await this.#source.heads()) === JSON.stringify(heads) && this.#dirty.size === 0) {
         await this.#level.batch(this.indexes.map((index) => ({ type: 'put', sublevel: this.#meta, key: encoder.encode(`clean-${index.id}`), value: json(heads) })) as any)

@@ -4,7 +4,7 @@
  * read in the query's order when the rest of the sort is the index's remaining fields.
  */
 import { classOf } from './match.js'
-import { encodeTuple, prefixEnd, Tag } from './order.js'
+import { compareBytes, encodeTuple, prefixEnd, Tag } from './order.js'
 import type { Filter, Plan, Scalar } from './query.js'
 import type { RowBounds, SecondaryIndex } from './indexes.js'
 
@@ -74,8 +74,8 @@ function boundsOf (prefix: Uint8Array, tests: readonly Test[]): RowBounds {
   const at = (value: Scalar): Uint8Array => concat(prefix, encodeTuple([value]))
   let gte: Uint8Array | undefined = prefix.length > 0 ? prefix : undefined
   let lt: Uint8Array | undefined = prefix.length > 0 ? pastElements(prefix) : undefined
-  const raise = (b: Uint8Array | undefined): void => { if (b !== undefined && (gte === undefined || compare(b, gte) > 0)) gte = b }
-  const lower = (b: Uint8Array | undefined): void => { if (b !== undefined && (lt === undefined || compare(b, lt) < 0)) lt = b }
+  const raise = (b: Uint8Array | undefined): void => { if (b !== undefined && (gte === undefined || compareBytes(b, gte) > 0)) gte = b }
+  const lower = (b: Uint8Array | undefined): void => { if (b !== undefined && (lt === undefined || compareBytes(b, lt) < 0)) lt = b }
   for (const { op, value } of tests) {
     const v = value as Scalar
     const cls = classOf(v)
@@ -104,12 +104,6 @@ function concat (a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a)
   out.set(b, a.length)
   return out
-}
-
-function compare (a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number)
-  return a.length - b.length
 }
 
 /** The best index for `plan` among `indexes`, or undefined when none helps (then the query scans). */
@@ -157,9 +151,9 @@ export function chooseIndex (plan: Plan, indexes: readonly SecondaryIndex[]): In
 /** Narrow `bounds` to the rows after (before, when reversed) the row `seek`. */
 export function seekBounds (bounds: RowBounds, seek: Uint8Array, reverse: boolean): RowBounds {
   if (!reverse) {
-    return bounds.gte !== undefined && compare(bounds.gte, seek) > 0 ? bounds : { ...(bounds.lt !== undefined ? { lt: bounds.lt } : {}), gt: seek }
+    return bounds.gte !== undefined && compareBytes(bounds.gte, seek) > 0 ? bounds : { ...(bounds.lt !== undefined ? { lt: bounds.lt } : {}), gt: seek }
   }
-  return bounds.lt !== undefined && compare(bounds.lt, seek) <= 0 ? bounds : { ...(bounds.gte !== undefined ? { gte: bounds.gte } : {}), lt: seek }
+  return bounds.lt !== undefined && compareBytes(bounds.lt, seek) <= 0 ? bounds : { ...(bounds.gte !== undefined ? { gte: bounds.gte } : {}), lt: seek }
 }
 
 /** Say how `plan` runs with `choice`. */
